@@ -1,0 +1,23 @@
+# Classed conditions: every error the package raises on purpose inherits from
+# "deepmnar_error", with a subclass saying what kind of problem it is, so that
+# callers can catch them precisely.
+deepmnar_abort <- function(message, kind = "input", data = list()) {
+  cond <- structure(
+    c(list(message = message, call = NULL), data),
+    class = c(paste0("deepmnar_error_", kind), "deepmnar_error", "error", "condition")
+  )
+  stop(cond)
+}
+
+deepmnar_warn <- function(message, kind = "input") {
+  cond <- structure(
+    list(message = message, call = NULL),
+    class = c(paste0("deepmnar_warning_", kind), "deepmnar_warning", "warning", "condition")
+  )
+  warning(cond)
+}
+
+quote_names <- function(x, max = 5) {
+  shown <- paste0("`", utils::head(x, max), "`", collapse = ", ")
+  if (length(x) > max) paste0(shown, " and ", length(x) - max, " more") else shown
+}

@@ -1,0 +1,88 @@
+# The training driver every model shares: validation, scaling, the training
+# loop with progress and interruption, and the plain-list fit.
+
+prepare_training <- function(data) {
+  x <- as_numeric_matrix(data, "data")
+  check_training_matrix(x)
+  if (!anyNA(x)) {
+    deepmnar_warn("`data` has no missing values; the model is fitted but there is nothing to impute.",
+                  kind = "no_missing")
+  }
+  x
+}
+
+check_common_args <- function(K, batch_size, iterations, lr, latent_dim, hidden, threads, seed, n, p) {
+  list(
+    K = check_count(K, "K", 1, 1e5),
+    batch_size = check_count(batch_size, "batch_size", 1, n),
+    iterations = check_count(iterations, "iterations", 1, 1e9),
+    lr = check_positive_number(lr, "lr", max = 1),
+    latent_dim = check_count(if (is.null(latent_dim)) max(1, p - 1) else latent_dim, "latent_dim", 1, 4096),
+    hidden = check_hidden(hidden),
+    threads = check_threads(threads),
+    seed = check_seed(seed)
+  )
+}
+
+# Trains `spec` on the numeric matrix `x` and returns the fit list.
+train_model <- function(spec, x, args, progress, call, class) {
+  scaling <- fit_scaling(x)
+  ed <- engine_data(x, scaling)
+  theta <- cpp_init_params(spec, args$seed)
+  state <- list(theta = theta, adam_m = numeric(length(theta)), adam_v = numeric(length(theta)), iteration = 0)
+  trace <- numeric(0)
+  started <- proc.time()[["elapsed"]]
+  interrupted <- FALSE
+  if (progress) {
+    bar <- cli::cli_progress_bar("Training", total = args$iterations, clear = TRUE,
+                                 format = "{cli::pb_spin} Training {cli::pb_current}/{cli::pb_total} iterations | bound {format(round(bound_shown, 3))} | {cli::pb_eta}")
+  }
+  bound_shown <- NA_real_
+  block <- 25
+  tryCatch({
+    while (state$iteration < args$iterations) {
+      todo <- min(block, args$iterations - state$iteration)
+      t0 <- proc.time()[["elapsed"]]
+      out <- cpp_train(spec, ed$x, ed$observed, state, todo, args$K, args$batch_size, args$lr, args$seed, args$threads)
+      if (!is.na(out$failed_at)) {
+        deepmnar_abort(sprintf(
+          "The bound became non-finite at iteration %d. Try a lower learning rate (e.g. `lr = %g`), or check the data for extreme values.",
+          as.integer(out$failed_at), args$lr / 10), kind = "nonfinite", data = list(iteration = out$failed_at))
+      }
+      state <- out[c("theta", "adam_m", "adam_v", "iteration")]
+      trace <- c(trace, out$trace)
+      bound_shown <- mean(utils::tail(trace, 100))
+      if (progress) cli::cli_progress_update(set = state$iteration, id = bar)
+      # Aim for blocks of about a quarter second so that Ctrl-C and the bar stay responsive.
+      elapsed <- max(proc.time()[["elapsed"]] - t0, 1e-3)
+      block <- max(1, min(as.integer(block * 0.25 / elapsed), 2 * block, 5000))
+    }
+  }, interrupt = function(e) {
+    interrupted <<- TRUE
+  })
+  if (progress) cli::cli_progress_done(id = bar)
+  if (interrupted) {
+    if (state$iteration == 0) deepmnar_abort("Training was interrupted before the first iteration.", kind = "interrupt")
+    deepmnar_warn(sprintf("Training was interrupted after %d of %d iterations; the fit holds the parameters reached.",
+                          as.integer(state$iteration), args$iterations), kind = "interrupt")
+  }
+  structure(
+    list(
+      model = spec$model,
+      spec = spec,
+      theta = state$theta,
+      scaling = scaling,
+      columns = colnames(x),
+      data = x,
+      trace = trace,
+      settings = list(K = args$K, batch_size = args$batch_size, iterations = args$iterations,
+                      iterations_done = as.integer(state$iteration), lr = args$lr, seed = args$seed,
+                      threads = args$threads),
+      seconds = proc.time()[["elapsed"]] - started,
+      instruction_set = cpp_instruction_set(),
+      call = call,
+      version = as.character(utils::packageVersion("deepmnar"))
+    ),
+    class = c(class, "deepmnar_fit")
+  )
+}

@@ -1,0 +1,147 @@
+#' Impute missing values with a fitted model
+#'
+#' Estimates each missing value by self-normalised importance sampling with
+#' `L` draws \eqn{(z_l, x^m_l)} from \eqn{q(z \mid x^o)\,p(x^m \mid z)} and the
+#' training weights
+#' \eqn{w_l = p(s \mid x^o, x^m_l)\,p(x^o \mid z_l)\,p(z_l) / q(z_l \mid x^o)}
+#' (without the mask factor for MIWAE). `type = "mean"` returns the conditional
+#' mean \eqn{\sum_l \alpha_l E[x^m \mid z_l]} with \eqn{\alpha_l = w_l / \sum w},
+#' the best imputation under squared error; `type = "median"` solves
+#' \eqn{\sum_l \alpha_l F(x \mid z_l) = 1/2} for each missing cell, the best under
+#' absolute error. Draws are decoded in chunks with a running log-sum-exp, so
+#' the conditional mean needs memory independent of `L`; the median keeps the
+#' weights and the decoder's parameters of one row's missing cells per thread.
+#' A row with every value missing is imputed from the model given its mask alone.
+#'
+#' @param fit A fit from [notmiwae()].
+#' @param newdata Optional data with the fit's columns (any order); `NULL`
+#'   imputes the data the model was fitted on.
+#' @param L Number of importance samples per row.
+#' @param type `"mean"` or `"median"`.
+#' @param seed Integer seed (`NULL`: drawn from R's generator).
+#' @param threads Number of threads.
+#' @param progress Show a progress bar.
+#' @param ... Unused.
+#' @return The data as a data.frame (a tibble stays a tibble) on the original
+#'   scale, with the observed cells untouched, the missing ones imputed, and the
+#'   columns in their original order.
+#' @export
+impute <- function(fit, ...) UseMethod("impute")
+
+#' @rdname impute
+#' @export
+impute.deepmnar_fit <- function(fit, newdata = NULL, L = 10000, type = c("mean", "median"), seed = NULL,
+                                threads = NULL, progress = interactive(), ...) {
+  type <- check_choice(type, c("mean", "median"), "type")
+  run <- run_imputation(fit, newdata, L, if (type == "mean") 0L else 1L, 0L, seed, threads, progress)
+  fill_in(run$original, run$point, run$x)
+}
+
+#' Multiple imputation by sampling-importance-resampling
+#'
+#' Draws `m` completed datasets from the fitted model: for each row, `L`
+#' importance samples are weighted as in [impute()] and `m` of them are
+#' resampled with probability proportional to their weights (a streaming
+#' weighted reservoir, so memory does not grow with `L`); each imputed value is
+#' the draw \eqn{x^m_l \sim p(x^m \mid z_l)} of the chosen sample. The result
+#' converts to a `mids` object of the mice package, so that
+#' `with(imp, lm(...))` and `mice::pool()` give pooled estimates by Rubin's rules.
+#'
+#' @inheritParams impute
+#' @param m Number of imputed datasets.
+#' @param format `"mids"` (requires mice) or `"list"` of completed data.frames.
+#' @return A `mids` object, or a list of `m` data.frames.
+#' @examples
+#' \donttest{
+#' x <- banknote[, 1:4]
+#' x$variance[x$variance > mean(x$variance)] <- NA
+#' fit <- notmiwae(x, iterations = 500, seed = 1, threads = 1)
+#' if (requireNamespace("mice", quietly = TRUE)) {
+#'   imp <- multiple_impute(fit, m = 5, L = 500, seed = 2)
+#'   est <- with(imp, lm(variance ~ skewness + curtosis))
+#'   summary(mice::pool(est))
+#' }
+#' }
+#' @export
+multiple_impute <- function(fit, m = 5, newdata = NULL, L = 10000, format = c("mids", "list"), seed = NULL,
+                            threads = NULL, progress = interactive()) {
+  if (!inherits(fit, "deepmnar_fit")) {
+    deepmnar_abort("`fit` must be a model fitted by deepmnar, such as `notmiwae()`.", data = list(argument = "fit"))
+  }
+  m <- check_count(m, "m", 1, 1000)
+  format <- check_choice(format, c("mids", "list"), "format")
+  if (format == "mids" && !requireNamespace("mice", quietly = TRUE)) {
+    deepmnar_abort("`format = \"mids\"` needs the mice package: install.packages(\"mice\"), or use `format = \"list\"`.",
+                   kind = "dependency", data = list(argument = "format"))
+  }
+  run <- run_imputation(fit, newdata, L, 0L, m, seed, threads, progress)
+  completed <- lapply(seq_len(m), function(d) fill_in(run$original, run$draws[, , d, drop = TRUE], run$x))
+  if (format == "list") return(completed)
+  as_mids(run$original, completed)
+}
+
+# Stacks the incomplete data and its completions in the long format mice reads.
+as_mids <- function(original, completed) {
+  base <- as.data.frame(original)
+  long <- do.call(rbind, c(list(base), lapply(completed, as.data.frame)))
+  long <- cbind(.imp = rep(seq_along(c(0, completed)) - 1L, each = nrow(base)),
+                .id = rep(seq_len(nrow(base)), length(completed) + 1), long)
+  mice::as.mids(long)
+}
+
+run_imputation <- function(fit, newdata, L, type_code, draws, seed, threads, progress) {
+  if (!inherits(fit, "deepmnar_fit")) {
+    deepmnar_abort("`fit` must be a model fitted by deepmnar, such as `notmiwae()`.", data = list(argument = "fit"))
+  }
+  L <- check_count(L, "L", 1, 1e8)
+  seed <- check_seed(seed)
+  threads <- check_threads(threads)
+  original <- if (is.null(newdata)) fit$data else newdata
+  x <- if (is.null(newdata)) fit$data else align_newdata(newdata, fit$columns)
+  ed <- engine_data(x, fit$scaling)
+  n <- nrow(x)
+  p <- ncol(x)
+  point <- matrix(NA_real_, n, p)
+  draw_array <- if (draws > 0) array(NA_real_, c(n, p, draws)) else numeric(0)
+  rows_missing <- which(rowSums(ed$observed) < p)
+  chunk <- min(L, 500L)
+  if (progress) bar <- cli::cli_progress_bar("Imputing", total = n, clear = TRUE)
+  # Blocks of rows keep Ctrl-C and the bar responsive; results do not depend on them.
+  block <- max(8L, 4L * threads)
+  for (start in seq(0L, n - 1L, by = block)) {
+    end <- min(start + block, n)
+    if (any(rows_missing > start & rows_missing <= end)) {
+      cpp_impute(fit$spec, ed$x, ed$observed, fit$theta, start, end, L, chunk, type_code, draws, seed, threads,
+                 point, draw_array)
+    }
+    if (progress) cli::cli_progress_update(set = end, id = bar)
+  }
+  if (progress) cli::cli_progress_done(id = bar)
+  missing <- ed$observed == 0L
+  if (any(!is.finite(point[missing])) || (draws > 0 && any(!is.finite(draw_array[rep(missing, draws)])))) {
+    deepmnar_abort("The imputation produced non-finite values: the fitted parameters are unusable. Refit with a lower `lr`.",
+                   kind = "nonfinite")
+  }
+  point[!missing] <- 0
+  point <- unstandardise(point, fit$scaling)
+  if (draws > 0) {
+    for (d in seq_len(draws)) draw_array[, , d] <- unstandardise(matrix(draw_array[, , d], n, p), fit$scaling)
+  }
+  list(original = original, x = x, point = point, draws = draw_array)
+}
+
+# Writes the imputed cells into the user's data, keeping its class, column
+# names, order and observed values.
+fill_in <- function(original, values, x) {
+  values <- matrix(values, nrow(x), ncol(x))
+  out <- if (is.matrix(original)) as.data.frame(x) else original
+  for (j in seq_len(ncol(x))) {
+    miss <- is.na(x[, j])
+    if (!any(miss)) next
+    col <- out[[colnames(x)[j]]]
+    if (!is.double(col)) col <- as.double(col)
+    col[miss] <- values[miss, j]
+    out[[colnames(x)[j]]] <- col
+  }
+  out
+}

@@ -1,0 +1,85 @@
+model_label <- function(fit) {
+  spec <- fit$spec
+  if (spec$model == "notmiwae") {
+    if (spec$missing_model == "none") "MIWAE" else sprintf("not-MIWAE (%s missing model)", spec$missing_model)
+  } else {
+    spec$model
+  }
+}
+
+#' @export
+print.deepmnar_fit <- function(x, ...) {
+  spec <- x$spec
+  s <- x$settings
+  n_missing <- sum(is.na(x$data))
+  cat(sprintf("<deepmnar fit> %s\n", model_label(x)))
+  cat(sprintf("  data: %d rows x %d columns, %d missing cells (%.1f%%)\n", nrow(x$data), ncol(x$data), n_missing,
+              100 * n_missing / length(x$data)))
+  cat(sprintf("  network: %s decoder, %s observations, latent %d, hidden %s (%s), %d parameters\n", spec$decoder,
+              spec$obs, spec$latent_dim, paste(spec$hidden, collapse = "x"), spec$activation, length(x$theta)))
+  cat(sprintf("  training: %d/%d iterations, K = %d, batch %d, lr %g, seed %d (%.1f s, %s)\n", s$iterations_done,
+              s$iterations, s$K, s$batch_size, s$lr, s$seed, x$seconds, x$instruction_set))
+  cat(sprintf("  bound (mean of the last 100 minibatches): %.4f\n", final_bound(x)))
+  invisible(x)
+}
+
+final_bound <- function(fit) mean(utils::tail(fit$trace, 100))
+
+#' @export
+summary.deepmnar_fit <- function(object, ...) {
+  x <- object$data
+  columns <- data.frame(
+    column = object$columns,
+    missing = colSums(is.na(x)),
+    missing_pct = round(100 * colMeans(is.na(x)), 1),
+    observed_mean = unname(object$scaling$center),
+    observed_sd = unname(object$scaling$scale),
+    row.names = NULL
+  )
+  if (object$spec$missing_model %in% c("selfmask", "selfmask_known")) {
+    columns <- cbind(columns, selfmask_parameters(object))
+  }
+  structure(list(model = model_label(object), columns = columns, settings = object$settings,
+                 final_bound = final_bound(object), trace_length = length(object$trace)),
+            class = "summary.deepmnar_fit")
+}
+
+# The self-masking logistic regression on the original scale: P(observed) is
+# 1/2 at `midpoint`, and `slope` is the logit's change per unit of the column.
+selfmask_parameters <- function(fit) {
+  p <- fit$spec$p
+  n_before <- length(fit$theta) - 2 * p
+  raw_w <- fit$theta[n_before + seq_len(p)]
+  b <- fit$theta[n_before + p + seq_len(p)]
+  w <- if (fit$spec$missing_model == "selfmask_known") fit$spec$direction * log1p(exp(raw_w)) else raw_w
+  data.frame(mask_slope = -w / fit$scaling$scale, mask_midpoint = fit$scaling$center + b * fit$scaling$scale)
+}
+
+#' @export
+print.summary.deepmnar_fit <- function(x, ...) {
+  cat(sprintf("%s\n\n", x$model))
+  print(x$columns, row.names = FALSE, digits = 4)
+  cat(sprintf("\nFinal bound %.4f after %d iterations (K = %d, batch %d).\n", x$final_bound, x$trace_length,
+              x$settings$K, x$settings$batch_size))
+  invisible(x)
+}
+
+#' Plot the training curve
+#'
+#' Draws the minibatch bound over iterations with a running mean.
+#' @param x A deepmnar fit.
+#' @param window Width of the running mean, in iterations.
+#' @param ... Passed to [graphics::plot()].
+#' @return `x`, invisibly.
+#' @export
+plot.deepmnar_fit <- function(x, window = NULL, ...) {
+  y <- x$trace
+  it <- seq_along(y)
+  if (is.null(window)) window <- max(1, length(y) %/% 100)
+  smooth <- if (window > 1 && length(y) > window) stats::filter(y, rep(1 / window, window), sides = 1) else y
+  lim <- stats::quantile(y, c(0.01, 1), na.rm = TRUE)
+  graphics::plot(it, y, type = "l", col = "grey80", ylim = lim, xlab = "iteration",
+                 ylab = "importance-weighted bound", main = model_label(x), ...)
+  graphics::lines(it, smooth, col = "black", lwd = 2)
+  invisible(x)
+}

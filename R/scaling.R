@@ -1,0 +1,22 @@
+# Standardisation with the observed values' mean and sd, as the encoder and
+# the decoder work on standardised columns.
+fit_scaling <- function(x) {
+  list(center = colMeans(x, na.rm = TRUE), scale = apply(x, 2, stats::sd, na.rm = TRUE))
+}
+
+standardise <- function(x, scaling) {
+  sweep(sweep(x, 2, scaling$center, "-"), 2, scaling$scale, "/")
+}
+
+unstandardise <- function(z, scaling) {
+  sweep(sweep(z, 2, scaling$scale, "*"), 2, scaling$center, "+")
+}
+
+# The engine's view of the data: values with NA set to 0 and an observed mask.
+engine_data <- function(x, scaling) {
+  z <- standardise(x, scaling)
+  observed <- !is.na(z)
+  z[!observed] <- 0
+  storage.mode(observed) <- "integer"
+  list(x = z, observed = observed)
+}

@@ -1,0 +1,54 @@
+# A model spec is a plain list that describes the network shapes; the engine
+# rebuilds every layer from it and the flat parameter vector.
+
+missing_model_codes <- c(none = 0L, selfmask = 1L, selfmask_known = 2L, linear = 3L, nonlinear = 4L)
+obs_codes <- c(gaussian = 0L, t = 1L)
+decoder_codes <- c(mlp = 0L, linear = 1L)
+activation_codes <- c(identity = 0L, tanh = 1L, relu = 2L)
+
+model_spec <- function(model, columns, latent_dim, hidden, activation, obs, decoder, missing_model,
+                       direction, sigma_floor) {
+  p <- length(columns)
+  list(
+    model = model, columns = columns, p = p, latent_dim = latent_dim, hidden = hidden,
+    missing_hidden = hidden[1], activation = activation, activation_code = activation_codes[[activation]],
+    obs = obs, obs_code = obs_codes[[obs]], decoder = decoder, decoder_code = decoder_codes[[decoder]],
+    missing_model = missing_model, missing_code = missing_model_codes[[missing_model]],
+    direction = direction, sigma_floor = sigma_floor
+  )
+}
+
+# `direction` says which values of each column go missing in the
+# `selfmask_known` model: "high" (+1, the default) or "low" (-1).
+check_direction <- function(direction, columns) {
+  p <- length(columns)
+  values <- if (is.character(direction)) {
+    bad <- setdiff(direction, c("high", "low"))
+    if (length(bad)) {
+      deepmnar_abort(sprintf("`direction` must hold \"high\" or \"low\" (or +1 / -1), not %s.", describe(bad)),
+                     data = list(argument = "direction"))
+    }
+    ifelse(direction == "high", 1, -1)
+  } else if (is.numeric(direction) && !anyNA(direction) && all(direction %in% c(-1, 1))) {
+    as.numeric(direction)
+  } else {
+    deepmnar_abort(sprintf("`direction` must hold \"high\" or \"low\" (or +1 / -1), not %s.", describe(direction)),
+                   data = list(argument = "direction"))
+  }
+  if (!is.null(names(direction))) {
+    unknown <- setdiff(names(direction), columns)
+    if (length(unknown)) {
+      deepmnar_abort(sprintf("`direction` names unknown column %s.", quote_names(unknown)),
+                     data = list(argument = "direction", columns = unknown))
+    }
+    out <- rep(1, p)
+    out[match(names(direction), columns)] <- values
+    return(out)
+  }
+  if (length(values) == 1) return(rep(values, p))
+  if (length(values) != p) {
+    deepmnar_abort(sprintf("`direction` must have length 1 or %d (one per column), not %d.", p, length(values)),
+                   data = list(argument = "direction"))
+  }
+  values
+}

@@ -1,0 +1,137 @@
+# Checks of user input. Each returns the cleaned value or raises a classed
+# error that names the argument or the column and says what to do.
+
+check_count <- function(x, arg, min = 1, max = Inf) {
+  ok <- is.numeric(x) && length(x) == 1 && !is.na(x) && is.finite(x) && x == round(x) && x >= min && x <= max
+  if (!ok) {
+    range <- if (is.finite(max)) sprintf("between %s and %s", format(min), format(max)) else sprintf("at least %s", format(min))
+    deepmnar_abort(sprintf("`%s` must be a single whole number %s, not %s.", arg, range, describe(x)),
+                   data = list(argument = arg))
+  }
+  as.integer(x)
+}
+
+check_positive_number <- function(x, arg, max = Inf) {
+  ok <- is.numeric(x) && length(x) == 1 && !is.na(x) && is.finite(x) && x > 0 && x <= max
+  if (!ok) {
+    deepmnar_abort(sprintf("`%s` must be a single positive number%s, not %s.", arg,
+                           if (is.finite(max)) sprintf(" at most %s", format(max)) else "", describe(x)),
+                   data = list(argument = arg))
+  }
+  as.numeric(x)
+}
+
+check_hidden <- function(hidden, arg = "hidden") {
+  ok <- is.numeric(hidden) && length(hidden) >= 1 && !anyNA(hidden) && all(is.finite(hidden)) &&
+    all(hidden == round(hidden)) && all(hidden >= 1) && all(hidden <= 4096)
+  if (!ok) {
+    deepmnar_abort(sprintf("`%s` must be a vector of layer widths, whole numbers between 1 and 4096 (e.g. c(128, 128)), not %s.",
+                           arg, describe(hidden)), data = list(argument = arg))
+  }
+  as.integer(hidden)
+}
+
+check_choice <- function(x, choices, arg) {
+  if (identical(x, choices)) return(choices[[1]])
+  if (!is.character(x) || length(x) != 1 || is.na(x) || !x %in% choices) {
+    deepmnar_abort(sprintf("`%s` must be one of %s, not %s.", arg, quote_names(choices, Inf), describe(x)),
+                   data = list(argument = arg))
+  }
+  x
+}
+
+check_seed <- function(seed) {
+  if (is.null(seed)) return(sample.int(.Machine$integer.max, 1))
+  check_count(seed, "seed", min = 0, max = .Machine$integer.max)
+}
+
+default_threads <- function() {
+  as.integer(getOption("deepmnar.threads", min(RcppParallel::defaultNumThreads(), 4L)))
+}
+
+check_threads <- function(threads) {
+  if (is.null(threads)) return(default_threads())
+  check_count(threads, "threads", min = 1, max = 1024)
+}
+
+describe <- function(x) {
+  if (is.null(x)) return("NULL")
+  if (is.character(x) && length(x) == 1) return(sprintf("\"%s\"", x))
+  if (is.atomic(x) && length(x) == 1) return(format(x))
+  if (is.atomic(x) && length(x) <= 4) return(sprintf("c(%s)", paste(format(x), collapse = ", ")))
+  sprintf("a %s of length %d", class(x)[1], length(x))
+}
+
+# Turns data into a numeric matrix, refusing what cannot be imputed.
+as_numeric_matrix <- function(data, arg = "data") {
+  if (is.matrix(data)) {
+    if (!is.numeric(data) && !all(is.na(data))) {
+      deepmnar_abort(sprintf("`%s` must be numeric; this matrix is %s.", arg, typeof(data)), data = list(argument = arg))
+    }
+    cols <- colnames(data)
+    if (is.null(cols)) cols <- paste0("V", seq_len(ncol(data)))
+    x <- matrix(as.numeric(data), nrow(data), ncol(data), dimnames = list(NULL, cols))
+    return(x)
+  }
+  if (!is.data.frame(data)) {
+    deepmnar_abort(sprintf("`%s` must be a data.frame, tibble or numeric matrix, not %s.", arg, class(data)[1]),
+                   data = list(argument = arg))
+  }
+  bad <- names(data)[!vapply(data, function(col) is.numeric(col) || all(is.na(col)), logical(1))]
+  if (length(bad)) {
+    deepmnar_abort(sprintf(
+      "Column %s of `%s` is not numeric. deepmnar models continuous columns only: drop it or convert it to numbers first.",
+      quote_names(bad), arg), data = list(argument = arg, columns = bad))
+  }
+  x <- matrix(vapply(data, as.numeric, numeric(nrow(data))), nrow(data), ncol(data))
+  colnames(x) <- names(data)
+  x
+}
+
+check_training_matrix <- function(x) {
+  if (nrow(x) < 2) {
+    deepmnar_abort(sprintf("`data` must have at least 2 rows, not %d.", nrow(x)), data = list(argument = "data"))
+  }
+  if (ncol(x) < 1) deepmnar_abort("`data` has no columns.", data = list(argument = "data"))
+  check_cells(x, "data")
+  empty <- colnames(x)[colSums(!is.na(x)) == 0]
+  if (length(empty)) {
+    deepmnar_abort(sprintf("Column %s of `data` has no observed value, so nothing can be learned about it: drop it.",
+                           quote_names(empty)), data = list(argument = "data", columns = empty))
+  }
+  sds <- apply(x, 2, stats::sd, na.rm = TRUE)
+  constant <- colnames(x)[is.na(sds) | sds == 0]
+  if (length(constant)) {
+    deepmnar_abort(sprintf(
+      "Column %s of `data` is constant over its observed values (or has a single one), so it cannot be standardised: drop it.",
+      quote_names(constant)), data = list(argument = "data", columns = constant))
+  }
+  invisible(x)
+}
+
+check_cells <- function(x, arg) {
+  nonfinite <- is.nan(x) | is.infinite(x)
+  if (any(nonfinite)) {
+    cols <- colnames(x)[colSums(nonfinite) > 0]
+    deepmnar_abort(sprintf(
+      "Column %s of `%s` holds Inf or NaN values. Recode them as NA if they are missing, or fix them.",
+      quote_names(cols), arg), data = list(argument = arg, columns = cols))
+  }
+}
+
+# newdata must carry the training columns; they are reordered to match.
+align_newdata <- function(newdata, columns) {
+  x <- as_numeric_matrix(newdata, "newdata")
+  missing_cols <- setdiff(columns, colnames(x))
+  extra_cols <- setdiff(colnames(x), columns)
+  if (length(missing_cols) || length(extra_cols)) {
+    parts <- c(if (length(missing_cols)) sprintf("lacks %s", quote_names(missing_cols)),
+               if (length(extra_cols)) sprintf("has %s, unknown to the fit", quote_names(extra_cols)))
+    deepmnar_abort(sprintf("`newdata` must have the columns the model was fitted on: it %s.",
+                           paste(parts, collapse = " and ")),
+                   data = list(argument = "newdata", columns = c(missing_cols, extra_cols)))
+  }
+  x <- x[, columns, drop = FALSE]
+  check_cells(x, "newdata")
+  x
+}

@@ -1,0 +1,174 @@
+// Building blocks every model shares: the Gaussian encoder q(z | x) and the
+// observation decoder p(x | z) (Gaussian or Student-t, MLP or linear).
+#ifndef DEEPMNAR_COMPONENTS_H
+#define DEEPMNAR_COMPONENTS_H
+
+#include <algorithm>
+#include <vector>
+
+#include "distributions.h"
+#include "nn.h"
+
+namespace deepmnar {
+
+// The authors' code clips the encoder's log-variance to [-10, 10].
+constexpr double kLogVarClip = 10.0;
+
+struct EncoderOutput {
+  RowMat mu, log_var, sd;
+  Eigen::Array<bool, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> clipped;
+  MlpCache cache;
+};
+
+class GaussianEncoder {
+ public:
+  GaussianEncoder() = default;
+  GaussianEncoder(int in, const std::vector<int>& hidden, int latent, Activation act, ParamLayout& layout)
+      : latent_(latent), mlp_(in, hidden, 2 * latent, act, layout) {}
+
+  int latent() const { return latent_; }
+  void init(double* theta, Rng& rng) const { mlp_.init(theta, rng); }
+
+  template <class In>
+  void forward(const double* theta, const Eigen::MatrixBase<In>& x, EncoderOutput& e) const {
+    const RowMat& h = mlp_.forward(theta, x, e.cache);
+    e.mu = h.leftCols(latent_);
+    const auto raw = h.rightCols(latent_).array();
+    e.clipped = raw.abs() > kLogVarClip;
+    e.log_var = raw.max(-kLogVarClip).min(kLogVarClip).matrix();
+    e.sd = (0.5 * e.log_var.array()).exp().matrix();
+  }
+
+  // d_mu and d_log_var are gradients per input row; the clip stops gradients.
+  template <class In>
+  void backward(const double* theta, const Eigen::MatrixBase<In>& x, EncoderOutput& e, const RowMat& d_mu,
+                const RowMat& d_log_var, double* grad) const {
+    RowMat d_out(d_mu.rows(), 2 * latent_);
+    d_out.leftCols(latent_) = d_mu;
+    d_out.rightCols(latent_) = (e.clipped).select(0.0, d_log_var.array()).matrix();
+    mlp_.backward(theta, x, e.cache, d_out, grad, nullptr);
+  }
+
+ private:
+  int latent_ = 0;
+  Mlp mlp_;
+};
+
+// Per-sample parameters of p(x | z): location, scale and (Student-t) df.
+struct ObservationParams {
+  RowMat mu, scale, df, scale_raw, df_raw;
+  MlpCache cache;
+};
+
+// The decoder's heads share one output layer: [mu | scale | df]. The linear
+// (PPCA-like) decoder maps z to mu with one dense layer and learns one scale
+// (and one df) shared by all columns, as in the paper's PPCA variant.
+class ObservationDecoder {
+ public:
+  ObservationDecoder() = default;
+  ObservationDecoder(const deepmnar_io::ModelSpec& spec, int latent, ParamLayout& layout)
+      : p_(spec.p), student_t_(spec.obs == deepmnar_io::obs_student_t),
+        linear_(spec.decoder == deepmnar_io::decoder_linear), floor_(spec.sigma_floor) {
+    if (linear_) {
+      mlp_ = Mlp(latent, {}, p_, Activation::identity, layout);
+      shared_offset_ = layout.take(student_t_ ? 2 : 1);
+    } else {
+      mlp_ = Mlp(latent, spec.hidden, heads() * p_, activation_from(spec.activation), layout);
+    }
+  }
+
+  bool student_t() const { return student_t_; }
+  int heads() const { return student_t_ ? 3 : 2; }
+
+  void init(double* theta, Rng& rng) const {
+    mlp_.init(theta, rng);
+    if (linear_) {
+      theta[shared_offset_] = 0.0;
+      if (student_t_) theta[shared_offset_ + 1] = 0.0;
+    }
+  }
+
+  // Student-t degrees of freedom are 3 + softplus(raw): finite variance, and a
+  // shape >= 1.5 for the Marsaglia-Tsang draw.
+  static double df_of(double raw) { return 3.0 + softplus(raw); }
+
+  template <class In>
+  void forward(const double* theta, const Eigen::MatrixBase<In>& z, ObservationParams& o) const {
+    const RowMat& h = mlp_.forward(theta, z, o.cache);
+    const Eigen::Index n = z.rows();
+    if (linear_) {
+      o.mu = h;
+      o.scale_raw.setConstant(n, p_, theta[shared_offset_]);
+      if (student_t_) o.df_raw.setConstant(n, p_, theta[shared_offset_ + 1]);
+    } else {
+      o.mu = h.leftCols(p_);
+      o.scale_raw = h.middleCols(p_, p_);
+      if (student_t_) o.df_raw = h.rightCols(p_);
+    }
+    o.scale = o.scale_raw.unaryExpr([this](double r) { return softplus(r) + floor_; });
+    if (student_t_) o.df = o.df_raw.unaryExpr([](double r) { return df_of(r); });
+  }
+
+  // Gradients in mu, scale, df per sample are consumed; d_z receives the
+  // gradient in the decoder input.
+  template <class In>
+  void backward(const double* theta, const Eigen::MatrixBase<In>& z, ObservationParams& o, RowMat& d_mu,
+                RowMat& d_scale, RowMat& d_df, double* grad, RowMat* d_z) const {
+    const auto sig = [](double r) { return sigmoid(r); };
+    d_scale.array() *= o.scale_raw.unaryExpr(sig).array();
+    if (student_t_) d_df.array() *= o.df_raw.unaryExpr(sig).array();
+    if (linear_) {
+      grad[shared_offset_] += d_scale.sum();
+      if (student_t_) grad[shared_offset_ + 1] += d_df.sum();
+      mlp_.backward(theta, z, o.cache, d_mu, grad, d_z);
+      return;
+    }
+    RowMat d_out(z.rows(), heads() * p_);
+    d_out.leftCols(p_) = d_mu;
+    d_out.middleCols(p_, p_) = d_scale;
+    if (student_t_) d_out.rightCols(p_) = d_df;
+    mlp_.backward(theta, z, o.cache, d_out, grad, d_z);
+  }
+
+  LogDensityGrad log_density(const ObservationParams& o, Eigen::Index r, int j, double x) const {
+    return student_t_ ? student_t_log_density(x, o.mu(r, j), o.scale(r, j), o.df(r, j))
+                      : gaussian_log_density(x, o.mu(r, j), o.scale(r, j));
+  }
+
+  DrawGrad draw(const ObservationParams& o, Eigen::Index r, int j, const DrawNoise& e) const {
+    return student_t_ ? student_t_draw(o.mu(r, j), o.scale(r, j), o.df(r, j), e)
+                      : gaussian_draw(o.mu(r, j), o.scale(r, j), e);
+  }
+
+  double cdf(const ObservationParams& o, Eigen::Index r, int j, double x) const {
+    const double t = (x - o.mu(r, j)) / o.scale(r, j);
+    return student_t_ ? student_t_cdf(t, o.df(r, j)) : normal_cdf(t);
+  }
+  double density(const ObservationParams& o, Eigen::Index r, int j, double x) const {
+    return std::exp(log_density(o, r, j, x).value);
+  }
+
+ private:
+  int p_ = 0;
+  bool student_t_ = false, linear_ = false;
+  double floor_ = 0.0;
+  std::size_t shared_offset_ = 0;
+  Mlp mlp_;
+};
+
+// Rows of a minibatch (or one row being imputed) in the layout the models use.
+struct RowBlock {
+  RowMat x;         // standardised values, missing cells zero
+  RowMat observed;  // 1 observed, 0 missing
+  std::vector<Rng> rng;  // one stream per row
+};
+
+inline double standard_normal_log_density_sum(const double* z, int d) {
+  double s = 0.0;
+  for (int j = 0; j < d; ++j) s += z[j] * z[j];
+  return -0.5 * s - 0.5 * d * kLogTwoPi;
+}
+
+}  // namespace deepmnar
+
+#endif

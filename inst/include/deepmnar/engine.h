@@ -1,0 +1,82 @@
+// Definitions of the entry points (include in exactly one translation unit per
+// instruction-set build).
+#ifndef DEEPMNAR_ENGINE_H
+#define DEEPMNAR_ENGINE_H
+
+#include "entry.h"
+#include "imputer.h"
+#include "models/notmiwae.h"
+#include "trainer.h"
+
+namespace deepmnar {
+namespace entry {
+
+template <class F>
+auto with_model(const deepmnar_io::ModelSpec& spec, F&& f) -> decltype(f(std::declval<NotMiwae&>())) {
+  NotMiwae model(spec);
+  return f(model);
+}
+
+std::size_t n_params(const deepmnar_io::ModelSpec& spec) {
+  return with_model(spec, [](const NotMiwae& m) { return m.n_params(); });
+}
+
+std::vector<double> init_params(const deepmnar_io::ModelSpec& spec, std::uint64_t seed) {
+  return with_model(spec, [&](const NotMiwae& m) {
+    std::vector<double> theta(m.n_params(), 0.0);
+    Rng rng(seed, stream_init, 0);
+    m.init(theta.data(), rng);
+    return theta;
+  });
+}
+
+// Mean over all rows of the bound with K samples; gradient of that mean.
+double evaluate_bound(const deepmnar_io::ModelSpec& spec, const deepmnar_io::DataView& view,
+                      const std::vector<double>& theta, int K, std::uint64_t seed, std::vector<double>* grad,
+                      const deepmnar_io::ParallelFor& par) {
+  return with_model(spec, [&](const NotMiwae& m) {
+    const RowData data(view);
+    std::vector<int> rows(data.n());
+    std::iota(rows.begin(), rows.end(), 0);
+    using Tasks = std::vector<TaskState<NotMiwae>>;
+    Tasks tasks;
+    if (grad) grad->assign(m.n_params(), 0.0);
+    const double total = bound_over_rows(m, theta.data(), data, rows, K, seed, stream_bound_row, 0,
+                                         1.0 / data.n(), grad ? grad->data() : nullptr, tasks, 16, par);
+    return total / data.n();
+  });
+}
+
+std::vector<double> train(const deepmnar_io::ModelSpec& spec, const deepmnar_io::DataView& view,
+                          deepmnar_io::TrainState& state, long iterations, const deepmnar_io::TrainOptions& opt,
+                          const deepmnar_io::ParallelFor& par) {
+  return with_model(spec, [&](const NotMiwae& m) {
+    const RowData data(view);
+    return train_iterations(m, data, state, iterations, opt, par);
+  });
+}
+
+void impute(const deepmnar_io::ModelSpec& spec, const deepmnar_io::DataView& view, const std::vector<double>& theta,
+            int row_begin, int row_end, const deepmnar_io::ImputeOptions& opt, const deepmnar_io::ParallelFor& par,
+            double* point_out, double* draws_out) {
+  with_model(spec, [&](const NotMiwae& m) {
+    const RowData data(view);
+    impute_rows(m, theta.data(), data, row_begin, row_end, opt, par, point_out, draws_out);
+    return 0;
+  });
+}
+
+const char* instruction_set() {
+#if defined(__AVX2__) && defined(__FMA__)
+  return "avx2+fma";
+#elif defined(__SSE2__)
+  return "sse2";
+#else
+  return "baseline";
+#endif
+}
+
+}  // namespace entry
+}  // namespace deepmnar
+
+#endif

@@ -1,0 +1,166 @@
+// Imputation by self-normalised importance sampling with the training
+// weights. Samples are decoded in chunks; the conditional mean (over the
+// decoder means, the Rao-Blackwellised estimator) and the multiple imputations
+// (sampling-importance-resampling done as a streaming weighted reservoir) keep
+// memory flat in L. The conditional median solves the weighted mixture CDF = 1/2
+// and keeps, per row being imputed, the weights and the decoder's parameters
+// of that row's missing cells.
+#ifndef DEEPMNAR_IMPUTER_H
+#define DEEPMNAR_IMPUTER_H
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "bound.h"
+#include "data.h"
+
+namespace deepmnar {
+
+// Draws, per multiple imputation, one sample with probability proportional to
+// its weight from a stream of samples.
+class Reservoir {
+ public:
+  void reset(int draws, int width) {
+    log_total_.assign(draws, -INFINITY);
+    values_.assign(std::size_t(draws) * width, NAN);
+    width_ = width;
+  }
+  template <class Values>
+  void offer(double lw, const Values& values, Rng& rng) {
+    for (std::size_t d = 0; d < log_total_.size(); ++d) {
+      const double lt = log_total_[d];
+      const double new_total = lw > lt ? lw + std::log1p(std::exp(lt - lw)) : lt + std::log1p(std::exp(lw - lt));
+      log_total_[d] = new_total;
+      if (rng.uniform() < std::exp(lw - new_total))
+        for (int j = 0; j < width_; ++j) values_[d * width_ + j] = values(j);
+    }
+  }
+  double value(int draw, int j) const { return values_[std::size_t(draw) * width_ + j]; }
+
+ private:
+  std::vector<double> log_total_, values_;
+  int width_ = 0;
+};
+
+// Parameters of p(x_j | z_l) for one missing cell, for the median.
+struct MixtureComponent {
+  double lw, mu, scale, df;
+};
+
+template <class Decoder>
+double mixture_median(const Decoder& dec, std::vector<MixtureComponent>& comps) {
+  double m = -INFINITY;
+  for (const auto& c : comps) m = std::max(m, c.lw);
+  double total = 0.0;
+  for (auto& c : comps) {
+    c.lw = std::exp(c.lw - m);
+    total += c.lw;
+  }
+  // Drop samples whose normalised weight cannot move the answer.
+  std::vector<MixtureComponent> kept;
+  double lo = INFINITY, hi = -INFINITY, x = 0.0;
+  for (const auto& c : comps) {
+    const double a = c.lw / total;
+    if (a < 1e-14) continue;
+    kept.push_back({a, c.mu, c.scale, c.df});
+    lo = std::min(lo, c.mu - 40.0 * c.scale);
+    hi = std::max(hi, c.mu + 40.0 * c.scale);
+    x += a * c.mu;
+  }
+  auto cdf_and_density = [&](double t, double& F, double& f) {
+    F = 0.0;
+    f = 0.0;
+    for (const auto& c : kept) {
+      const double u = (t - c.mu) / c.scale;
+      if (dec.student_t()) {
+        F += c.lw * student_t_cdf(u, c.df);
+        f += c.lw * std::exp(student_t_log_density(t, c.mu, c.scale, c.df).value);
+      } else {
+        F += c.lw * normal_cdf(u);
+        f += c.lw * std::exp(-0.5 * u * u - 0.5 * kLogTwoPi) / c.scale;
+      }
+    }
+  };
+  // Newton's method safeguarded by bisection on the bracket [lo, hi].
+  for (int iter = 0; iter < 200; ++iter) {
+    double F, f;
+    cdf_and_density(x, F, f);
+    const double g = F - 0.5;
+    if (std::fabs(g) < 1e-13) break;
+    if (g > 0) hi = x;
+    else lo = x;
+    double next = (f > 0) ? x - g / f : 0.5 * (lo + hi);
+    if (!(next > lo && next < hi)) next = 0.5 * (lo + hi);
+    if (std::fabs(next - x) < 1e-12 * (1.0 + std::fabs(x))) {
+      x = next;
+      break;
+    }
+    x = next;
+  }
+  return x;
+}
+
+struct ImputeWorkspace;
+
+// Imputes rows [row_begin, row_end) in standardised units. `mean_out` is the
+// n x p column-major matrix to fill (missing cells only); `draws_out`, if not
+// null, is n x p x draws.
+template <class Model>
+void impute_rows(const Model& model, const double* theta, const RowData& data, int row_begin, int row_end,
+                 const deepmnar_io::ImputeOptions& opt, const deepmnar_io::ParallelFor& par, double* point_out,
+                 double* draws_out) {
+  const int n = data.n(), p = data.p();
+  par.run(std::size_t(row_end - row_begin), [&](std::size_t begin, std::size_t end) {
+    typename Model::Workspace ws;
+    RowBlock block;
+    StreamingWeights stream;
+    Reservoir reservoir;
+    std::vector<int> missing;
+    std::vector<std::vector<MixtureComponent>> comps;
+    for (std::size_t t = begin; t < end; ++t) {
+      const int i = row_begin + int(t);
+      missing.clear();
+      for (int j = 0; j < p; ++j)
+        if (!(data.observed(i, j) > 0)) missing.push_back(j);
+      if (missing.empty()) continue;
+      const int m = int(missing.size());
+      stream.reset(m);
+      reservoir.reset(opt.draws, m);
+      comps.assign(opt.type == deepmnar_io::impute_median ? m : 0, {});
+      Rng resample_rng(opt.seed, stream_resample_row, std::uint64_t(i));
+      const int n_chunks = (opt.L + opt.chunk - 1) / opt.chunk;
+      for (int c = 0; c < n_chunks; ++c) {
+        const int size = std::min(opt.chunk, opt.L - c * opt.chunk);
+        gather_rows(data, &i, 1, block);
+        block.rng.assign(1, Rng(opt.seed, stream_impute_row, std::uint64_t(i), std::uint64_t(c)));
+        model.forward(theta, block, size, true, ws);
+        const RowMat& mu = ws.obs.mu;
+        for (int l = 0; l < size; ++l) {
+          const double lw = ws.lw[l];
+          if (std::isnan(lw)) continue;
+          const double w = stream.add(lw);
+          for (int a = 0; a < m; ++a) stream.add_value(a, w * mu(l, missing[a]));
+          if (opt.draws > 0) reservoir.offer(lw, [&](int a) { return ws.xfill(l, missing[a]); }, resample_rng);
+          for (std::size_t a = 0; a < comps.size(); ++a) {
+            const int j = missing[a];
+            comps[a].push_back({lw, mu(l, j), ws.obs.scale(l, j),
+                                model.decoder().student_t() ? ws.obs.df(l, j) : 0.0});
+          }
+        }
+      }
+      for (int a = 0; a < m; ++a) {
+        const int j = missing[a];
+        double value = stream.empty() ? NAN : stream.mean(a);
+        if (!comps.empty() && !stream.empty()) value = mixture_median(model.decoder(), comps[a]);
+        point_out[i + std::size_t(n) * j] = value;
+        for (int d = 0; d < opt.draws; ++d)
+          draws_out[i + std::size_t(n) * j + std::size_t(n) * p * d] = reservoir.value(d, a);
+      }
+    }
+  });
+}
+
+}  // namespace deepmnar
+
+#endif

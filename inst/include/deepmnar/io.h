@@ -1,0 +1,93 @@
+// Plain types shared by the Rcpp glue and the engine translation units.
+// Nothing here may depend on Eigen or on the `deepmnar` namespace: the engine is
+// compiled twice (baseline ISA and AVX2+FMA, the latter with that namespace
+// renamed), and both builds must agree on these layouts.
+#ifndef DEEPMNAR_IO_H
+#define DEEPMNAR_IO_H
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace deepmnar_io {
+
+enum ObsModel { obs_gaussian = 0, obs_student_t = 1 };
+enum DecoderKind { decoder_mlp = 0, decoder_linear = 1 };
+enum MissingKind {
+  missing_none = 0,
+  missing_selfmask = 1,
+  missing_selfmask_known = 2,
+  missing_linear = 3,
+  missing_nonlinear = 4
+};
+enum ActivationKind { act_identity = 0, act_tanh = 1, act_relu = 2 };
+enum ImputeKind { impute_mean = 0, impute_median = 1 };
+
+struct ModelSpec {
+  int p = 0;           // data columns
+  int latent = 0;      // dimension of z
+  std::vector<int> hidden;        // encoder and decoder hidden sizes
+  std::vector<int> missing_hidden;  // hidden sizes of the nonlinear missing model
+  int activation = act_tanh;
+  int obs = obs_gaussian;
+  int decoder = decoder_mlp;
+  int missing = missing_none;
+  std::vector<double> direction;  // +1: high values go missing (selfmask_known)
+  double sigma_floor = 0.0;       // lower bound added to the observation scale
+};
+
+// Data arrive column-major (R's layout): x[i + n * j]. Missing cells of `x` may
+// hold anything; `observed` (1/0) says which cells are real.
+struct DataView {
+  const double* x = nullptr;
+  const int* observed = nullptr;
+  int n = 0;
+  int p = 0;
+};
+
+struct TrainState {
+  std::vector<double> theta, adam_m, adam_v;
+  long iteration = 0;  // iterations done so far
+};
+
+struct TrainOptions {
+  int K = 20;
+  int batch_size = 16;
+  double lr = 1e-3;
+  std::uint64_t seed = 1;
+};
+
+struct ImputeOptions {
+  int L = 10000;
+  int chunk = 500;       // importance samples decoded together
+  int type = impute_mean;
+  int draws = 0;         // multiple imputations by SIR
+  std::uint64_t seed = 1;
+};
+
+// Parallel loop supplied by the glue: runs body(begin, end) over [0, n) in
+// pieces, possibly on several threads. The engine never relies on which thread
+// runs which piece.
+struct ParallelFor {
+  virtual void run(std::size_t n,
+                   const std::function<void(std::size_t, std::size_t)>& body) const = 0;
+  virtual ~ParallelFor() {}
+};
+
+struct SerialFor : ParallelFor {
+  void run(std::size_t n,
+           const std::function<void(std::size_t, std::size_t)>& body) const override {
+    if (n > 0) body(0, n);
+  }
+};
+
+// Raised for a bound that is not finite; `iteration` is 1-based.
+struct NonFiniteBound {
+  long iteration;
+};
+
+}  // namespace deepmnar_io
+
+#endif

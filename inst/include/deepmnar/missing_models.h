@@ -1,0 +1,98 @@
+// The not-MIWAE missing models p(s | x): logits of P(observed) per cell, given
+// the row filled with the draws of its missing values.
+#ifndef DEEPMNAR_MISSING_MODELS_H
+#define DEEPMNAR_MISSING_MODELS_H
+
+#include <vector>
+
+#include "nn.h"
+#include "special.h"
+
+namespace deepmnar {
+
+class MissingModel {
+ public:
+  MissingModel() = default;
+  MissingModel(const deepmnar_io::ModelSpec& spec, ParamLayout& layout)
+      : kind_(spec.missing), p_(spec.p), direction_(spec.direction) {
+    if (direction_.size() != std::size_t(p_)) direction_.assign(p_, 1.0);
+    switch (kind_) {
+      case deepmnar_io::missing_selfmask:
+      case deepmnar_io::missing_selfmask_known:
+        offset_ = layout.take(2 * std::size_t(p_));
+        break;
+      case deepmnar_io::missing_linear:
+        mlp_ = Mlp(p_, {}, p_, Activation::identity, layout);
+        break;
+      case deepmnar_io::missing_nonlinear:
+        mlp_ = Mlp(p_, spec.missing_hidden, p_, Activation::tanh, layout);
+        break;
+      default:
+        break;
+    }
+  }
+
+  bool active() const { return kind_ != deepmnar_io::missing_none; }
+  bool self_masking() const {
+    return kind_ == deepmnar_io::missing_selfmask || kind_ == deepmnar_io::missing_selfmask_known;
+  }
+
+  // Self-masking slopes and locations start Glorot-uniform, as TF1 variables did
+  // in the authors' code.
+  void init(double* theta, Rng& rng) const {
+    if (self_masking()) {
+      const double limit = std::sqrt(6.0 / (1.0 + p_));
+      for (int j = 0; j < 2 * p_; ++j) theta[offset_ + j] = limit * (2.0 * rng.uniform() - 1.0);
+    } else if (active()) {
+      mlp_.init(theta, rng);
+    }
+  }
+
+  // Logit slope of column j: logit = -slope * (x - location).
+  double slope(const double* theta, int j) const {
+    const double w = theta[offset_ + j];
+    return kind_ == deepmnar_io::missing_selfmask_known ? direction_[j] * softplus(w) : w;
+  }
+  double location(const double* theta, int j) const { return theta[offset_ + p_ + j]; }
+
+  const RowMat& logits(const double* theta, const RowMat& xfill, MlpCache& cache, RowMat& out) const {
+    if (!self_masking()) return mlp_.forward(theta, xfill, cache);
+    out.resize(xfill.rows(), p_);
+    for (int j = 0; j < p_; ++j) {
+      const double w = slope(theta, j), b = location(theta, j);
+      out.col(j) = -w * (xfill.col(j).array() - b).matrix();
+    }
+    return out;
+  }
+
+  // d_logits is consumed; d_xfill receives d loss / d filled row.
+  void backward(const double* theta, const RowMat& xfill, MlpCache& cache, RowMat& d_logits, double* grad,
+                RowMat& d_xfill) const {
+    if (!self_masking()) {
+      mlp_.backward(theta, xfill, cache, d_logits, grad, &d_xfill);
+      return;
+    }
+    d_xfill.resize(xfill.rows(), p_);
+    for (int j = 0; j < p_; ++j) {
+      const double w = slope(theta, j), b = location(theta, j);
+      const double d_slope = -(d_logits.col(j).array() * (xfill.col(j).array() - b)).sum();
+      const double raw = theta[offset_ + j];
+      grad[offset_ + j] += kind_ == deepmnar_io::missing_selfmask_known
+                               ? d_slope * direction_[j] * sigmoid(raw)
+                               : d_slope;
+      grad[offset_ + p_ + j] += w * d_logits.col(j).sum();
+      d_xfill.col(j) = -w * d_logits.col(j);
+    }
+  }
+
+ private:
+  int kind_ = deepmnar_io::missing_none;
+  int p_ = 0;
+  std::vector<double> direction_;
+  std::size_t offset_ = 0;
+  Mlp mlp_;
+};
+
+}  // namespace deepmnar
+
+#endif

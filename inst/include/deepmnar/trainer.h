@@ -1,0 +1,135 @@
+// Minibatch training by Adam ascent on the importance-weighted bound. A batch
+// is cut into tasks of a fixed number of rows; each task owns its workspace and
+// gradient buffer and draws its noise from per-row streams, and the task
+// gradients are added in task order, so the result is the same for any number
+// of threads.
+#ifndef DEEPMNAR_TRAINER_H
+#define DEEPMNAR_TRAINER_H
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <vector>
+
+#include "adam.h"
+#include "bound.h"
+#include "data.h"
+
+namespace deepmnar {
+
+constexpr int kRowsPerTask = 4;
+
+template <class Model>
+struct TaskState {
+  typename Model::Workspace ws;
+  RowBlock block;
+  std::vector<double> grad, dlw;
+  double bound_sum = 0.0;
+};
+
+// Bound (sum over the given rows of log mean_k w_ik) and, if `grad` is not
+// null, its gradient times `grad_scale`, accumulated over tasks in order.
+template <class Model>
+double bound_over_rows(const Model& model, const double* theta, const RowData& data, const std::vector<int>& rows,
+                       int K, std::uint64_t seed, std::uint64_t purpose, std::uint64_t stream_a, double grad_scale,
+                       double* grad, std::vector<TaskState<Model>>& tasks, int rows_per_task,
+                       const deepmnar_io::ParallelFor& par) {
+  const int n_rows = int(rows.size());
+  const int n_tasks = (n_rows + rows_per_task - 1) / rows_per_task;
+  if (int(tasks.size()) < n_tasks) tasks.resize(n_tasks);
+  const std::size_t np = model.n_params();
+  par.run(n_tasks, [&](std::size_t begin, std::size_t end) {
+    for (std::size_t t = begin; t < end; ++t) {
+      TaskState<Model>& ts = tasks[t];
+      const int first = int(t) * rows_per_task;
+      const int count = std::min(rows_per_task, n_rows - first);
+      gather_rows(data, rows.data() + first, count, ts.block);
+      ts.block.rng.clear();
+      for (int r = 0; r < count; ++r)
+        ts.block.rng.emplace_back(seed, purpose, stream_a, std::uint64_t(purpose == stream_train_row ? first + r : rows[first + r]));
+      model.forward(theta, ts.block, K, false, ts.ws);
+      ts.bound_sum = 0.0;
+      ts.dlw.resize(std::size_t(count) * K);
+      for (int r = 0; r < count; ++r) {
+        ts.bound_sum += log_mean_exp(&ts.ws.lw[std::size_t(r) * K], K);
+        if (grad) scaled_softmax(&ts.ws.lw[std::size_t(r) * K], K, grad_scale, &ts.dlw[std::size_t(r) * K]);
+      }
+      if (grad && std::isfinite(ts.bound_sum)) {
+        ts.grad.assign(np, 0.0);
+        model.backward(theta, ts.block, ts.dlw.data(), ts.ws, ts.grad.data());
+      }
+    }
+  });
+  double total = 0.0;
+  for (int t = 0; t < n_tasks; ++t) total += tasks[t].bound_sum;
+  if (grad && std::isfinite(total)) {
+    std::fill(grad, grad + np, 0.0);
+    for (int t = 0; t < n_tasks; ++t)
+      for (std::size_t i = 0; i < np; ++i) grad[i] += tasks[t].grad[i];
+  }
+  return total;
+}
+
+// The batch schedule: epochs of a shuffled order, consecutive slices, the last
+// partial batch of every epoch skipped (as in the authors' code).
+class BatchSchedule {
+ public:
+  BatchSchedule(int n, int batch_size, std::uint64_t seed)
+      : n_(n), batch_(std::min(batch_size, n)), per_epoch_(std::max(1, n / std::min(batch_size, n))), seed_(seed) {}
+
+  int batch_size() const { return batch_; }
+
+  void rows_of(long iteration, std::vector<int>& rows) {
+    const long epoch = iteration / per_epoch_;
+    if (epoch != epoch_) shuffle(epoch);
+    const int start = int(iteration % per_epoch_) * batch_;
+    rows.assign(order_.begin() + start, order_.begin() + start + batch_);
+  }
+
+ private:
+  void shuffle(long epoch) {
+    order_.resize(n_);
+    std::iota(order_.begin(), order_.end(), 0);
+    Rng rng(seed_, stream_shuffle, std::uint64_t(epoch));
+    for (int i = n_ - 1; i > 0; --i) std::swap(order_[i], order_[rng.below(std::uint64_t(i) + 1)]);
+    epoch_ = epoch;
+  }
+
+  int n_, batch_, per_epoch_;
+  std::uint64_t seed_;
+  long epoch_ = -1;
+  std::vector<int> order_;
+};
+
+// Runs `iterations` Adam steps from state.iteration on; returns the minibatch
+// bound (mean over rows) of each step. Throws NonFiniteBound.
+template <class Model>
+std::vector<double> train_iterations(const Model& model, const RowData& data, deepmnar_io::TrainState& st,
+                                     long iterations, const deepmnar_io::TrainOptions& opt,
+                                     const deepmnar_io::ParallelFor& par) {
+  const std::size_t np = model.n_params();
+  BatchSchedule schedule(data.n(), opt.batch_size, opt.seed);
+  std::vector<TaskState<Model>> tasks;
+  std::vector<int> rows;
+  std::vector<double> grad(np), trace;
+  trace.reserve(iterations);
+  AdamConfig cfg;
+  cfg.lr = opt.lr;
+  for (long it = 0; it < iterations; ++it, ++st.iteration) {
+    schedule.rows_of(st.iteration, rows);
+    const double B = double(rows.size());
+    const double total = bound_over_rows(model, st.theta.data(), data, rows, opt.K, opt.seed, stream_train_row,
+                                         std::uint64_t(st.iteration), 1.0 / B, grad.data(), tasks, kRowsPerTask, par);
+    const double bound = total / B;
+    bool finite = std::isfinite(bound);
+    for (std::size_t i = 0; finite && i < np; ++i) finite = std::isfinite(grad[i]);
+    if (!finite) throw deepmnar_io::NonFiniteBound{st.iteration + 1};
+    adam_ascent(st.theta.data(), st.adam_m.data(), st.adam_v.data(), grad.data(), np, st.iteration + 1, cfg);
+    trace.push_back(bound);
+  }
+  return trace;
+}
+
+}  // namespace deepmnar
+
+#endif

@@ -1,0 +1,2 @@
+// The engine at the compiler's default instruction set.
+#include <deepmnar/engine.h>

@@ -1,0 +1,163 @@
+// Rcpp glue: converts R values to the engine's plain types, runs the engine
+// built for the best instruction set this CPU has, and converts back.
+#include <Rcpp.h>
+#include <RcppParallel.h>
+
+#include <deepmnar/entry.h>
+
+DEEPMNAR_DECLARE_ENTRY(deepmnar)
+#ifdef DEEPMNAR_HAVE_AVX2
+DEEPMNAR_DECLARE_ENTRY(deepmnar_avx2)
+#endif
+
+namespace {
+
+struct Engine {
+  decltype(&deepmnar::entry::n_params) n_params;
+  decltype(&deepmnar::entry::init_params) init_params;
+  decltype(&deepmnar::entry::evaluate_bound) evaluate_bound;
+  decltype(&deepmnar::entry::train) train;
+  decltype(&deepmnar::entry::impute) impute;
+  decltype(&deepmnar::entry::instruction_set) instruction_set;
+};
+
+const Engine baseline_engine = {deepmnar::entry::n_params,   deepmnar::entry::init_params,
+                                deepmnar::entry::evaluate_bound, deepmnar::entry::train,
+                                deepmnar::entry::impute,     deepmnar::entry::instruction_set};
+
+#ifdef DEEPMNAR_HAVE_AVX2
+const Engine avx2_engine = {deepmnar_avx2::entry::n_params,   deepmnar_avx2::entry::init_params,
+                            deepmnar_avx2::entry::evaluate_bound, deepmnar_avx2::entry::train,
+                            deepmnar_avx2::entry::impute,     deepmnar_avx2::entry::instruction_set};
+bool cpu_has_avx2() { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
+#endif
+
+bool force_baseline = false;
+
+const Engine& engine() {
+#ifdef DEEPMNAR_HAVE_AVX2
+  if (!force_baseline && cpu_has_avx2()) return avx2_engine;
+#endif
+  return baseline_engine;
+}
+
+struct RcppParallelFor : deepmnar_io::ParallelFor {
+  int threads;
+  explicit RcppParallelFor(int t) : threads(t) {}
+
+  struct Body : RcppParallel::Worker {
+    const std::function<void(std::size_t, std::size_t)>& f;
+    explicit Body(const std::function<void(std::size_t, std::size_t)>& f_) : f(f_) {}
+    void operator()(std::size_t begin, std::size_t end) { f(begin, end); }
+  };
+
+  void run(std::size_t n, const std::function<void(std::size_t, std::size_t)>& f) const override {
+    if (n == 0) return;
+    if (threads <= 1 || n == 1) {
+      f(0, n);
+      return;
+    }
+    Body body(f);
+    RcppParallel::parallelFor(0, n, body, 1, threads);
+  }
+};
+
+std::vector<int> int_vector(SEXP x) { return Rcpp::as<std::vector<int>>(x); }
+
+deepmnar_io::ModelSpec spec_from(const Rcpp::List& s) {
+  deepmnar_io::ModelSpec spec;
+  spec.p = Rcpp::as<int>(s["p"]);
+  spec.latent = Rcpp::as<int>(s["latent_dim"]);
+  spec.hidden = int_vector(s["hidden"]);
+  spec.missing_hidden = int_vector(s["missing_hidden"]);
+  spec.activation = Rcpp::as<int>(s["activation_code"]);
+  spec.obs = Rcpp::as<int>(s["obs_code"]);
+  spec.decoder = Rcpp::as<int>(s["decoder_code"]);
+  spec.missing = Rcpp::as<int>(s["missing_code"]);
+  spec.direction = Rcpp::as<std::vector<double>>(s["direction"]);
+  spec.sigma_floor = Rcpp::as<double>(s["sigma_floor"]);
+  return spec;
+}
+
+deepmnar_io::DataView view_of(const Rcpp::NumericMatrix& x, const Rcpp::IntegerMatrix& observed) {
+  deepmnar_io::DataView v;
+  v.x = x.begin();
+  v.observed = observed.begin();
+  v.n = x.nrow();
+  v.p = x.ncol();
+  return v;
+}
+
+std::uint64_t seed_from(double seed) { return static_cast<std::uint64_t>(seed); }
+
+}  // namespace
+
+// [[Rcpp::export]]
+void cpp_force_baseline(bool force) { force_baseline = force; }
+
+// [[Rcpp::export]]
+std::string cpp_instruction_set() { return engine().instruction_set(); }
+
+// [[Rcpp::export]]
+double cpp_n_params(Rcpp::List spec) { return double(engine().n_params(spec_from(spec))); }
+
+// [[Rcpp::export]]
+Rcpp::NumericVector cpp_init_params(Rcpp::List spec, double seed) {
+  return Rcpp::wrap(engine().init_params(spec_from(spec), seed_from(seed)));
+}
+
+// [[Rcpp::export]]
+Rcpp::List cpp_bound(Rcpp::List spec, Rcpp::NumericMatrix x, Rcpp::IntegerMatrix observed,
+                     Rcpp::NumericVector theta, int K, double seed, bool gradient, int threads) {
+  std::vector<double> th = Rcpp::as<std::vector<double>>(theta), grad;
+  const double bound = engine().evaluate_bound(spec_from(spec), view_of(x, observed), th, K, seed_from(seed),
+                                               gradient ? &grad : nullptr, RcppParallelFor(threads));
+  return Rcpp::List::create(Rcpp::Named("bound") = bound, Rcpp::Named("gradient") = Rcpp::wrap(grad));
+}
+
+// Runs `iterations` Adam steps from `state` (theta, adam_m, adam_v, iteration).
+// A non-finite bound is reported in the result rather than thrown, so R can
+// raise a classed error.
+// [[Rcpp::export]]
+Rcpp::List cpp_train(Rcpp::List spec, Rcpp::NumericMatrix x, Rcpp::IntegerMatrix observed, Rcpp::List state,
+                     double iterations, int K, int batch_size, double lr, double seed, int threads) {
+  deepmnar_io::TrainState st;
+  st.theta = Rcpp::as<std::vector<double>>(state["theta"]);
+  st.adam_m = Rcpp::as<std::vector<double>>(state["adam_m"]);
+  st.adam_v = Rcpp::as<std::vector<double>>(state["adam_v"]);
+  st.iteration = static_cast<long>(Rcpp::as<double>(state["iteration"]));
+  deepmnar_io::TrainOptions opt;
+  opt.K = K;
+  opt.batch_size = batch_size;
+  opt.lr = lr;
+  opt.seed = seed_from(seed);
+  std::vector<double> trace;
+  double failed_at = NA_REAL;
+  try {
+    trace = engine().train(spec_from(spec), view_of(x, observed), st, static_cast<long>(iterations), opt,
+                           RcppParallelFor(threads));
+  } catch (const deepmnar_io::NonFiniteBound& e) {
+    failed_at = double(e.iteration);
+  }
+  return Rcpp::List::create(Rcpp::Named("theta") = Rcpp::wrap(st.theta), Rcpp::Named("adam_m") = Rcpp::wrap(st.adam_m),
+                            Rcpp::Named("adam_v") = Rcpp::wrap(st.adam_v),
+                            Rcpp::Named("iteration") = double(st.iteration), Rcpp::Named("trace") = Rcpp::wrap(trace),
+                            Rcpp::Named("failed_at") = failed_at);
+}
+
+// Fills the missing cells of rows [row_begin, row_end) (0-based) of `point`
+// (n x p) and, if draws > 0, of `draws` (n x p x draws), in place.
+// [[Rcpp::export]]
+void cpp_impute(Rcpp::List spec, Rcpp::NumericMatrix x, Rcpp::IntegerMatrix observed, Rcpp::NumericVector theta,
+                int row_begin, int row_end, int L, int chunk, int type, int n_draws, double seed, int threads,
+                Rcpp::NumericMatrix point, Rcpp::NumericVector draws) {
+  deepmnar_io::ImputeOptions opt;
+  opt.L = L;
+  opt.chunk = chunk;
+  opt.type = type;
+  opt.draws = n_draws;
+  opt.seed = seed_from(seed);
+  std::vector<double> th = Rcpp::as<std::vector<double>>(theta);
+  engine().impute(spec_from(spec), view_of(x, observed), th, row_begin, row_end, opt, RcppParallelFor(threads),
+                  point.begin(), n_draws > 0 ? draws.begin() : nullptr);
+}
