@@ -9,6 +9,10 @@ cpp_instruction_set <- function() {
     .Call(`_deepmnar_cpp_instruction_set`)
 }
 
+cpp_gemm_gflops <- function(m, k, n, reps) {
+    .Call(`_deepmnar_cpp_gemm_gflops`, m, k, n, reps)
+}
+
 cpp_n_params <- function(spec) {
     .Call(`_deepmnar_cpp_n_params`, spec)
 }

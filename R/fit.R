@@ -11,6 +11,15 @@ prepare_training <- function(data) {
   x
 }
 
+# What impute() needs to hand the training data back in the user's format.
+data_format <- function(data) {
+  list(
+    kind = if (inherits(data, "tbl_df")) "tibble" else if (is.data.frame(data)) "data.frame" else "matrix",
+    integer = if (is.data.frame(data)) unname(vapply(data, is.integer, logical(1))) else rep(FALSE, NCOL(data)),
+    row_names = if (is.data.frame(data) && .row_names_info(data) > 0) rownames(data) else NULL
+  )
+}
+
 check_common_args <- function(K, batch_size, iterations, lr, latent_dim, hidden, threads, seed, n, p) {
   list(
     K = check_count(K, "K", 1, 1e5),

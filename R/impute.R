@@ -30,6 +30,13 @@ impute <- function(fit, ...) UseMethod("impute")
 
 #' @rdname impute
 #' @export
+impute.default <- function(fit, ...) {
+  deepmnar_abort(sprintf("`fit` must be a model fitted by deepmnar, such as `notmiwae()`, not an object of class %s.",
+                         quote_names(class(fit)[1])), data = list(argument = "fit"))
+}
+
+#' @rdname impute
+#' @export
 impute.deepmnar_fit <- function(fit, newdata = NULL, L = 10000, type = c("mean", "median"), seed = NULL,
                                 threads = NULL, progress = interactive(), ...) {
   type <- check_choice(type, c("mean", "median"), "type")
@@ -96,7 +103,7 @@ run_imputation <- function(fit, newdata, L, type_code, draws, seed, threads, pro
   L <- check_count(L, "L", 1, 1e8)
   seed <- check_seed(seed)
   threads <- check_threads(threads)
-  original <- if (is.null(newdata)) fit$data else newdata
+  original <- if (is.null(newdata)) restore_data(fit$data, fit$data_format) else newdata
   x <- if (is.null(newdata)) fit$data else align_newdata(newdata, fit$columns)
   ed <- engine_data(x, fit$scaling)
   n <- nrow(x)
@@ -104,7 +111,8 @@ run_imputation <- function(fit, newdata, L, type_code, draws, seed, threads, pro
   point <- matrix(NA_real_, n, p)
   draw_array <- if (draws > 0) array(NA_real_, c(n, p, draws)) else numeric(0)
   rows_missing <- which(rowSums(ed$observed) < p)
-  chunk <- min(L, 500L)
+  if (n == 0) return(list(original = original, x = x, point = point, draws = draw_array))
+  chunk <- min(L, 256L)
   if (progress) bar <- cli::cli_progress_bar("Imputing", total = n, clear = TRUE)
   # Blocks of rows keep Ctrl-C and the bar responsive; results do not depend on them.
   block <- max(8L, 4L * threads)
@@ -128,6 +136,19 @@ run_imputation <- function(fit, newdata, L, type_code, draws, seed, threads, pro
     for (d in seq_len(draws)) draw_array[, , d] <- unstandardise(matrix(draw_array[, , d], n, p), fit$scaling)
   }
   list(original = original, x = x, point = point, draws = draw_array)
+}
+
+# The training data as the user gave it: a data.frame or tibble with its
+# integer columns and row names back (a matrix stays a matrix). Fits without
+# `data_format` (older versions) give the matrix.
+restore_data <- function(x, format) {
+  if (is.null(format) || identical(format$kind, "matrix")) return(x)
+  out <- as.data.frame(x, optional = TRUE)
+  names(out) <- colnames(x)
+  for (j in which(format$integer)) out[[j]] <- as.integer(out[[j]])
+  if (!is.null(format$row_names)) rownames(out) <- format$row_names
+  if (identical(format$kind, "tibble") && requireNamespace("tibble", quietly = TRUE)) out <- tibble::as_tibble(out)
+  out
 }
 
 # Writes the imputed cells into the user's data, keeping its class, column

@@ -95,5 +95,7 @@ notmiwae <- function(data,
   args <- check_common_args(K, batch_size, iterations, lr, latent_dim, hidden, threads, seed, nrow(x), ncol(x))
   spec <- model_spec("notmiwae", colnames(x), args$latent_dim, args$hidden, activation, obs, decoder,
                      missing_model, check_direction(direction, colnames(x)), sigma_floor)
-  train_model(spec, x, args, isTRUE(progress), call, "deepmnar_notmiwae")
+  fit <- train_model(spec, x, args, isTRUE(progress), call, "deepmnar_notmiwae")
+  fit$data_format <- data_format(data)
+  fit
 }

@@ -68,8 +68,10 @@ as_numeric_matrix <- function(data, arg = "data") {
     if (!is.numeric(data) && !all(is.na(data))) {
       deepmnar_abort(sprintf("`%s` must be numeric; this matrix is %s.", arg, typeof(data)), data = list(argument = arg))
     }
+    if (ncol(data) == 0) deepmnar_abort(sprintf("`%s` has no columns.", arg), data = list(argument = arg))
     cols <- colnames(data)
     if (is.null(cols)) cols <- paste0("V", seq_len(ncol(data)))
+    check_column_names(cols, arg)
     x <- matrix(as.numeric(data), nrow(data), ncol(data), dimnames = list(NULL, cols))
     return(x)
   }
@@ -77,6 +79,7 @@ as_numeric_matrix <- function(data, arg = "data") {
     deepmnar_abort(sprintf("`%s` must be a data.frame, tibble or numeric matrix, not %s.", arg, class(data)[1]),
                    data = list(argument = arg))
   }
+  check_column_names(names(data), arg)
   bad <- names(data)[!vapply(data, function(col) is.numeric(col) || all(is.na(col)), logical(1))]
   if (length(bad)) {
     deepmnar_abort(sprintf(
@@ -86,6 +89,23 @@ as_numeric_matrix <- function(data, arg = "data") {
   x <- matrix(vapply(data, as.numeric, numeric(nrow(data))), nrow(data), ncol(data))
   colnames(x) <- names(data)
   x
+}
+
+# Columns are matched by name (newdata, imputed output), so names must be
+# present and unique.
+check_column_names <- function(cols, arg) {
+  if (!length(cols)) return(invisible(cols))
+  unnamed <- which(is.na(cols) | cols == "")
+  if (length(unnamed)) {
+    deepmnar_abort(sprintf("Column %s of `%s` has no name: give every column a name.",
+                           paste(unnamed, collapse = ", "), arg), data = list(argument = arg))
+  }
+  dup <- unique(cols[duplicated(cols)])
+  if (length(dup)) {
+    deepmnar_abort(sprintf("Column name %s appears more than once in `%s`: column names must be unique.",
+                           quote_names(dup), arg), data = list(argument = arg, columns = dup))
+  }
+  invisible(cols)
 }
 
 check_training_matrix <- function(x) {
@@ -100,6 +120,12 @@ check_training_matrix <- function(x) {
                            quote_names(empty)), data = list(argument = "data", columns = empty))
   }
   sds <- apply(x, 2, stats::sd, na.rm = TRUE)
+  huge <- colnames(x)[is.infinite(sds) | !is.finite(colMeans(x, na.rm = TRUE))]
+  if (length(huge)) {
+    deepmnar_abort(sprintf(
+      "Column %s of `data` has values too large for its mean and standard deviation to be computed (they overflow): rescale it.",
+      quote_names(huge)), data = list(argument = "data", columns = huge))
+  }
   constant <- colnames(x)[is.na(sds) | sds == 0]
   if (length(constant)) {
     deepmnar_abort(sprintf(

@@ -31,6 +31,20 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// cpp_gemm_gflops
+double cpp_gemm_gflops(int m, int k, int n, int reps);
+RcppExport SEXP _deepmnar_cpp_gemm_gflops(SEXP mSEXP, SEXP kSEXP, SEXP nSEXP, SEXP repsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::RNGScope rcpp_rngScope_gen;
+    Rcpp::traits::input_parameter< int >::type m(mSEXP);
+    Rcpp::traits::input_parameter< int >::type k(kSEXP);
+    Rcpp::traits::input_parameter< int >::type n(nSEXP);
+    Rcpp::traits::input_parameter< int >::type reps(repsSEXP);
+    rcpp_result_gen = Rcpp::wrap(cpp_gemm_gflops(m, k, n, reps));
+    return rcpp_result_gen;
+END_RCPP
+}
 // cpp_n_params
 double cpp_n_params(Rcpp::List spec);
 RcppExport SEXP _deepmnar_cpp_n_params(SEXP specSEXP) {
@@ -119,6 +133,7 @@ END_RCPP
 static const R_CallMethodDef CallEntries[] = {
     {"_deepmnar_cpp_force_baseline", (DL_FUNC) &_deepmnar_cpp_force_baseline, 1},
     {"_deepmnar_cpp_instruction_set", (DL_FUNC) &_deepmnar_cpp_instruction_set, 0},
+    {"_deepmnar_cpp_gemm_gflops", (DL_FUNC) &_deepmnar_cpp_gemm_gflops, 4},
     {"_deepmnar_cpp_n_params", (DL_FUNC) &_deepmnar_cpp_n_params, 1},
     {"_deepmnar_cpp_init_params", (DL_FUNC) &_deepmnar_cpp_init_params, 2},
     {"_deepmnar_cpp_bound", (DL_FUNC) &_deepmnar_cpp_bound, 8},

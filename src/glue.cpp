@@ -19,16 +19,19 @@ struct Engine {
   decltype(&deepmnar::entry::train) train;
   decltype(&deepmnar::entry::impute) impute;
   decltype(&deepmnar::entry::instruction_set) instruction_set;
+  decltype(&deepmnar::entry::gemm_gflops) gemm_gflops;
 };
 
 const Engine baseline_engine = {deepmnar::entry::n_params,   deepmnar::entry::init_params,
                                 deepmnar::entry::evaluate_bound, deepmnar::entry::train,
-                                deepmnar::entry::impute,     deepmnar::entry::instruction_set};
+                                deepmnar::entry::impute,     deepmnar::entry::instruction_set,
+                                deepmnar::entry::gemm_gflops};
 
 #ifdef DEEPMNAR_HAVE_AVX2
 const Engine avx2_engine = {deepmnar_avx2::entry::n_params,   deepmnar_avx2::entry::init_params,
                             deepmnar_avx2::entry::evaluate_bound, deepmnar_avx2::entry::train,
-                            deepmnar_avx2::entry::impute,     deepmnar_avx2::entry::instruction_set};
+                            deepmnar_avx2::entry::impute,     deepmnar_avx2::entry::instruction_set,
+                            deepmnar_avx2::entry::gemm_gflops};
 bool cpu_has_avx2() { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
 #endif
 
@@ -97,6 +100,9 @@ void cpp_force_baseline(bool force) { force_baseline = force; }
 
 // [[Rcpp::export]]
 std::string cpp_instruction_set() { return engine().instruction_set(); }
+
+// [[Rcpp::export]]
+double cpp_gemm_gflops(int m, int k, int n, int reps) { return engine().gemm_gflops(m, k, n, reps); }
 
 // [[Rcpp::export]]
 double cpp_n_params(Rcpp::List spec) { return double(engine().n_params(spec_from(spec))); }

@@ -1,6 +1,7 @@
 #ifndef DEEPMNAR_ADAM_H
 #define DEEPMNAR_ADAM_H
 
+#include <Eigen/Dense>
 #include <cmath>
 #include <cstddef>
 
@@ -16,11 +17,12 @@ inline void adam_ascent(double* theta, double* m, double* v, const double* grad,
                         const AdamConfig& cfg) {
   const double c1 = 1.0 - std::pow(cfg.beta1, double(step));
   const double c2 = 1.0 - std::pow(cfg.beta2, double(step));
-  for (std::size_t i = 0; i < n; ++i) {
-    m[i] = cfg.beta1 * m[i] + (1.0 - cfg.beta1) * grad[i];
-    v[i] = cfg.beta2 * v[i] + (1.0 - cfg.beta2) * grad[i] * grad[i];
-    theta[i] += cfg.lr * (m[i] / c1) / (std::sqrt(v[i] / c2) + cfg.eps);
-  }
+  using Arr = Eigen::Map<Eigen::ArrayXd>;
+  Arr th(theta, n), mm(m, n), vv(v, n);
+  const Eigen::Map<const Eigen::ArrayXd> g(grad, n);
+  mm = cfg.beta1 * mm + (1.0 - cfg.beta1) * g;
+  vv = cfg.beta2 * vv + (1.0 - cfg.beta2) * g.square();
+  th += (cfg.lr / c1) * mm / ((vv / c2).sqrt() + cfg.eps);
 }
 
 }  // namespace deepmnar

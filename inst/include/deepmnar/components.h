@@ -54,6 +54,12 @@ class GaussianEncoder {
   Mlp mlp_;
 };
 
+// Vectorised softplus: max(x, 0) + log(1 + exp(-|x|)).
+template <class A>
+inline auto softplus_array(const A& a) -> decltype(a.max(0.0) + ((-a.abs()).exp() + 1.0).log()) {
+  return a.max(0.0) + ((-a.abs()).exp() + 1.0).log();
+}
+
 // Per-sample parameters of p(x | z): location, scale and (Student-t) df.
 struct ObservationParams {
   RowMat mu, scale, df, scale_raw, df_raw;
@@ -105,7 +111,7 @@ class ObservationDecoder {
       o.scale_raw = h.middleCols(p_, p_);
       if (student_t_) o.df_raw = h.rightCols(p_);
     }
-    o.scale = o.scale_raw.unaryExpr([this](double r) { return softplus(r) + floor_; });
+    o.scale = (softplus_array(o.scale_raw.array()) + floor_).matrix();
     if (student_t_) o.df = o.df_raw.unaryExpr([](double r) { return df_of(r); });
   }
 
@@ -128,6 +134,23 @@ class ObservationDecoder {
     d_out.middleCols(p_, p_) = d_scale;
     if (student_t_) d_out.rightCols(p_) = d_df;
     mlp_.backward(theta, z, o.cache, d_out, grad, d_z);
+  }
+
+  // Adds sum_j observed_j log p(x_j | z) for the `count` samples from `first`.
+  template <class Row, class Out>
+  void add_observed_log_density(const ObservationParams& o, Eigen::Index first, Eigen::Index count, const Row& x,
+                                const Row& observed, Out&& out) const {
+    const int p = int(x.size());
+    for (int j = 0; j < p; ++j) {
+      if (!(observed(j) > 0)) continue;
+      if (student_t_) {
+        for (Eigen::Index n = first; n < first + count; ++n) out(n - first) += log_density(o, n, j, x(j)).value;
+      } else {
+        const auto sc = o.scale.col(j).segment(first, count).array();
+        const auto r = (x(j) - o.mu.col(j).segment(first, count).array()) / sc;
+        out.array() += -0.5 * r.square() - sc.log() - 0.5 * kLogTwoPi;
+      }
+    }
   }
 
   LogDensityGrad log_density(const ObservationParams& o, Eigen::Index r, int j, double x) const {
@@ -162,12 +185,6 @@ struct RowBlock {
   RowMat observed;  // 1 observed, 0 missing
   std::vector<Rng> rng;  // one stream per row
 };
-
-inline double standard_normal_log_density_sum(const double* z, int d) {
-  double s = 0.0;
-  for (int j = 0; j < d; ++j) s += z[j] * z[j];
-  return -0.5 * s - 0.5 * d * kLogTwoPi;
-}
 
 }  // namespace deepmnar
 

@@ -3,6 +3,8 @@
 #ifndef DEEPMNAR_ENGINE_H
 #define DEEPMNAR_ENGINE_H
 
+#include <chrono>
+
 #include "entry.h"
 #include "imputer.h"
 #include "models/notmiwae.h"
@@ -40,8 +42,9 @@ double evaluate_bound(const deepmnar_io::ModelSpec& spec, const deepmnar_io::Dat
     std::iota(rows.begin(), rows.end(), 0);
     using Tasks = std::vector<TaskState<NotMiwae>>;
     Tasks tasks;
+    const Eigen::VectorXd th = aligned_copy(theta);
     if (grad) grad->assign(m.n_params(), 0.0);
-    const double total = bound_over_rows(m, theta.data(), data, rows, K, seed, stream_bound_row, 0,
+    const double total = bound_over_rows(m, th.data(), data, rows, K, seed, stream_bound_row, 0,
                                          1.0 / data.n(), grad ? grad->data() : nullptr, tasks, 16, par);
     return total / data.n();
   });
@@ -61,9 +64,21 @@ void impute(const deepmnar_io::ModelSpec& spec, const deepmnar_io::DataView& vie
             double* point_out, double* draws_out) {
   with_model(spec, [&](const NotMiwae& m) {
     const RowData data(view);
-    impute_rows(m, theta.data(), data, row_begin, row_end, opt, par, point_out, draws_out);
+    const Eigen::VectorXd th = aligned_copy(theta);
+    impute_rows(m, th.data(), data, row_begin, row_end, opt, par, point_out, draws_out);
     return 0;
   });
+}
+
+// Rate of the dense-layer product (m x k) * (k x n) as the engine runs it, for
+// benchmarks that compare the layers' speed with the core's peak.
+double gemm_gflops(int m, int k, int n, int reps) {
+  RowMat a = RowMat::Random(m, k), b = RowMat::Random(k, n), c(m, n);
+  c.noalias() = a * b;
+  const auto start = std::chrono::steady_clock::now();
+  for (int r = 0; r < reps; ++r) c.noalias() = a * b;
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return 2.0 * m * k * n * reps / seconds / 1e9 + 0.0 * c(0, 0);
 }
 
 const char* instruction_set() {

@@ -22,6 +22,7 @@
               const deepmnar_io::ImputeOptions& opt, const deepmnar_io::ParallelFor& par, double* point_out, \
               double* draws_out);                                                                          \
   const char* instruction_set();                                                                           \
+  double gemm_gflops(int m, int k, int n, int reps);                                                       \
   }                                                                                                        \
   }
 

@@ -1,10 +1,16 @@
 // Imputation by self-normalised importance sampling with the training
-// weights. Samples are decoded in chunks; the conditional mean (over the
-// decoder means, the Rao-Blackwellised estimator) and the multiple imputations
+// weights, from draws (z_l, x^m_l) ~ q(z | x^o) p(x^m | z). Samples are decoded
+// in chunks; the conditional mean and the multiple imputations
 // (sampling-importance-resampling done as a streaming weighted reservoir) keep
-// memory flat in L. The conditional median solves the weighted mixture CDF = 1/2
-// and keeps, per row being imputed, the weights and the decoder's parameters
-// of that row's missing cells.
+// memory flat in L. The median keeps, per row being imputed, the weights and
+// the per-sample values of that row's missing cells.
+//
+// When the weights do not depend on x^m (MIWAE), E[x^m | z_l] may replace the
+// draw (Rao-Blackwellisation): the mean averages the decoder means and the
+// median solves the weighted mixture CDF = 1/2. When they do (a mask model
+// p(s | x)), the target's x^m given z is p(x^m | z) reweighted by p(s | x), so
+// the decoder means would converge to the wrong value; the draws themselves
+// are averaged, and the median is the weighted median of the draws.
 #ifndef DEEPMNAR_IMPUTER_H
 #define DEEPMNAR_IMPUTER_H
 
@@ -101,7 +107,24 @@ double mixture_median(const Decoder& dec, std::vector<MixtureComponent>& comps) 
   return x;
 }
 
-struct ImputeWorkspace;
+// Weighted median of the draws: the smallest value whose cumulative
+// normalised weight reaches 1/2.
+inline double weighted_median_of_draws(std::vector<MixtureComponent>& comps) {
+  double m = -INFINITY;
+  for (const auto& c : comps) m = std::max(m, c.lw);
+  double total = 0.0;
+  for (auto& c : comps) {
+    c.lw = std::exp(c.lw - m);
+    total += c.lw;
+  }
+  std::sort(comps.begin(), comps.end(), [](const MixtureComponent& a, const MixtureComponent& b) { return a.mu < b.mu; });
+  double cumulative = 0.0;
+  for (const auto& c : comps) {
+    cumulative += c.lw / total;
+    if (cumulative >= 0.5) return c.mu;
+  }
+  return comps.back().mu;
+}
 
 // Imputes rows [row_begin, row_end) in standardised units. `mean_out` is the
 // n x p column-major matrix to fill (missing cells only); `draws_out`, if not
@@ -111,6 +134,7 @@ void impute_rows(const Model& model, const double* theta, const RowData& data, i
                  const deepmnar_io::ImputeOptions& opt, const deepmnar_io::ParallelFor& par, double* point_out,
                  double* draws_out) {
   const int n = data.n(), p = data.p();
+  const bool rao_blackwell = !model.weights_use_missing_draws();
   par.run(std::size_t(row_end - row_begin), [&](std::size_t begin, std::size_t end) {
     typename Model::Workspace ws;
     RowBlock block;
@@ -139,12 +163,13 @@ void impute_rows(const Model& model, const double* theta, const RowData& data, i
         for (int l = 0; l < size; ++l) {
           const double lw = ws.lw[l];
           if (std::isnan(lw)) continue;
+          const auto value = [&](int j) { return rao_blackwell ? mu(l, j) : ws.xfill(l, j); };
           const double w = stream.add(lw);
-          for (int a = 0; a < m; ++a) stream.add_value(a, w * mu(l, missing[a]));
+          for (int a = 0; a < m; ++a) stream.add_value(a, w * value(missing[a]));
           if (opt.draws > 0) reservoir.offer(lw, [&](int a) { return ws.xfill(l, missing[a]); }, resample_rng);
           for (std::size_t a = 0; a < comps.size(); ++a) {
             const int j = missing[a];
-            comps[a].push_back({lw, mu(l, j), ws.obs.scale(l, j),
+            comps[a].push_back({lw, value(j), ws.obs.scale(l, j),
                                 model.decoder().student_t() ? ws.obs.df(l, j) : 0.0});
           }
         }
@@ -152,7 +177,8 @@ void impute_rows(const Model& model, const double* theta, const RowData& data, i
       for (int a = 0; a < m; ++a) {
         const int j = missing[a];
         double value = stream.empty() ? NAN : stream.mean(a);
-        if (!comps.empty() && !stream.empty()) value = mixture_median(model.decoder(), comps[a]);
+        if (!comps.empty() && !stream.empty())
+          value = rao_blackwell ? mixture_median(model.decoder(), comps[a]) : weighted_median_of_draws(comps[a]);
         point_out[i + std::size_t(n) * j] = value;
         for (int d = 0; d < opt.draws; ++d)
           draws_out[i + std::size_t(n) * j + std::size_t(n) * p * d] = reservoir.value(d, a);

@@ -17,13 +17,14 @@
 
 namespace deepmnar {
 
-constexpr int kRowsPerTask = 4;
+// Rows per task: two tasks for the papers' batch of 16, one per core here.
+constexpr int kRowsPerTask = 8;
 
 template <class Model>
 struct TaskState {
   typename Model::Workspace ws;
   RowBlock block;
-  std::vector<double> grad, dlw;
+  Eigen::VectorXd grad, dlw;  // Eigen storage: aligned, so reductions are reproducible
   double bound_sum = 0.0;
 };
 
@@ -49,14 +50,14 @@ double bound_over_rows(const Model& model, const double* theta, const RowData& d
         ts.block.rng.emplace_back(seed, purpose, stream_a, std::uint64_t(purpose == stream_train_row ? first + r : rows[first + r]));
       model.forward(theta, ts.block, K, false, ts.ws);
       ts.bound_sum = 0.0;
-      ts.dlw.resize(std::size_t(count) * K);
+      ts.dlw.resize(Eigen::Index(count) * K);
       for (int r = 0; r < count; ++r) {
-        ts.bound_sum += log_mean_exp(&ts.ws.lw[std::size_t(r) * K], K);
-        if (grad) scaled_softmax(&ts.ws.lw[std::size_t(r) * K], K, grad_scale, &ts.dlw[std::size_t(r) * K]);
+        ts.bound_sum += log_mean_exp(ts.ws.lw.data() + std::size_t(r) * K, K);
+        if (grad) scaled_softmax(ts.ws.lw.data() + std::size_t(r) * K, K, grad_scale, ts.dlw.data() + std::size_t(r) * K);
       }
       if (grad && std::isfinite(ts.bound_sum)) {
-        ts.grad.assign(np, 0.0);
-        model.backward(theta, ts.block, ts.dlw.data(), ts.ws, ts.grad.data());
+        ts.grad.setZero(Eigen::Index(np));
+        model.backward(theta, ts.block, ts.dlw, ts.ws, ts.grad.data());
       }
     }
   });
@@ -68,6 +69,10 @@ double bound_over_rows(const Model& model, const double* theta, const RowData& d
       for (std::size_t i = 0; i < np; ++i) grad[i] += tasks[t].grad[i];
   }
   return total;
+}
+
+inline Eigen::VectorXd aligned_copy(const std::vector<double>& x) {
+  return Eigen::Map<const Eigen::VectorXd>(x.data(), Eigen::Index(x.size()));
 }
 
 // The batch schedule: epochs of a shuffled order, consecutive slices, the last
@@ -111,22 +116,29 @@ std::vector<double> train_iterations(const Model& model, const RowData& data, de
   BatchSchedule schedule(data.n(), opt.batch_size, opt.seed);
   std::vector<TaskState<Model>> tasks;
   std::vector<int> rows;
-  std::vector<double> grad(np), trace;
+  std::vector<double> trace;
   trace.reserve(iterations);
+  // Aligned copies: vectorised loops then split the same way on every call.
+  Eigen::VectorXd theta = aligned_copy(st.theta), m = aligned_copy(st.adam_m), v = aligned_copy(st.adam_v);
+  Eigen::VectorXd grad(np);
   AdamConfig cfg;
   cfg.lr = opt.lr;
+  bool finite = true;
   for (long it = 0; it < iterations; ++it, ++st.iteration) {
     schedule.rows_of(st.iteration, rows);
     const double B = double(rows.size());
-    const double total = bound_over_rows(model, st.theta.data(), data, rows, opt.K, opt.seed, stream_train_row,
+    const double total = bound_over_rows(model, theta.data(), data, rows, opt.K, opt.seed, stream_train_row,
                                          std::uint64_t(st.iteration), 1.0 / B, grad.data(), tasks, kRowsPerTask, par);
     const double bound = total / B;
-    bool finite = std::isfinite(bound);
-    for (std::size_t i = 0; finite && i < np; ++i) finite = std::isfinite(grad[i]);
-    if (!finite) throw deepmnar_io::NonFiniteBound{st.iteration + 1};
-    adam_ascent(st.theta.data(), st.adam_m.data(), st.adam_v.data(), grad.data(), np, st.iteration + 1, cfg);
+    finite = std::isfinite(bound) && grad.allFinite();
+    if (!finite) break;
+    adam_ascent(theta.data(), m.data(), v.data(), grad.data(), np, st.iteration + 1, cfg);
     trace.push_back(bound);
   }
+  st.theta.assign(theta.data(), theta.data() + np);
+  st.adam_m.assign(m.data(), m.data() + np);
+  st.adam_v.assign(v.data(), v.data() + np);
+  if (!finite) throw deepmnar_io::NonFiniteBound{st.iteration + 1};
   return trace;
 }
 

@@ -20,7 +20,7 @@ class NotMiwae {
     RowMat xfill, logits_buffer, draw_d_scale, draw_d_df;
     MlpCache missing_cache;
     const RowMat* logits = nullptr;
-    std::vector<double> lw;
+    Eigen::VectorXd lw;  // Eigen storage: aligned, so reductions are reproducible
     int K = 0;
     // backward scratch
     RowMat d_mu, d_scale, d_df, d_logits, d_xfill, d_z, d_z_decoder, d_mu_q, d_log_var;
@@ -65,22 +65,23 @@ class NotMiwae {
     }
     decoder_.forward(theta, w.z, w.obs);
 
-    w.lw.assign(N, 0.0);
-    for (Eigen::Index n = 0; n < N; ++n) {
-      const int r = int(n / K);
-      double lpx = 0.0;
-      for (int j = 0; j < p; ++j)
-        if (b.observed(r, j) > 0) lpx += decoder_.log_density(w.obs, n, j, b.x(r, j)).value;
-      const double lpz = standard_normal_log_density_sum(&w.z(n, 0), d);
-      const double lq = standard_normal_log_density_sum(&w.eps(n, 0), d) - 0.5 * w.enc.log_var.row(r).sum();
-      w.lw[n] = lpx + lpz - lq;
+    Eigen::VectorXd& lw = w.lw;
+    // log p(z) - log q(z | x): the 2 pi terms cancel.
+    lw = -0.5 * (w.z.rowwise().squaredNorm() - w.eps.rowwise().squaredNorm());
+    for (int r = 0; r < R; ++r) {
+      lw.segment(r * K, K).array() += 0.5 * w.enc.log_var.row(r).sum();
+      decoder_.add_observed_log_density(w.obs, r * K, K, b.x.row(r), b.observed.row(r), lw.segment(r * K, K));
     }
     if (missing_.active() || draw_missing) fill_missing(b, K, w);
     if (missing_.active()) add_mask_likelihood(theta, b, K, w);
   }
 
+  // True when the weights depend on the draws of the missing values, so that
+  // E[x^m | z] under p(x^m | z) is not the conditional mean given the mask.
+  bool weights_use_missing_draws() const { return missing_.active(); }
+
   // dlw: d objective / d log-weight per sample. Accumulates into grad.
-  void backward(const double* theta, const RowBlock& b, const double* dlw, Workspace& w, double* grad) const {
+  void backward(const double* theta, const RowBlock& b, const Eigen::VectorXd& dlw, Workspace& w, double* grad) const {
     const int R = int(b.x.rows()), p = spec_.p, d = spec_.latent, K = w.K;
     const Eigen::Index N = Eigen::Index(R) * K;
     w.d_mu.setZero(N, p);
@@ -98,7 +99,7 @@ class NotMiwae {
     }
     if (missing_.active()) mask_backward(theta, b, dlw, w, grad);
 
-    const Eigen::Map<const Eigen::VectorXd> g(dlw, N);
+    const Eigen::VectorXd& g = dlw;
     w.d_z = -(w.z.array().colwise() * g.array()).matrix();
     decoder_.backward(theta, w.z, w.obs, w.d_mu, w.d_scale, w.d_df, grad, &w.d_z_decoder);
     w.d_z += w.d_z_decoder;
@@ -146,15 +147,14 @@ class NotMiwae {
   void add_mask_likelihood(const double* theta, const RowBlock& b, int K, Workspace& w) const {
     w.logits = &missing_.logits(theta, w.xfill, w.missing_cache, w.logits_buffer);
     const RowMat& l = *w.logits;
-    for (Eigen::Index n = 0; n < l.rows(); ++n) {
-      const int r = int(n / K);
-      double lps = 0.0;
-      for (int j = 0; j < spec_.p; ++j) lps += bernoulli_logit_log_density(b.observed(r, j), l(n, j));
-      w.lw[n] += lps;
-    }
+    Eigen::VectorXd& lw = w.lw;
+    // log Bernoulli(s | sigmoid(l)) = s l - softplus(l), summed over columns.
+    lw -= softplus_array(l.array()).matrix().rowwise().sum();
+    for (int r = 0; r < int(b.x.rows()); ++r)
+      lw.segment(r * K, K) += l.middleRows(r * K, K) * b.observed.row(r).transpose();
   }
 
-  void mask_backward(const double* theta, const RowBlock& b, const double* dlw, Workspace& w, double* grad) const {
+  void mask_backward(const double* theta, const RowBlock& b, const Eigen::VectorXd& dlw, Workspace& w, double* grad) const {
     const RowMat& l = *w.logits;
     const int K = w.K;
     w.d_logits.resize(l.rows(), spec_.p);

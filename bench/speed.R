@@ -1,0 +1,440 @@
+# Speed benchmark of deepmnar against the PyTorch anchor of
+# /work/shared/reference-notes.md section 7.
+#
+# Run from the package root, with the package installed:
+#   Rscript bench/speed.R            # full run (a few minutes; quiet machine please)
+#   Rscript bench/speed.R --quick    # smoke test: fewer iterations and repeats
+# Options (command line, or the environment variable in brackets):
+#   --quick                  (DEEPMNAR_BENCH_QUICK=1)
+#   --iterations=N           training iterations per timed fit     (DEEPMNAR_BENCH_ITERATIONS; 3000, quick 500)
+#   --repeats=N              timed fits per configuration          (DEEPMNAR_BENCH_REPEATS; 5, quick 2)
+#   --impute-repeats=N       timed imputations per thread count    (DEEPMNAR_BENCH_IMPUTE_REPEATS; 3, quick 1)
+#   --gemm-repeats=N         timings per GEMM shape and build      (DEEPMNAR_BENCH_GEMM_REPEATS; 5, quick 3)
+#   --L=N                    importance samples in the imputation  (DEEPMNAR_BENCH_L; 10000)
+#   --wait-quiet=S           before each measurement, wait up to S seconds until other processes
+#                            use < 0.35 cores (DEEPMNAR_BENCH_WAIT_QUIET; 120, quick 0)
+#   --out=DIR                output folder (DEEPMNAR_BENCH_OUT; bench/results)
+# Outputs: DIR/speed.md and DIR/speed.csv (quick mode: speed-quick.md / speed-quick.csv,
+# so that a smoke test never overwrites the results of a full run).
+
+suppressPackageStartupMessages(library(deepmnar))
+
+# ---------------------------------------------------------------------------
+# Options
+args <- commandArgs(trailingOnly = TRUE)
+arg_value <- function(name, env, default) {
+  hit <- grep(paste0("^--", name, "="), args, value = TRUE)
+  if (length(hit)) return(sub(paste0("^--", name, "="), "", hit[length(hit)]))
+  v <- Sys.getenv(env, "")
+  if (nzchar(v)) return(v)
+  default
+}
+unknown <- args[!grepl("^--(quick|iterations|repeats|impute-repeats|gemm-repeats|L|wait-quiet|out)(=|$)", args)]
+if (length(unknown)) stop("unknown option(s): ", paste(unknown, collapse = " "), call. = FALSE)
+quick <- "--quick" %in% args || Sys.getenv("DEEPMNAR_BENCH_QUICK", "") %in% c("1", "true", "TRUE", "yes")
+opt <- list(
+  iterations = as.integer(arg_value("iterations", "DEEPMNAR_BENCH_ITERATIONS", if (quick) 500 else 3000)),
+  repeats = as.integer(arg_value("repeats", "DEEPMNAR_BENCH_REPEATS", if (quick) 2 else 5)),
+  impute_repeats = as.integer(arg_value("impute-repeats", "DEEPMNAR_BENCH_IMPUTE_REPEATS", if (quick) 1 else 3)),
+  gemm_repeats = as.integer(arg_value("gemm-repeats", "DEEPMNAR_BENCH_GEMM_REPEATS", if (quick) 3 else 5)),
+  L = as.integer(arg_value("L", "DEEPMNAR_BENCH_L", 10000)),
+  wait_quiet = as.numeric(arg_value("wait-quiet", "DEEPMNAR_BENCH_WAIT_QUIET", if (quick) 0 else 120)),
+  out = arg_value("out", "DEEPMNAR_BENCH_OUT", file.path("bench", "results"))
+)
+stopifnot(!anyNA(unlist(opt[1:6])), opt$wait_quiet >= 0, opt$iterations >= 1, opt$repeats >= 1, opt$impute_repeats >= 1,
+          opt$gemm_repeats >= 1, opt$L >= 1)
+if (!file.exists("DESCRIPTION") || !any(grepl("^Package: deepmnar", readLines("DESCRIPTION")))) {
+  stop("run from the package root: Rscript bench/speed.R", call. = FALSE)
+}
+dir.create(opt$out, showWarnings = FALSE, recursive = TRUE)
+stem <- if (quick) "speed-quick" else "speed"
+md_file <- file.path(opt$out, paste0(stem, ".md"))
+csv_file <- file.path(opt$out, paste0(stem, ".csv"))
+threads_list <- c(1L, 2L)
+impute_fit_iterations <- 300L   # imputation cost does not depend on training length
+wall_start <- Sys.time()
+
+# ---------------------------------------------------------------------------
+# PyTorch anchor (reference-notes.md section 7; same machine, median of 3)
+anchor <- list(
+  train_f32 = c(`4` = 2.46, `30` = 3.19),        # ms / iteration, f32, OpenBLAS, 1 thread
+  train_f32_2t = c(`4` = 2.55, `30` = 3.00),     # 2 torch threads + 1 OpenBLAS thread
+  train_f64 = c(`4` = 4.03, `30` = 4.68),        # ms / iteration, f64, OpenBLAS, 1 thread
+  impute_f32 = 21.7, impute_f32_ms_row = 15.8,   # s, banknote-sized, L = 10000, 1 thread
+  impute_f32_2t = 17.0,                           # 2 torch threads + 1 OpenBLAS thread
+  impute_f64 = 59.4,
+  # single-core double GEMM rates (GFLOP/s) from the notes
+  gemm = list(`320x128x128` = c(openblas = 46.7, eigen_sse2 = 13.8, eigen_avx2 = 51.1),
+              `10000x128x128` = c(openblas = 35.8, eigen_sse2 = 16.0, eigen_avx2 = 40.5)),
+  peak = c(avx2 = 52, sse2 = 18)                 # about the best double GEMM rate per core
+)
+bars <- list(train_speedup = 2.5, thread_ratio = 1.6, impute_seconds = 8)
+
+# ---------------------------------------------------------------------------
+# Machine state: load, and the CPU other processes use while we measure
+load1 <- function() {
+  x <- tryCatch(readLines("/proc/loadavg", n = 1), error = function(e) NA_character_)
+  as.numeric(strsplit(x, " ")[[1]][1])
+}
+cpu_snapshot <- function() {
+  stat <- tryCatch(readLines("/proc/stat", n = 1), error = function(e) NULL)
+  f <- if (is.null(stat)) rep(NA_real_, 8) else as.numeric(strsplit(stat, " +")[[1]][2:9])
+  own <- proc.time()   # user.self + sys.self cover all threads of this process
+  list(elapsed = own[["elapsed"]], own = own[["user.self"]] + own[["sys.self"]],
+       busy = sum(f[c(1, 2, 3, 6, 7, 8)]), total = sum(f[1:8]))
+}
+n_cpu <- parallel::detectCores(logical = TRUE)
+# Cores busy with other processes between two snapshots (0 on a quiet machine).
+foreign_cores <- function(a, b) {
+  dt <- b$elapsed - a$elapsed
+  if (is.na(a$total) || dt <= 0 || b$total <= a$total) return(NA_real_)
+  busy <- n_cpu * (b$busy - a$busy) / (b$total - a$total)
+  max(0, busy - (b$own - a$own) / dt)
+}
+
+quiet_threshold <- 0.35
+# Waits (up to opt$wait_quiet seconds) until other processes use < quiet_threshold cores over 1 s;
+# returns the seconds waited.
+wait_quiet <- function() {
+  if (opt$wait_quiet <= 0) return(0)
+  t0 <- proc.time()[["elapsed"]]
+  repeat {
+    a <- cpu_snapshot(); Sys.sleep(1); b <- cpu_snapshot()
+    fc <- foreign_cores(a, b)
+    waited <- proc.time()[["elapsed"]] - t0
+    if (is.na(fc) || fc < quiet_threshold || waited >= opt$wait_quiet) return(waited)
+    Sys.sleep(min(4, max(0, opt$wait_quiet - waited)))
+  }
+}
+
+rows <- list()
+record <- function(...) rows[[length(rows) + 1L]] <<- data.frame(..., stringsAsFactors = FALSE)
+
+# ---------------------------------------------------------------------------
+# Data: first half of the columns missing above the column mean
+make_mnar <- function(x) {
+  x <- as.data.frame(x)
+  for (j in seq_len(floor(ncol(x) / 2))) x[[j]][x[[j]] > mean(x[[j]])] <- NA
+  x
+}
+datasets <- list(`4` = list(name = "banknote[, 1:4]", short = "banknote", x = make_mnar(banknote[, 1:4])),
+                 `30` = list(name = "wdbc[, 1:30]", short = "wdbc", x = make_mnar(wdbc[, 1:30])))
+
+# ---------------------------------------------------------------------------
+# Analytic FLOP count (dense products only, 2*m*k*n each):
+#   encoder  widths p -> 128 -> 128 -> 2q  on B rows        (q = p - 1: mean and log-variance)
+#   decoder  widths q -> 128 -> 128 -> 2p  on B*K rows      (Gaussian: location and scale)
+#   missing model selfmask_known: elementwise only, no dense product
+#   forward  F = sum over layers of 2 * rows * in * out
+#   backward = weight gradients (= F) + input gradients (= F minus the encoder's first
+#              layer, whose input is the data) = 2F - 2*B*p*128
+#   total per iteration = 3F - 2*B*p*128
+dense_flops <- function(rows, widths) sum(2 * rows * head(widths, -1) * widths[-1])
+train_flops <- function(p, q = p - 1, hidden = c(128, 128), B = 16, K = 20) {
+  fwd <- dense_flops(B, c(p, hidden, 2 * q)) + dense_flops(B * K, c(q, hidden, 2 * p))
+  c(forward = fwd, total = 3 * fwd - 2 * B * p * hidden[1])
+}
+# Imputation per row with a missing cell (type = "mean"): the encoder on one row and the
+# decoder on L rows (forward only); the same count as the notes' 356 MFLOP per row at p = 4.
+impute_flops_per_row <- function(p, q = p - 1, hidden = c(128, 128), L = 10000) {
+  dense_flops(1, c(p, hidden, 2 * q)) + dense_flops(L, c(q, hidden, 2 * p))
+}
+
+# ---------------------------------------------------------------------------
+# Training timings
+fit_once <- function(x, iterations, threads, seed) {
+  notmiwae(x, missing_model = "selfmask_known", obs = "gaussian", hidden = c(128, 128), K = 20,
+           batch_size = 16, iterations = iterations, seed = seed, threads = threads, progress = FALSE)
+}
+time_training <- function(build, threads_set) {
+  for (p in names(datasets)) fit_once(datasets[[p]]$x, 200L, threads_set[1], 1L)   # warm-up
+  for (r in seq_len(opt$repeats)) {
+    for (p in names(datasets)) {
+      # threads interleaved within a repeat so that their ratio sees the same conditions
+      for (th in threads_set) {
+        w <- wait_quiet(); a <- cpu_snapshot(); l0 <- load1()
+        fit <- fit_once(datasets[[p]]$x, opt$iterations, th, 1000L + r)
+        b <- cpu_snapshot()
+        stopifnot(fit$settings$iterations_done == opt$iterations)
+        record(section = "train", dataset = datasets[[p]]$short, p = as.integer(p), build = build,
+               instruction_set = fit$instruction_set, threads = th, rep = r, iterations = opt$iterations,
+               L = NA_integer_, rows = nrow(datasets[[p]]$x), seconds = fit$seconds,
+               ms_per_iter = 1000 * fit$seconds / opt$iterations, gflops = NA_real_, load1 = l0, waited = w,
+               foreign_cores = foreign_cores(a, b))
+        cat(sprintf("train  %-8s p=%-2s threads=%d rep=%d  %.3f ms/iter\n", build, p, th, r,
+                    1000 * fit$seconds / opt$iterations))
+      }
+    }
+  }
+}
+
+# GEMM rate of the engine in use, median of `gemm_repeats` timing loops of about 0.3 s.
+time_gemm <- function(build) {
+  for (shape in list(c(320, 128, 128), c(10000, 128, 128))) {
+    flop <- 2 * prod(shape)
+    probe <- deepmnar:::cpp_gemm_gflops(shape[1], shape[2], shape[3], max(1L, as.integer(2e8 / flop)))
+    reps <- max(3L, as.integer(0.3 * probe * 1e9 / flop))
+    for (r in seq_len(opt$gemm_repeats)) {
+      w <- wait_quiet(); a <- cpu_snapshot(); l0 <- load1()
+      g <- deepmnar:::cpp_gemm_gflops(shape[1], shape[2], shape[3], reps)
+      b <- cpu_snapshot()
+      record(section = "gemm", dataset = paste(shape, collapse = "x"), p = NA_integer_, build = build,
+             instruction_set = deepmnar:::cpp_instruction_set(), threads = 1L, rep = r, iterations = reps,
+             L = NA_integer_, rows = shape[1], seconds = reps * flop / (g * 1e9), ms_per_iter = NA_real_,
+             gflops = g, load1 = l0, waited = w, foreign_cores = foreign_cores(a, b))
+    }
+    cat(sprintf("gemm   %-8s %s  %.1f GFLOP/s\n", build, paste(shape, collapse = "x"),
+                g))
+  }
+}
+
+load_start <- load1()
+cat(sprintf("deepmnar speed benchmark (%s): %d iterations x %d repeats; load %.2f\n",
+            if (quick) "QUICK" else "full", opt$iterations, opt$repeats, load_start))
+
+default_set <- deepmnar:::cpp_instruction_set()
+deepmnar:::cpp_force_baseline(FALSE)
+time_training("default", threads_list)
+time_gemm("default")
+deepmnar:::cpp_force_baseline(TRUE)
+baseline_set <- tryCatch({
+  s <- deepmnar:::cpp_instruction_set()
+  time_training("baseline", 1L)
+  time_gemm("baseline")
+  s
+}, finally = deepmnar:::cpp_force_baseline(FALSE))
+stopifnot(deepmnar:::cpp_instruction_set() == default_set)
+
+# ---------------------------------------------------------------------------
+# Imputation timings: banknote, first 2 columns missing above the mean, type = "mean"
+imp_x <- datasets[["4"]]$x
+imp_fit <- fit_once(imp_x, impute_fit_iterations, 2L, 7L)
+imp_rows <- sum(!stats::complete.cases(imp_x))
+invisible(impute(imp_fit, L = 200, type = "mean", seed = 1, threads = 1, progress = FALSE))   # warm-up
+for (r in seq_len(opt$impute_repeats)) {
+  for (th in threads_list) {
+    w <- wait_quiet(); a <- cpu_snapshot(); l0 <- load1()
+    t0 <- proc.time()[["elapsed"]]
+    out <- impute(imp_fit, L = opt$L, type = "mean", seed = 100 + r, threads = th, progress = FALSE)
+    s <- proc.time()[["elapsed"]] - t0
+    b <- cpu_snapshot()
+    stopifnot(!anyNA(out))
+    record(section = "impute", dataset = datasets[["4"]]$short, p = 4L, build = "default",
+           instruction_set = default_set, threads = th, rep = r, iterations = NA_integer_, L = opt$L,
+           rows = imp_rows, seconds = s, ms_per_iter = NA_real_,
+           gflops = imp_rows * impute_flops_per_row(4, L = opt$L) / s / 1e9, load1 = l0, waited = w,
+           foreign_cores = foreign_cores(a, b))
+    cat(sprintf("impute threads=%d rep=%d  %.2f s\n", th, r, s))
+  }
+}
+load_end <- load1()
+
+raw <- do.call(rbind, rows)
+utils::write.csv(raw, csv_file, row.names = FALSE)
+
+# ---------------------------------------------------------------------------
+# Summaries
+f <- function(x, d = 2) formatC(x, format = "f", digits = d)
+med_range <- function(x, d = 3) sprintf("%s [%s–%s]", f(stats::median(x), d), f(min(x), d), f(max(x), d))
+pick <- function(sec, build = NULL, p = NULL, threads = NULL, dataset = NULL) {
+  k <- raw$section == sec
+  if (!is.null(build)) k <- k & raw$build == build
+  if (!is.null(p)) k <- k & !is.na(raw$p) & raw$p == p
+  if (!is.null(threads)) k <- k & raw$threads == threads
+  if (!is.null(dataset)) k <- k & raw$dataset == dataset
+  raw[k, , drop = FALSE]
+}
+pass <- function(ok) if (isTRUE(ok)) "**PASS**" else "**FAIL**"
+
+cpu_model <- tryCatch({
+  m <- grep("^model name", readLines("/proc/cpuinfo"), value = TRUE)
+  if (length(m)) trimws(sub("^[^:]*:", "", m[1])) else NA_character_
+}, error = function(e) NA_character_)
+git <- function(...) tryCatch(suppressWarnings(system2("git", c(...), stdout = TRUE, stderr = FALSE)),
+                              error = function(e) character(0))
+commit <- git("rev-parse", "--short", "HEAD")
+commit <- if (length(commit) && is.null(attr(commit, "status"))) commit[1] else "unknown"
+dirty <- git("status", "--porcelain", "--untracked-files=no")
+commit_text <- if (commit == "unknown") commit else
+  paste0(commit, if (length(dirty)) " (with uncommitted changes to tracked files)" else "")
+src_version <- sub("^Version: *", "", grep("^Version:", readLines("DESCRIPTION"), value = TRUE)[1])
+inst_version <- as.character(utils::packageVersion("deepmnar"))
+foreign <- raw$foreign_cores
+minutes <- as.numeric(difftime(Sys.time(), wall_start, units = "mins"))
+
+md <- character(0)
+add <- function(...) md <<- c(md, paste0(...))
+
+add("# deepmnar speed benchmark")
+add("")
+if (quick) {
+  add("> **QUICK MODE** (smoke test: ", opt$iterations, " iterations, ", opt$repeats, " repeats, ",
+      opt$impute_repeats, " imputation repeats). Not for the record: run `Rscript bench/speed.R` on a quiet machine.")
+  add("")
+}
+if (isTRUE(stats::median(foreign, na.rm = TRUE) >= quiet_threshold)) {
+  add("> **Warning: the machine was busy** (other processes used a median of ",
+      f(stats::median(foreign, na.rm = TRUE)), " of ", n_cpu, " cores during the measurements): ",
+      "the timings, and above all the 2-thread ones, are not representative.")
+  add("")
+}
+add("Generated by `Rscript bench/speed.R", if (quick) " --quick" else "", "` in ", f(minutes, 1), " min.")
+add("")
+add("## 1. Machine")
+add("")
+add("| item | value |")
+add("|---|---|")
+add("| CPU | ", cpu_model, " |")
+add("| cores (logical / physical) | ", n_cpu, " / ", parallel::detectCores(logical = FALSE), " |")
+add("| R | ", R.version$version.string, " |")
+add("| deepmnar | ", inst_version, " (installed", if (!identical(inst_version, src_version))
+  paste0("; source tree says ", src_version) else "", ") |")
+add("| instruction set in use | ", default_set, " (baseline build: ", baseline_set, ") |")
+add("| git commit | ", commit_text, " |")
+add("| date | ", format(wall_start, "%Y-%m-%d %H:%M:%S %Z"), " |")
+add("| 1-min load average, start / end | ", f(load_start), " / ", f(load_end), " |")
+add("| cores used by other processes during the measurements (median / max) | ",
+    if (all(is.na(foreign))) "n/a" else paste0(f(stats::median(foreign, na.rm = TRUE)), " / ",
+                                               f(max(foreign, na.rm = TRUE))), " |")
+add("| measurements during which other processes used >= ", quiet_threshold, " cores | ",
+    sum(foreign >= quiet_threshold, na.rm = TRUE), " of ", nrow(raw), if (opt$wait_quiet > 0)
+      paste0(" (waited up to ", opt$wait_quiet, " s for a quiet machine before each; ", f(sum(raw$waited), 0), " s in all)")
+    else " (no waiting for a quiet machine: `--wait-quiet=0`)", " |")
+add("| settings | ", opt$iterations, " iterations per timed fit, ", opt$repeats, " repeats; imputation L = ",
+    opt$L, ", ", opt$impute_repeats, " repeats; GEMM ", opt$gemm_repeats, " repeats |")
+add("")
+
+# --- 2. Training
+add("## 2. Training time per iteration")
+add("")
+add("Paper settings: batch 16, K = 20, encoder and decoder 2 x 128 tanh, latent p - 1, `selfmask_known`, ",
+    "Gaussian; first half of the columns missing above the column mean. Time = `fit$seconds / iterations` ",
+    "(includes the R overhead between C++ blocks), median [min–max] of ", opt$repeats, " fits of ",
+    opt$iterations, " iterations. PyTorch anchor: notes section 7, OpenBLAS, 1 thread.")
+add("")
+add("| p | data | build | threads | ms / iteration | PyTorch f32 (ms) | speed-up vs f32 | PyTorch f64 (ms) | speed-up vs f64 |")
+add("|---|---|---|---|---|---|---|---|---|")
+train_summary <- list()
+for (build in c("default", "baseline")) {
+  for (p in names(datasets)) {
+    for (th in if (build == "default") threads_list else 1L) {
+      d <- pick("train", build, as.integer(p), th)
+      m <- stats::median(d$ms_per_iter)
+      train_summary[[paste(build, p, th)]] <- m
+      add("| ", p, " | `", datasets[[p]]$name, "` | ", d$instruction_set[1], " | ", th, " | ",
+          med_range(d$ms_per_iter), " | ", f(anchor$train_f32[[p]]), " | ", f(anchor$train_f32[[p]] / m), "x | ",
+          f(anchor$train_f64[[p]]), " | ", f(anchor$train_f64[[p]] / m), "x |")
+    }
+  }
+}
+add("")
+add("Second thread (", default_set, " build; fits interleaved within each repeat):")
+add("")
+add("| p | ratio of medians, 1 thread / 2 threads | per-repeat ratios, median [min–max] | PyTorch f32 1 / 2 threads |")
+add("|---|---|---|---|")
+thread_ratio <- list()
+for (p in names(datasets)) {
+  d1 <- pick("train", "default", as.integer(p), 1L)
+  d2 <- pick("train", "default", as.integer(p), 2L)
+  d2 <- d2[match(d1$rep, d2$rep), ]
+  thread_ratio[[p]] <- stats::median(d1$ms_per_iter) / stats::median(d2$ms_per_iter)
+  add("| ", p, " | ", f(thread_ratio[[p]]), "x | ", med_range(d1$ms_per_iter / d2$ms_per_iter, 2), " | ",
+      f(anchor$train_f32[[p]] / anchor$train_f32_2t[[p]]), "x |")
+}
+add("")
+
+# --- 3. GFLOP/s
+add("## 3. Effective GFLOP/s")
+add("")
+add("FLOPs per iteration from the shapes (2·m·k·n per dense product): forward F = encoder on 16 rows ",
+    "(p → 128 → 128 → 2(p-1)) + decoder on 16·20 = 320 rows ((p-1) → 128 → 128 → 2p); the selfmask_known ",
+    "missing model has no dense product; backward = 2F minus the input gradient of the encoder's first ",
+    "layer (2·16·p·128); total = 3F - 2·16·p·128. Effective rate = total / median time.")
+add("")
+gemm_med <- function(build, shape) stats::median(pick("gemm", build, dataset = shape)$gflops)
+g320 <- c(default = gemm_med("default", "320x128x128"), baseline = gemm_med("baseline", "320x128x128"))
+peak_of <- function(set) if (grepl("avx2", set)) anchor$peak[["avx2"]] else anchor$peak[["sse2"]]
+add("| p | forward MFLOP | total MFLOP / iteration | build | threads | ms / iteration | GFLOP/s | % of own GEMM rate at 320x128x128 (per thread) | % of peak (per thread) |")
+add("|---|---|---|---|---|---|---|---|---|")
+for (build in c("default", "baseline")) {
+  set <- if (build == "default") default_set else baseline_set
+  for (p in names(datasets)) {
+    fl <- train_flops(as.integer(p))
+    for (th in if (build == "default") threads_list else 1L) {
+      m <- train_summary[[paste(build, p, th)]]
+      gf <- fl[["total"]] / (m / 1000) / 1e9
+      add("| ", p, " | ", f(fl[["forward"]] / 1e6), " | ", f(fl[["total"]] / 1e6), " | ", set, " | ", th, " | ",
+          f(m, 3), " | ", f(gf, 1), " | ", f(100 * gf / th / g320[[build]], 0), "% | ",
+          f(100 * gf / th / peak_of(set), 0), "% |")
+    }
+  }
+}
+add("")
+add("Single-thread double GEMM `C = A·B`, `deepmnar:::cpp_gemm_gflops()`, GFLOP/s, median [min–max] of ",
+    opt$gemm_repeats, " timing loops of about 0.3 s; notes' figures (OpenBLAS 0.3.21 and Eigen 3.3.9 own program) alongside:")
+add("")
+add("| shape (m x k · k x n) | deepmnar ", default_set, " | deepmnar ", baseline_set,
+    " | notes: OpenBLAS f64 | notes: Eigen SSE2 | notes: Eigen AVX2+FMA |")
+add("|---|---|---|---|---|---|")
+for (shape in c("320x128x128", "10000x128x128")) {
+  nb <- anchor$gemm[[shape]]
+  add("| ", sub("^(\\d+)x(\\d+)x(\\d+)$", "\\1x\\2 · \\2x\\3", shape), " | ",
+      med_range(pick("gemm", "default", dataset = shape)$gflops, 1), " | ",
+      med_range(pick("gemm", "baseline", dataset = shape)$gflops, 1), " | ", f(nb[["openblas"]], 1), " | ",
+      f(nb[["eigen_sse2"]], 1), " | ", f(nb[["eigen_avx2"]], 1), " |")
+}
+add("")
+add("Peak per core (notes: best double GEMM rates on this machine): about ", anchor$peak[["avx2"]],
+    " GFLOP/s with AVX2+FMA, ", anchor$peak[["sse2"]], " with SSE2. PyTorch f32 1 thread reaches 14.6 (p = 4) ",
+    "and 17.5 (p = 30) GFLOP/s in training by the same count.")
+add("")
+
+# --- 4. Imputation
+add("## 4. Imputation")
+add("")
+add("`impute(fit, L = ", opt$L, ", type = \"mean\")` of `banknote[, 1:4]` with the first 2 columns missing above ",
+    "the mean (", imp_rows, " of ", nrow(imp_x), " rows have a missing value), fit of ", impute_fit_iterations,
+    " iterations, ", default_set, " build; elapsed seconds, median [min–max] of ", opt$impute_repeats, ". ",
+    "FLOPs per imputed row: ", f(impute_flops_per_row(4, L = opt$L) / 1e6, 0), " MFLOP (encoder once, decoder on L rows). ",
+    "PyTorch anchor (L = 10000, f32, OpenBLAS): ", anchor$impute_f32, " s on 1 thread (", anchor$impute_f32_ms_row,
+    " ms per row of all 1372), ", anchor$impute_f32_2t, " s with 2 torch threads; f64 1 thread ", anchor$impute_f64, " s.")
+add("")
+add("| threads | seconds | ms per imputed row | ms per row (all rows) | GFLOP/s | PyTorch f32 1 thread (s) | speed-up |")
+add("|---|---|---|---|---|---|---|")
+impute_median <- list()
+for (th in threads_list) {
+  d <- pick("impute", threads = th)
+  m <- stats::median(d$seconds)
+  impute_median[[as.character(th)]] <- m
+  add("| ", th, " | ", med_range(d$seconds, 2), " | ", f(1000 * m / imp_rows, 2), " | ", f(1000 * m / nrow(imp_x), 2),
+      " | ", f(stats::median(d$gflops), 1), " | ", anchor$impute_f32, " | ", f(anchor$impute_f32 / m), "x |")
+}
+add("")
+if (opt$L != 10000) add("(L differs from 10000: the imputation bar below is not comparable.)\n")
+
+# --- 5. Bars
+add("## 5. Bars from the issue")
+add("")
+add("| bar | measured | target | result |")
+add("|---|---|---|---|")
+for (p in names(datasets)) {
+  s <- anchor$train_f32[[p]] / train_summary[[paste("default", p, 1L)]]
+  add("| training p = ", p, ", 1 thread, vs PyTorch f32 1 thread | ", f(s), "x (",
+      f(train_summary[[paste("default", p, 1L)]], 3), " ms vs ", f(anchor$train_f32[[p]]), " ms) | >= ",
+      bars$train_speedup, "x (<= ", f(anchor$train_f32[[p]] / bars$train_speedup, 3), " ms) | ",
+      pass(s >= bars$train_speedup), " |")
+}
+for (p in names(datasets)) {
+  add("| second thread, training p = ", p, " (1 thread / 2 threads) | ", f(thread_ratio[[p]]), "x | >= ",
+      bars$thread_ratio, "x | ", pass(thread_ratio[[p]] >= bars$thread_ratio), " |")
+}
+add("| banknote imputation, L = ", opt$L, ", 2 threads | ", f(impute_median[["2"]]), " s | <= ", bars$impute_seconds,
+    " s | ", if (opt$L == 10000) pass(impute_median[["2"]] <= bars$impute_seconds) else
+      paste0("n/a (run with L = ", opt$L, ")"), " |")
+add("")
+add("Raw timings: `", basename(csv_file), "` (one row per timed fit, imputation or GEMM loop; `load1` = 1-min load ",
+    "average before it, `foreign_cores` = CPU used by other processes during it, from /proc/stat; `waited` = seconds ",
+    "spent waiting for a quiet machine before it).")
+
+writeLines(md, md_file)
+cat(sprintf("\nWrote %s and %s (%.1f min)\n", md_file, csv_file, minutes))

@@ -1,0 +1,53 @@
+# The backward pass of the bound against central finite differences, with the
+# noise held fixed by the seed, for every missing model, observation model and
+# decoder.
+
+grid <- expand.grid(missing_model = c("none", "selfmask", "selfmask_known", "linear", "nonlinear"),
+                    obs = c("gaussian", "t"), decoder = c("mlp", "linear"), stringsAsFactors = FALSE)
+
+for (i in seq_len(nrow(grid))) {
+  g <- grid[i, ]
+  test_that(sprintf("gradient matches finite differences: %s, %s, %s decoder", g$missing_model, g$obs, g$decoder), {
+    x <- tiny_mnar_data()
+    ev <- engine_view(x)
+    spec <- tiny_spec(ncol(x), g$missing_model, g$obs, g$decoder)
+    set.seed(i)
+    theta <- deepmnar:::cpp_init_params(spec, 3) + rnorm(deepmnar:::cpp_n_params(spec), sd = 0.1)
+    analytic <- bound_at(spec, ev, theta, K = 4, seed = 11, gradient = TRUE)$gradient
+    h <- 1e-6
+    numeric_grad <- vapply(seq_along(theta), function(k) {
+      up <- theta
+      down <- theta
+      up[k] <- up[k] + h
+      down[k] <- down[k] - h
+      (bound_at(spec, ev, up, 4, 11)$bound - bound_at(spec, ev, down, 4, 11)$bound) / (2 * h)
+    }, numeric(1))
+    expect_length(analytic, length(theta))
+    relative_error <- max(abs(analytic - numeric_grad)) / max(abs(numeric_grad))
+    expect_lt(relative_error, 1e-6)
+  })
+}
+
+test_that("the gradient is the same from one thread or two", {
+  x <- tiny_mnar_data(n = 40)
+  ev <- engine_view(x)
+  spec <- tiny_spec(ncol(x), "nonlinear", "t")
+  theta <- deepmnar:::cpp_init_params(spec, 5)
+  one <- bound_at(spec, ev, theta, 5, 3, TRUE, threads = 1)
+  two <- bound_at(spec, ev, theta, 5, 3, TRUE, threads = 2)
+  expect_identical(one$bound, two$bound)
+  expect_identical(one$gradient, two$gradient)
+})
+
+test_that("the baseline and AVX2 builds of the engine agree", {
+  x <- tiny_mnar_data(n = 30)
+  ev <- engine_view(x)
+  spec <- tiny_spec(ncol(x), "selfmask_known")
+  theta <- deepmnar:::cpp_init_params(spec, 5)
+  best <- bound_at(spec, ev, theta, 5, 3, TRUE)
+  deepmnar:::cpp_force_baseline(TRUE)
+  on.exit(deepmnar:::cpp_force_baseline(FALSE))
+  baseline <- bound_at(spec, ev, theta, 5, 3, TRUE)
+  expect_equal(best$bound, baseline$bound, tolerance = 1e-10)
+  expect_equal(best$gradient, baseline$gradient, tolerance = 1e-8)
+})
