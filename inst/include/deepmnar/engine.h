@@ -73,7 +73,14 @@ void impute(const deepmnar_io::ModelSpec& spec, const deepmnar_io::DataView& vie
 // Rate of the dense-layer product (m x k) * (k x n) as the engine runs it, for
 // benchmarks that compare the layers' speed with the core's peak.
 double gemm_gflops(int m, int k, int n, int reps) {
-  RowMat a = RowMat::Random(m, k), b = RowMat::Random(k, n), c(m, n);
+  Rng rng(1, stream_init, 0);
+  const auto fill = [&](int rows, int cols) {
+    RowMat x(rows, cols);
+    for (Eigen::Index i = 0; i < x.size(); ++i) x.data()[i] = rng.uniform() - 0.5;
+    return x;
+  };
+  const RowMat a = fill(m, k), b = fill(k, n);
+  RowMat c(m, n);
   c.noalias() = a * b;
   const auto start = std::chrono::steady_clock::now();
   for (int r = 0; r < reps; ++r) c.noalias() = a * b;
