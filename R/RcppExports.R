@@ -29,7 +29,11 @@ cpp_train <- function(spec, x, observed, state, iterations, K, batch_size, lr, s
     .Call(`_deepmnar_cpp_train`, spec, x, observed, state, iterations, K, batch_size, lr, seed, threads)
 }
 
-cpp_impute <- function(spec, x, observed, theta, row_begin, row_end, L, chunk, type, n_draws, seed, threads, point, draws) {
-    invisible(.Call(`_deepmnar_cpp_impute`, spec, x, observed, theta, row_begin, row_end, L, chunk, type, n_draws, seed, threads, point, draws))
+cpp_impute <- function(spec, x, observed, theta, row_begin, row_end, L, chunk, type, n_draws, seed, threads, point, draws, mask) {
+    invisible(.Call(`_deepmnar_cpp_impute`, spec, x, observed, theta, row_begin, row_end, L, chunk, type, n_draws, seed, threads, point, draws, mask))
+}
+
+cpp_row_summaries <- function(spec, x, observed, theta, what, width) {
+    .Call(`_deepmnar_cpp_row_summaries`, spec, x, observed, theta, what, width)
 }
 

@@ -72,9 +72,7 @@ impute.deepmnar_fit <- function(fit, newdata = NULL, L = 10000, type = c("mean",
 #' @export
 multiple_impute <- function(fit, m = 5, newdata = NULL, L = 10000, format = c("mids", "list"), seed = NULL,
                             threads = NULL, progress = interactive()) {
-  if (!inherits(fit, "deepmnar_fit")) {
-    deepmnar_abort("`fit` must be a model fitted by deepmnar, such as `notmiwae()`.", data = list(argument = "fit"))
-  }
+  check_fit(fit)
   m <- check_count(m, "m", 1, 1000)
   format <- check_choice(format, c("mids", "list"), "format")
   if (format == "mids" && !requireNamespace("mice", quietly = TRUE)) {
@@ -96,10 +94,8 @@ as_mids <- function(original, completed) {
   mice::as.mids(long)
 }
 
-run_imputation <- function(fit, newdata, L, type_code, draws, seed, threads, progress) {
-  if (!inherits(fit, "deepmnar_fit")) {
-    deepmnar_abort("`fit` must be a model fitted by deepmnar, such as `notmiwae()`.", data = list(argument = "fit"))
-  }
+run_imputation <- function(fit, newdata, L, type_code, draws, seed, threads, progress, mask = FALSE) {
+  check_fit(fit)
   L <- check_count(L, "L", 1, 1e8)
   seed <- check_seed(seed)
   threads <- check_threads(threads)
@@ -110,23 +106,26 @@ run_imputation <- function(fit, newdata, L, type_code, draws, seed, threads, pro
   p <- ncol(x)
   point <- matrix(NA_real_, n, p)
   draw_array <- if (draws > 0) array(NA_real_, c(n, p, draws)) else numeric(0)
-  rows_missing <- which(rowSums(ed$observed) < p)
-  if (n == 0) return(list(original = original, x = x, point = point, draws = draw_array))
+  mask_prob <- if (mask) matrix(NA_real_, n, p, dimnames = list(NULL, colnames(x))) else numeric(0)
+  # Mask predictions need every row; imputations only the incomplete ones.
+  rows_to_visit <- if (mask) seq_len(n) else which(rowSums(ed$observed) < p)
+  if (n == 0) return(list(original = original, x = x, point = point, draws = draw_array, mask = mask_prob))
   chunk <- min(L, 256L)
   if (progress) bar <- cli::cli_progress_bar("Imputing", total = n, clear = TRUE)
   # Blocks of rows keep Ctrl-C and the bar responsive; results do not depend on them.
   block <- max(8L, 4L * threads)
   for (start in seq(0L, n - 1L, by = block)) {
     end <- min(start + block, n)
-    if (any(rows_missing > start & rows_missing <= end)) {
+    if (any(rows_to_visit > start & rows_to_visit <= end)) {
       cpp_impute(fit$spec, ed$x, ed$observed, fit$theta, start, end, L, chunk, type_code, draws, seed, threads,
-                 point, draw_array)
+                 point, draw_array, mask_prob)
     }
     if (progress) cli::cli_progress_update(set = end, id = bar)
   }
   if (progress) cli::cli_progress_done(id = bar)
   missing <- ed$observed == 0L
-  if (any(!is.finite(point[missing])) || (draws > 0 && any(!is.finite(draw_array[rep(missing, draws)])))) {
+  if (any(!is.finite(point[missing])) || (draws > 0 && any(!is.finite(draw_array[rep(missing, draws)]))) ||
+      (mask && any(!is.finite(mask_prob)))) {
     deepmnar_abort("The imputation produced non-finite values: the fitted parameters are unusable. Refit with a lower `lr`.",
                    kind = "nonfinite")
   }
@@ -135,7 +134,7 @@ run_imputation <- function(fit, newdata, L, type_code, draws, seed, threads, pro
   if (draws > 0) {
     for (d in seq_len(draws)) draw_array[, , d] <- unstandardise(matrix(draw_array[, , d], n, p), fit$scaling)
   }
-  list(original = original, x = x, point = point, draws = draw_array)
+  list(original = original, x = x, point = point, draws = draw_array, mask = mask_prob, engine = ed)
 }
 
 # The training data as the user gave it: a data.frame or tibble with its

@@ -1,10 +1,11 @@
 model_label <- function(fit) {
   spec <- fit$spec
-  if (spec$model == "notmiwae") {
-    if (spec$missing_model == "none") "MIWAE" else sprintf("not-MIWAE (%s missing model)", spec$missing_model)
-  } else {
+  switch(spec$model,
+    notmiwae = if (spec$missing_model == "none") "MIWAE" else sprintf("not-MIWAE (%s missing model)", spec$missing_model),
+    gnr = sprintf("GNR (alpha = %g)", spec$alpha),
+    not2miwae = sprintf("not-2-MIWAE (K2 = %d, eta dimension %d)", spec$K2, spec$eta_dim),
     spec$model
-  }
+  )
 }
 
 #' @export

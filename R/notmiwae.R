@@ -85,17 +85,9 @@ notmiwae <- function(data,
                      hidden = c(128, 128), K = 20, batch_size = 16, iterations = 20000, lr = 1e-3,
                      direction = "high", activation = c("tanh", "relu"), sigma_floor = 1e-4,
                      seed = NULL, threads = NULL, progress = interactive()) {
-  call <- match.call()
   missing_model <- check_choice(missing_model, eval(formals(notmiwae)$missing_model), "missing_model")
-  obs <- check_choice(obs, c("gaussian", "t"), "obs")
-  decoder <- check_choice(decoder, c("mlp", "linear"), "decoder")
-  activation <- check_choice(activation, c("tanh", "relu"), "activation")
-  sigma_floor <- if (identical(sigma_floor, 0) || identical(sigma_floor, 0L)) 0 else check_positive_number(sigma_floor, "sigma_floor", 1)
-  x <- prepare_training(data)
-  args <- check_common_args(K, batch_size, iterations, lr, latent_dim, hidden, threads, seed, nrow(x), ncol(x))
-  spec <- model_spec("notmiwae", colnames(x), args$latent_dim, args$hidden, activation, obs, decoder,
-                     missing_model, check_direction(direction, colnames(x)), sigma_floor)
-  fit <- train_model(spec, x, args, isTRUE(progress), call, "deepmnar_notmiwae")
-  fit$data_format <- data_format(data)
-  fit
+  fit_model("notmiwae", data, obs = obs, decoder = decoder, activation = activation, sigma_floor = sigma_floor,
+            latent_dim = latent_dim, hidden = hidden, K = K, batch_size = batch_size, iterations = iterations,
+            lr = lr, seed = seed, threads = threads, progress = progress, call = match.call(),
+            missing_model = missing_model, direction = direction)
 }

@@ -21,6 +21,14 @@ check_positive_number <- function(x, arg, max = Inf) {
   as.numeric(x)
 }
 
+check_nonnegative_number <- function(x, arg) {
+  ok <- is.numeric(x) && length(x) == 1 && !is.na(x) && is.finite(x) && x >= 0
+  if (!ok) {
+    deepmnar_abort(sprintf("`%s` must be a single number >= 0, not %s.", arg, describe(x)), data = list(argument = arg))
+  }
+  as.numeric(x)
+}
+
 check_hidden <- function(hidden, arg = "hidden") {
   ok <- is.numeric(hidden) && length(hidden) >= 1 && !anyNA(hidden) && all(is.finite(hidden)) &&
     all(hidden == round(hidden)) && all(hidden >= 1) && all(hidden <= 4096)

@@ -107,8 +107,8 @@ BEGIN_RCPP
 END_RCPP
 }
 // cpp_impute
-void cpp_impute(Rcpp::List spec, Rcpp::NumericMatrix x, Rcpp::IntegerMatrix observed, Rcpp::NumericVector theta, int row_begin, int row_end, int L, int chunk, int type, int n_draws, double seed, int threads, Rcpp::NumericMatrix point, Rcpp::NumericVector draws);
-RcppExport SEXP _deepmnar_cpp_impute(SEXP specSEXP, SEXP xSEXP, SEXP observedSEXP, SEXP thetaSEXP, SEXP row_beginSEXP, SEXP row_endSEXP, SEXP LSEXP, SEXP chunkSEXP, SEXP typeSEXP, SEXP n_drawsSEXP, SEXP seedSEXP, SEXP threadsSEXP, SEXP pointSEXP, SEXP drawsSEXP) {
+void cpp_impute(Rcpp::List spec, Rcpp::NumericMatrix x, Rcpp::IntegerMatrix observed, Rcpp::NumericVector theta, int row_begin, int row_end, int L, int chunk, int type, int n_draws, double seed, int threads, Rcpp::NumericMatrix point, Rcpp::NumericVector draws, Rcpp::NumericVector mask);
+RcppExport SEXP _deepmnar_cpp_impute(SEXP specSEXP, SEXP xSEXP, SEXP observedSEXP, SEXP thetaSEXP, SEXP row_beginSEXP, SEXP row_endSEXP, SEXP LSEXP, SEXP chunkSEXP, SEXP typeSEXP, SEXP n_drawsSEXP, SEXP seedSEXP, SEXP threadsSEXP, SEXP pointSEXP, SEXP drawsSEXP, SEXP maskSEXP) {
 BEGIN_RCPP
     Rcpp::RNGScope rcpp_rngScope_gen;
     Rcpp::traits::input_parameter< Rcpp::List >::type spec(specSEXP);
@@ -125,8 +125,25 @@ BEGIN_RCPP
     Rcpp::traits::input_parameter< int >::type threads(threadsSEXP);
     Rcpp::traits::input_parameter< Rcpp::NumericMatrix >::type point(pointSEXP);
     Rcpp::traits::input_parameter< Rcpp::NumericVector >::type draws(drawsSEXP);
-    cpp_impute(spec, x, observed, theta, row_begin, row_end, L, chunk, type, n_draws, seed, threads, point, draws);
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type mask(maskSEXP);
+    cpp_impute(spec, x, observed, theta, row_begin, row_end, L, chunk, type, n_draws, seed, threads, point, draws, mask);
     return R_NilValue;
+END_RCPP
+}
+// cpp_row_summaries
+Rcpp::NumericMatrix cpp_row_summaries(Rcpp::List spec, Rcpp::NumericMatrix x, Rcpp::IntegerMatrix observed, Rcpp::NumericVector theta, int what, int width);
+RcppExport SEXP _deepmnar_cpp_row_summaries(SEXP specSEXP, SEXP xSEXP, SEXP observedSEXP, SEXP thetaSEXP, SEXP whatSEXP, SEXP widthSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::RNGScope rcpp_rngScope_gen;
+    Rcpp::traits::input_parameter< Rcpp::List >::type spec(specSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericMatrix >::type x(xSEXP);
+    Rcpp::traits::input_parameter< Rcpp::IntegerMatrix >::type observed(observedSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type theta(thetaSEXP);
+    Rcpp::traits::input_parameter< int >::type what(whatSEXP);
+    Rcpp::traits::input_parameter< int >::type width(widthSEXP);
+    rcpp_result_gen = Rcpp::wrap(cpp_row_summaries(spec, x, observed, theta, what, width));
+    return rcpp_result_gen;
 END_RCPP
 }
 
@@ -138,7 +155,8 @@ static const R_CallMethodDef CallEntries[] = {
     {"_deepmnar_cpp_init_params", (DL_FUNC) &_deepmnar_cpp_init_params, 2},
     {"_deepmnar_cpp_bound", (DL_FUNC) &_deepmnar_cpp_bound, 8},
     {"_deepmnar_cpp_train", (DL_FUNC) &_deepmnar_cpp_train, 10},
-    {"_deepmnar_cpp_impute", (DL_FUNC) &_deepmnar_cpp_impute, 14},
+    {"_deepmnar_cpp_impute", (DL_FUNC) &_deepmnar_cpp_impute, 15},
+    {"_deepmnar_cpp_row_summaries", (DL_FUNC) &_deepmnar_cpp_row_summaries, 6},
     {NULL, NULL, 0}
 };
 

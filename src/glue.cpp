@@ -18,19 +18,22 @@ struct Engine {
   decltype(&deepmnar::entry::evaluate_bound) evaluate_bound;
   decltype(&deepmnar::entry::train) train;
   decltype(&deepmnar::entry::impute) impute;
+  decltype(&deepmnar::entry::row_summaries) row_summaries;
   decltype(&deepmnar::entry::instruction_set) instruction_set;
   decltype(&deepmnar::entry::gemm_gflops) gemm_gflops;
 };
 
 const Engine baseline_engine = {deepmnar::entry::n_params,   deepmnar::entry::init_params,
                                 deepmnar::entry::evaluate_bound, deepmnar::entry::train,
-                                deepmnar::entry::impute,     deepmnar::entry::instruction_set,
+                                deepmnar::entry::impute,     deepmnar::entry::row_summaries,
+                                deepmnar::entry::instruction_set,
                                 deepmnar::entry::gemm_gflops};
 
 #ifdef DEEPMNAR_HAVE_AVX2
 const Engine avx2_engine = {deepmnar_avx2::entry::n_params,   deepmnar_avx2::entry::init_params,
                             deepmnar_avx2::entry::evaluate_bound, deepmnar_avx2::entry::train,
-                            deepmnar_avx2::entry::impute,     deepmnar_avx2::entry::instruction_set,
+                            deepmnar_avx2::entry::impute,     deepmnar_avx2::entry::row_summaries,
+                            deepmnar_avx2::entry::instruction_set,
                             deepmnar_avx2::entry::gemm_gflops};
 bool cpu_has_avx2() { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
 #endif
@@ -69,6 +72,7 @@ std::vector<int> int_vector(SEXP x) { return Rcpp::as<std::vector<int>>(x); }
 
 deepmnar_io::ModelSpec spec_from(const Rcpp::List& s) {
   deepmnar_io::ModelSpec spec;
+  spec.model = Rcpp::as<int>(s["model_code"]);
   spec.p = Rcpp::as<int>(s["p"]);
   spec.latent = Rcpp::as<int>(s["latent_dim"]);
   spec.hidden = int_vector(s["hidden"]);
@@ -79,6 +83,9 @@ deepmnar_io::ModelSpec spec_from(const Rcpp::List& s) {
   spec.missing = Rcpp::as<int>(s["missing_code"]);
   spec.direction = Rcpp::as<std::vector<double>>(s["direction"]);
   spec.sigma_floor = Rcpp::as<double>(s["sigma_floor"]);
+  spec.alpha = Rcpp::as<double>(s["alpha"]);
+  spec.K2 = Rcpp::as<int>(s["K2"]);
+  spec.eta_dim = Rcpp::as<int>(s["eta_dim"]);
   return spec;
 }
 
@@ -152,11 +159,12 @@ Rcpp::List cpp_train(Rcpp::List spec, Rcpp::NumericMatrix x, Rcpp::IntegerMatrix
 }
 
 // Fills the missing cells of rows [row_begin, row_end) (0-based) of `point`
-// (n x p) and, if draws > 0, of `draws` (n x p x draws), in place.
+// (n x p), if draws > 0 of `draws` (n x p x draws), and if `mask` has
+// length n x p, every cell of those rows of `mask` with P(observed), in place.
 // [[Rcpp::export]]
 void cpp_impute(Rcpp::List spec, Rcpp::NumericMatrix x, Rcpp::IntegerMatrix observed, Rcpp::NumericVector theta,
                 int row_begin, int row_end, int L, int chunk, int type, int n_draws, double seed, int threads,
-                Rcpp::NumericMatrix point, Rcpp::NumericVector draws) {
+                Rcpp::NumericMatrix point, Rcpp::NumericVector draws, Rcpp::NumericVector mask) {
   deepmnar_io::ImputeOptions opt;
   opt.L = L;
   opt.chunk = chunk;
@@ -165,5 +173,18 @@ void cpp_impute(Rcpp::List spec, Rcpp::NumericMatrix x, Rcpp::IntegerMatrix obse
   opt.seed = seed_from(seed);
   std::vector<double> th = Rcpp::as<std::vector<double>>(theta);
   engine().impute(spec_from(spec), view_of(x, observed), th, row_begin, row_end, opt, RcppParallelFor(threads),
-                  point.begin(), n_draws > 0 ? draws.begin() : nullptr);
+                  point.begin(), n_draws > 0 ? draws.begin() : nullptr,
+                  mask.size() == x.size() ? mask.begin() : nullptr);
+}
+
+// Per-row summaries of complete (or zero-filled) standardised rows; `what`:
+// 0 posterior means of z, 1 means of eta (not-2-MIWAE), 2 P(observed)
+// under not-MIWAE's missing model.
+// [[Rcpp::export]]
+Rcpp::NumericMatrix cpp_row_summaries(Rcpp::List spec, Rcpp::NumericMatrix x, Rcpp::IntegerMatrix observed,
+                                      Rcpp::NumericVector theta, int what, int width) {
+  Rcpp::NumericMatrix out(x.nrow(), width);
+  engine().row_summaries(spec_from(spec), view_of(x, observed), Rcpp::as<std::vector<double>>(theta), what,
+                         out.begin());
+  return out;
 }

@@ -8,9 +8,28 @@ tiny_mnar_data <- function(n = 12, p = 3, seed = 1) {
 }
 
 tiny_spec <- function(p, missing_model = "selfmask_known", obs = "gaussian", decoder = "mlp", latent = 2L,
-                      hidden = c(5L, 4L)) {
-  deepmnar:::model_spec("notmiwae", paste0("c", seq_len(p)), latent, hidden, "tanh", obs, decoder, missing_model,
-                        rep(c(1, -1), length.out = p), 1e-3)
+                      hidden = c(5L, 4L), model = "notmiwae", alpha = 1, K2 = 1L, eta_dim = 2L) {
+  deepmnar:::model_spec(model, paste0("c", seq_len(p)), latent, hidden, "tanh", obs, decoder, missing_model,
+                        rep(c(1, -1), length.out = p), 1e-3, alpha = alpha, K2 = as.integer(K2),
+                        eta_dim = as.integer(eta_dim))
+}
+
+# Largest gap between the analytic gradient of the bound and central finite
+# differences (noise held fixed by the seed), relative to the gradient's size.
+gradient_error <- function(spec, x, K = 4, seed = 11) {
+  ev <- engine_view(x)
+  theta <- deepmnar:::cpp_init_params(spec, 3) + stats::rnorm(deepmnar:::cpp_n_params(spec), sd = 0.1)
+  analytic <- bound_at(spec, ev, theta, K, seed, gradient = TRUE)$gradient
+  h <- 1e-6
+  numeric_grad <- vapply(seq_along(theta), function(k) {
+    up <- theta
+    down <- theta
+    up[k] <- up[k] + h
+    down[k] <- down[k] - h
+    (bound_at(spec, ev, up, K, seed)$bound - bound_at(spec, ev, down, K, seed)$bound) / (2 * h)
+  }, numeric(1))
+  stopifnot(length(analytic) == length(theta))
+  max(abs(analytic - numeric_grad)) / max(abs(numeric_grad))
 }
 
 engine_view <- function(x) {

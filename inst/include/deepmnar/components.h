@@ -40,13 +40,14 @@ class GaussianEncoder {
   }
 
   // d_mu and d_log_var are gradients per input row; the clip stops gradients.
+  // d_x, if not null, receives the gradient in the input.
   template <class In>
   void backward(const double* theta, const Eigen::MatrixBase<In>& x, EncoderOutput& e, const RowMat& d_mu,
-                const RowMat& d_log_var, double* grad) const {
+                const RowMat& d_log_var, double* grad, RowMat* d_x) const {
     RowMat d_out(d_mu.rows(), 2 * latent_);
     d_out.leftCols(latent_) = d_mu;
     d_out.rightCols(latent_) = (e.clipped).select(0.0, d_log_var.array()).matrix();
-    mlp_.backward(theta, x, e.cache, d_out, grad, nullptr);
+    mlp_.backward(theta, x, e.cache, d_out, grad, d_x);
   }
 
  private:
@@ -178,6 +179,40 @@ class ObservationDecoder {
   std::size_t shared_offset_ = 0;
   Mlp mlp_;
 };
+
+// Draws u = mu + sd * eps, `per` of them for each encoded row, and their
+// contribution -log q(u) = 1/2 sum(eps^2) + 1/2 sum(log_var) + const.
+inline void reparameterised_draws(const EncoderOutput& e, int per, std::vector<Rng>& rng, int rows_per_stream,
+                                  RowMat& eps, RowMat& u) {
+  const Eigen::Index R = e.mu.rows(), d = e.mu.cols();
+  eps.resize(R * per, d);
+  u.resize(R * per, d);
+  for (Eigen::Index r = 0; r < R; ++r) {
+    Rng& g = rng[std::size_t(r / rows_per_stream)];
+    for (int k = 0; k < per; ++k)
+      for (Eigen::Index j = 0; j < d; ++j) eps(r * per + k, j) = g.normal();
+    u.middleRows(r * per, per) =
+        ((eps.middleRows(r * per, per).array().rowwise() * e.sd.row(r).array()).rowwise() + e.mu.row(r).array())
+            .matrix();
+  }
+}
+
+// Gradient of u = mu + exp(log_var / 2) * eps in (mu, log_var), summed over
+// the `per` draws of each row; g adds d(-log q)/d(log_var) = 1/2 per
+// dimension for each draw's log-weight gradient.
+inline void reparameterisation_backward(const RowMat& d_u, const RowMat& eps, const EncoderOutput& e,
+                                        const Eigen::VectorXd& g, int R, int per, int d, RowMat& d_mu,
+                                        RowMat& d_log_var) {
+  d_mu.resize(R, d);
+  d_log_var.resize(R, d);
+  for (int r = 0; r < R; ++r) {
+    const auto du = d_u.middleRows(r * per, per);
+    d_mu.row(r) = du.colwise().sum();
+    d_log_var.row(r) =
+        (0.5 * (du.array() * eps.middleRows(r * per, per).array()).colwise().sum() * e.sd.row(r).array()).matrix();
+    d_log_var.row(r).array() += 0.5 * g.segment(r * per, per).sum();
+  }
+}
 
 // Rows of a minibatch (or one row being imputed) in the layout the models use.
 struct RowBlock {

@@ -4,27 +4,43 @@
 #define DEEPMNAR_ENGINE_H
 
 #include <chrono>
+#include <stdexcept>
 
 #include "entry.h"
 #include "imputer.h"
+#include "models/gnr.h"
+#include "models/not2miwae.h"
 #include "models/notmiwae.h"
 #include "trainer.h"
 
 namespace deepmnar {
 namespace entry {
 
+// Builds the model the spec names and hands it to f.
 template <class F>
 auto with_model(const deepmnar_io::ModelSpec& spec, F&& f) -> decltype(f(std::declval<NotMiwae&>())) {
-  NotMiwae model(spec);
-  return f(model);
+  switch (spec.model) {
+    case deepmnar_io::model_gnr: {
+      Gnr model(spec);
+      return f(model);
+    }
+    case deepmnar_io::model_not2miwae: {
+      Not2Miwae model(spec);
+      return f(model);
+    }
+    default: {
+      NotMiwae model(spec);
+      return f(model);
+    }
+  }
 }
 
 std::size_t n_params(const deepmnar_io::ModelSpec& spec) {
-  return with_model(spec, [](const NotMiwae& m) { return m.n_params(); });
+  return with_model(spec, [](const auto& m) { return m.n_params(); });
 }
 
 std::vector<double> init_params(const deepmnar_io::ModelSpec& spec, std::uint64_t seed) {
-  return with_model(spec, [&](const NotMiwae& m) {
+  return with_model(spec, [&](const auto& m) {
     std::vector<double> theta(m.n_params(), 0.0);
     Rng rng(seed, stream_init, 0);
     m.init(theta.data(), rng);
@@ -36,16 +52,16 @@ std::vector<double> init_params(const deepmnar_io::ModelSpec& spec, std::uint64_
 double evaluate_bound(const deepmnar_io::ModelSpec& spec, const deepmnar_io::DataView& view,
                       const std::vector<double>& theta, int K, std::uint64_t seed, std::vector<double>* grad,
                       const deepmnar_io::ParallelFor& par) {
-  return with_model(spec, [&](const NotMiwae& m) {
+  return with_model(spec, [&](const auto& m) {
+    using Model = typename std::decay<decltype(m)>::type;
     const RowData data(view);
     std::vector<int> rows(data.n());
     std::iota(rows.begin(), rows.end(), 0);
-    using Tasks = std::vector<TaskState<NotMiwae>>;
-    Tasks tasks;
+    std::vector<TaskState<Model>> tasks;
     const Eigen::VectorXd th = aligned_copy(theta);
     if (grad) grad->assign(m.n_params(), 0.0);
-    const double total = bound_over_rows(m, th.data(), data, rows, K, seed, stream_bound_row, 0,
-                                         1.0 / data.n(), grad ? grad->data() : nullptr, tasks, 16, par);
+    const double total = bound_over_rows(m, th.data(), data, rows, K, seed, stream_bound_row, 0, 1.0 / data.n(),
+                                         grad ? grad->data() : nullptr, tasks, 16, par);
     return total / data.n();
   });
 }
@@ -53,7 +69,7 @@ double evaluate_bound(const deepmnar_io::ModelSpec& spec, const deepmnar_io::Dat
 std::vector<double> train(const deepmnar_io::ModelSpec& spec, const deepmnar_io::DataView& view,
                           deepmnar_io::TrainState& state, long iterations, const deepmnar_io::TrainOptions& opt,
                           const deepmnar_io::ParallelFor& par) {
-  return with_model(spec, [&](const NotMiwae& m) {
+  return with_model(spec, [&](const auto& m) {
     const RowData data(view);
     return train_iterations(m, data, state, iterations, opt, par);
   });
@@ -61,13 +77,35 @@ std::vector<double> train(const deepmnar_io::ModelSpec& spec, const deepmnar_io:
 
 void impute(const deepmnar_io::ModelSpec& spec, const deepmnar_io::DataView& view, const std::vector<double>& theta,
             int row_begin, int row_end, const deepmnar_io::ImputeOptions& opt, const deepmnar_io::ParallelFor& par,
-            double* point_out, double* draws_out) {
-  with_model(spec, [&](const NotMiwae& m) {
+            double* point_out, double* draws_out, double* mask_out) {
+  with_model(spec, [&](const auto& m) {
     const RowData data(view);
     const Eigen::VectorXd th = aligned_copy(theta);
-    impute_rows(m, th.data(), data, row_begin, row_end, opt, par, point_out, draws_out);
+    impute_rows(m, th.data(), data, row_begin, row_end, opt, par, point_out, draws_out, mask_out);
     return 0;
   });
+}
+
+// Per-row summaries written column-major into `out`: the encoder's posterior
+// means of z (n x latent), not-2-MIWAE's means of eta for complete rows
+// (n x eta_dim), or not-MIWAE's P(observed) for complete rows (n x p).
+void row_summaries(const deepmnar_io::ModelSpec& spec, const deepmnar_io::DataView& view,
+                   const std::vector<double>& theta, int what, double* out) {
+  const RowData data(view);
+  const Eigen::VectorXd th = aligned_copy(theta);
+  RowMat result;
+  if (what == deepmnar_io::summary_latent_mean) {
+    ParamLayout layout;
+    const GaussianEncoder encoder(spec.p, spec.hidden, spec.latent, activation_from(spec.activation), layout);
+    EncoderOutput e;
+    encoder.forward(th.data(), data.x, e);
+    result = e.mu;
+  } else if (what == deepmnar_io::summary_eta_mean) {
+    Not2Miwae(spec).eta_means(th.data(), data.x, result);
+  } else {
+    NotMiwae(spec).mask_probability(th.data(), data.x, result);
+  }
+  Eigen::Map<Eigen::MatrixXd>(out, result.rows(), result.cols()) = result;
 }
 
 // Rate of the dense-layer product (m x k) * (k x n) as the engine runs it, for

@@ -20,7 +20,9 @@
   void impute(const deepmnar_io::ModelSpec& spec, const deepmnar_io::DataView& data,                       \
               const std::vector<double>& theta, int row_begin, int row_end,                                \
               const deepmnar_io::ImputeOptions& opt, const deepmnar_io::ParallelFor& par, double* point_out, \
-              double* draws_out);                                                                          \
+              double* draws_out, double* mask_out);                                                        \
+  void row_summaries(const deepmnar_io::ModelSpec& spec, const deepmnar_io::DataView& data,                \
+                     const std::vector<double>& theta, int what, double* out);                             \
   const char* instruction_set();                                                                           \
   double gemm_gflops(int m, int k, int n, int reps);                                                       \
   }                                                                                                        \

@@ -54,8 +54,8 @@ struct MixtureComponent {
   double lw, mu, scale, df;
 };
 
-template <class Decoder>
-double mixture_median(const Decoder& dec, std::vector<MixtureComponent>& comps) {
+// Replaces each component's log-weight by its self-normalised weight.
+inline void normalise_weights(std::vector<MixtureComponent>& comps) {
   double m = -INFINITY;
   for (const auto& c : comps) m = std::max(m, c.lw);
   double total = 0.0;
@@ -63,11 +63,17 @@ double mixture_median(const Decoder& dec, std::vector<MixtureComponent>& comps) 
     c.lw = std::exp(c.lw - m);
     total += c.lw;
   }
+  for (auto& c : comps) c.lw /= total;
+}
+
+template <class Decoder>
+double mixture_median(const Decoder& dec, std::vector<MixtureComponent>& comps) {
+  normalise_weights(comps);
   // Drop samples whose normalised weight cannot move the answer.
   std::vector<MixtureComponent> kept;
   double lo = INFINITY, hi = -INFINITY, x = 0.0;
   for (const auto& c : comps) {
-    const double a = c.lw / total;
+    const double a = c.lw;
     if (a < 1e-14) continue;
     kept.push_back({a, c.mu, c.scale, c.df});
     lo = std::min(lo, c.mu - 40.0 * c.scale);
@@ -110,17 +116,11 @@ double mixture_median(const Decoder& dec, std::vector<MixtureComponent>& comps) 
 // Weighted median of the draws: the smallest value whose cumulative
 // normalised weight reaches 1/2.
 inline double weighted_median_of_draws(std::vector<MixtureComponent>& comps) {
-  double m = -INFINITY;
-  for (const auto& c : comps) m = std::max(m, c.lw);
-  double total = 0.0;
-  for (auto& c : comps) {
-    c.lw = std::exp(c.lw - m);
-    total += c.lw;
-  }
+  normalise_weights(comps);
   std::sort(comps.begin(), comps.end(), [](const MixtureComponent& a, const MixtureComponent& b) { return a.mu < b.mu; });
   double cumulative = 0.0;
   for (const auto& c : comps) {
-    cumulative += c.lw / total;
+    cumulative += c.lw;
     if (cumulative >= 0.5) return c.mu;
   }
   return comps.back().mu;
@@ -132,7 +132,7 @@ inline double weighted_median_of_draws(std::vector<MixtureComponent>& comps) {
 template <class Model>
 void impute_rows(const Model& model, const double* theta, const RowData& data, int row_begin, int row_end,
                  const deepmnar_io::ImputeOptions& opt, const deepmnar_io::ParallelFor& par, double* point_out,
-                 double* draws_out) {
+                 double* draws_out, double* mask_out) {
   const int n = data.n(), p = data.p();
   const bool rao_blackwell = !model.weights_use_missing_draws();
   par.run(std::size_t(row_end - row_begin), [&](std::size_t begin, std::size_t end) {
@@ -142,14 +142,17 @@ void impute_rows(const Model& model, const double* theta, const RowData& data, i
     Reservoir reservoir;
     std::vector<int> missing;
     std::vector<std::vector<MixtureComponent>> comps;
+    StreamingWeights mask_stream;
+    RowMat mask_prob;
     for (std::size_t t = begin; t < end; ++t) {
       const int i = row_begin + int(t);
       missing.clear();
       for (int j = 0; j < p; ++j)
         if (!(data.observed(i, j) > 0)) missing.push_back(j);
-      if (missing.empty()) continue;
+      if (missing.empty() && !mask_out) continue;
       const int m = int(missing.size());
       stream.reset(m);
+      mask_stream.reset(mask_out ? p : 0);
       reservoir.reset(opt.draws, m);
       comps.assign(opt.type == deepmnar_io::impute_median ? m : 0, {});
       Rng resample_rng(opt.seed, stream_resample_row, std::uint64_t(i));
@@ -160,9 +163,14 @@ void impute_rows(const Model& model, const double* theta, const RowData& data, i
         block.rng.assign(1, Rng(opt.seed, stream_impute_row, std::uint64_t(i), std::uint64_t(c)));
         model.forward(theta, block, size, true, ws);
         const RowMat& mu = ws.obs.mu;
+        if (mask_out) model.sample_mask_probability(ws, mask_prob);
         for (int l = 0; l < size; ++l) {
           const double lw = ws.lw[l];
           if (std::isnan(lw)) continue;
+          if (mask_out) {
+            const double wm = mask_stream.add(lw);
+            for (int j = 0; j < p; ++j) mask_stream.add_value(j, wm * mask_prob(l, j));
+          }
           const auto value = [&](int j) { return rao_blackwell ? mu(l, j) : ws.xfill(l, j); };
           const double w = stream.add(lw);
           for (int a = 0; a < m; ++a) stream.add_value(a, w * value(missing[a]));
@@ -174,6 +182,8 @@ void impute_rows(const Model& model, const double* theta, const RowData& data, i
           }
         }
       }
+      if (mask_out)
+        for (int j = 0; j < p; ++j) mask_out[i + std::size_t(n) * j] = mask_stream.empty() ? NAN : mask_stream.mean(j);
       for (int a = 0; a < m; ++a) {
         const int j = missing[a];
         double value = stream.empty() ? NAN : stream.mean(a);

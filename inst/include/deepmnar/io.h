@@ -24,8 +24,12 @@ enum MissingKind {
 };
 enum ActivationKind { act_identity = 0, act_tanh = 1, act_relu = 2 };
 enum ImputeKind { impute_mean = 0, impute_median = 1 };
+enum ModelKind { model_notmiwae = 0, model_gnr = 1, model_not2miwae = 2 };
+// What row_summaries() computes for each row.
+enum RowSummary { summary_latent_mean = 0, summary_eta_mean = 1, summary_mask_probability = 2 };
 
 struct ModelSpec {
+  int model = model_notmiwae;
   int p = 0;           // data columns
   int latent = 0;      // dimension of z
   std::vector<int> hidden;        // encoder and decoder hidden sizes
@@ -36,6 +40,9 @@ struct ModelSpec {
   int missing = missing_none;
   std::vector<double> direction;  // +1: high values go missing (selfmask_known)
   double sigma_floor = 0.0;       // lower bound added to the observation scale
+  double alpha = 1.0;             // GNR: weight of log p(s | z)
+  int K2 = 1;                     // not-2-MIWAE: eta draws per z draw
+  int eta_dim = 1;                // not-2-MIWAE: dimension of eta
 };
 
 // Data arrive column-major (R's layout): x[i + n * j]. Missing cells of `x` may

@@ -49,11 +49,12 @@ double bound_over_rows(const Model& model, const double* theta, const RowData& d
       for (int r = 0; r < count; ++r)
         ts.block.rng.emplace_back(seed, purpose, stream_a, std::uint64_t(purpose == stream_train_row ? first + r : rows[first + r]));
       model.forward(theta, ts.block, K, false, ts.ws);
+      const int S = model.samples_per_row(K);
       ts.bound_sum = 0.0;
-      ts.dlw.resize(Eigen::Index(count) * K);
+      ts.dlw.resize(Eigen::Index(count) * S);
       for (int r = 0; r < count; ++r) {
-        ts.bound_sum += log_mean_exp(ts.ws.lw.data() + std::size_t(r) * K, K);
-        if (grad) scaled_softmax(ts.ws.lw.data() + std::size_t(r) * K, K, grad_scale, ts.dlw.data() + std::size_t(r) * K);
+        ts.bound_sum += log_mean_exp(ts.ws.lw.data() + std::size_t(r) * S, S);
+        if (grad) scaled_softmax(ts.ws.lw.data() + std::size_t(r) * S, S, grad_scale, ts.dlw.data() + std::size_t(r) * S);
       }
       if (grad && std::isfinite(ts.bound_sum)) {
         ts.grad.setZero(Eigen::Index(np));

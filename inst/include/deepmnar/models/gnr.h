@@ -1,0 +1,78 @@
+// GNR (Chen, Xu et al., 2023), the conjunction model: data and mask are
+// decoded in parallel from the same z, and the mask's log-likelihood enters
+// the importance weights with weight alpha:
+//   log w_k = log p(x^o | z_k) + alpha log p(s | z_k) + log p(z_k) - log q(z_k | x^o).
+// The encoder sees the zero-filled row only (not the mask); the paper's
+// auxiliary latent u is omitted, as the paper allows; the mask decoder is an
+// MLP of its own (no trunk shared with the data decoder). alpha = 0 is MIWAE.
+#ifndef DEEPMNAR_MODELS_GNR_H
+#define DEEPMNAR_MODELS_GNR_H
+
+#include "latent_core.h"
+
+namespace deepmnar {
+
+class Gnr {
+ public:
+  struct Workspace : CoreState {
+    MlpCache mask_cache;
+    RowMat d_logits, d_z_mask;
+  };
+
+  explicit Gnr(const deepmnar_io::ModelSpec& spec) : p_(spec.p), alpha_(spec.alpha) {
+    ParamLayout layout;
+    core_ = LatentCore(spec, layout);
+    mask_decoder_ = Mlp(spec.latent, spec.hidden, spec.p, activation_from(spec.activation), layout);
+    n_params_ = layout.size();
+  }
+
+  std::size_t n_params() const { return n_params_; }
+  const ObservationDecoder& decoder() const { return core_.decoder(); }
+  int samples_per_row(int K) const { return K; }
+  bool weights_use_missing_draws() const { return false; }
+  bool has_mask_model() const { return true; }
+
+  void init(double* theta, Rng& rng) const {
+    core_.init(theta, rng);
+    mask_decoder_.init(theta, rng);
+  }
+
+  void forward(const double* theta, RowBlock& b, int K, bool imputing, Workspace& w) const {
+    core_.forward(theta, b, K, w);
+    if (imputing) core_.fill_missing(b, w);
+    const RowMat& l = mask_decoder_.forward(theta, w.z, w.mask_cache);
+    Eigen::VectorXd lpm = -softplus_array(l.array()).matrix().rowwise().sum();
+    for (int r = 0; r < int(b.x.rows()); ++r)
+      lpm.segment(r * K, K) += l.middleRows(r * K, K) * b.observed.row(r).transpose();
+    w.lw += alpha_ * lpm;
+  }
+
+  void backward(const double* theta, const RowBlock& b, const Eigen::VectorXd& g, Workspace& w, double* grad) const {
+    core_.begin_backward(b, g, w);
+    const RowMat& l = w.mask_cache.out.back();
+    w.d_logits.resize(l.rows(), p_);
+    for (Eigen::Index n = 0; n < l.rows(); ++n) {
+      const int r = int(n / w.K);
+      for (int j = 0; j < p_; ++j) w.d_logits(n, j) = alpha_ * g[n] * bernoulli_logit_grad(b.observed(r, j), l(n, j));
+    }
+    mask_decoder_.backward(theta, w.z, w.mask_cache, w.d_logits, grad, &w.d_z_mask);
+    w.d_z += w.d_z_mask;
+    core_.end_backward(theta, b, g, w, grad);
+  }
+
+  // P(observed) per cell for each sample of the last forward pass.
+  void sample_mask_probability(const Workspace& w, RowMat& out) const {
+    out = w.mask_cache.out.back().unaryExpr([](double v) { return sigmoid(v); });
+  }
+
+ private:
+  int p_;
+  double alpha_;
+  LatentCore core_;
+  Mlp mask_decoder_;
+  std::size_t n_params_ = 0;
+};
+
+}  // namespace deepmnar
+
+#endif

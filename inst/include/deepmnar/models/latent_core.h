@@ -1,0 +1,139 @@
+// What every model of the package shares: z ~ q(z | x^o) from the zero-filled
+// row, the observation decoder p(x | z), and the MIWAE part of the log-weight,
+//   log p(x^o | z_k) + log p(z_k) - log q(z_k | x^o),
+// with reparameterised draws of the missing cells when a model needs them.
+// Its backward pass is split in stages so that a model can add the gradients
+// of its own terms (in z, in the decoder's outputs, in the filled row) before
+// the decoder and the encoder are back-propagated.
+#ifndef DEEPMNAR_MODELS_LATENT_CORE_H
+#define DEEPMNAR_MODELS_LATENT_CORE_H
+
+#include "../components.h"
+
+namespace deepmnar {
+
+struct CoreState {
+  EncoderOutput enc;
+  RowMat eps, z;
+  ObservationParams obs;
+  RowMat xfill, draw_d_scale, draw_d_df;
+  Eigen::VectorXd lw;  // Eigen storage: aligned, so reductions are reproducible
+  int K = 0;
+  RowMat d_mu, d_scale, d_df, d_z, d_z_decoder, d_mu_q, d_log_var;
+};
+
+class LatentCore {
+ public:
+  LatentCore() = default;
+  LatentCore(const deepmnar_io::ModelSpec& spec, ParamLayout& layout) : p_(spec.p), latent_(spec.latent) {
+    const Activation act = activation_from(spec.activation);
+    encoder_ = GaussianEncoder(spec.p, spec.hidden, spec.latent, act, layout);
+    decoder_ = ObservationDecoder(spec, spec.latent, layout);
+  }
+
+  const ObservationDecoder& decoder() const { return decoder_; }
+  int latent() const { return latent_; }
+
+  void init(double* theta, Rng& rng) const {
+    encoder_.init(theta, rng);
+    decoder_.init(theta, rng);
+  }
+
+  // K draws of z per row and their MIWAE log-weights (row r's samples are
+  // r*K ... r*K + K - 1).
+  void forward(const double* theta, RowBlock& b, int K, CoreState& w) const {
+    const int R = int(b.x.rows());
+    w.K = K;
+    encoder_.forward(theta, b.x, w.enc);
+    reparameterised_draws(w.enc, K, b.rng, 1, w.eps, w.z);
+    decoder_.forward(theta, w.z, w.obs);
+    // log p(z) - log q(z | x): the 2 pi terms cancel.
+    w.lw = -0.5 * (w.z.rowwise().squaredNorm() - w.eps.rowwise().squaredNorm());
+    for (int r = 0; r < R; ++r) {
+      w.lw.segment(r * K, K).array() += 0.5 * w.enc.log_var.row(r).sum();
+      decoder_.add_observed_log_density(w.obs, r * K, K, b.x.row(r), b.observed.row(r), w.lw.segment(r * K, K));
+    }
+  }
+
+  // Fills the missing cells of every sample with a reparameterised draw from
+  // p(x^m | z_k), keeping the derivatives of each draw for the backward pass.
+  void fill_missing(RowBlock& b, CoreState& w) const {
+    const int R = int(b.x.rows()), K = w.K;
+    const Eigen::Index N = Eigen::Index(R) * K;
+    w.xfill.resize(N, p_);
+    w.draw_d_scale.setZero(N, p_);
+    w.draw_d_df.setZero(N, p_);
+    const bool t = decoder_.student_t();
+    for (Eigen::Index n = 0; n < N; ++n) {
+      const int r = int(n / K);
+      for (int j = 0; j < p_; ++j) {
+        if (b.observed(r, j) > 0) {
+          w.xfill(n, j) = b.x(r, j);
+          continue;
+        }
+        const DrawNoise e = draw_noise(t, t ? w.obs.df(n, j) : 0.0, b.rng[r]);
+        const DrawGrad dg = decoder_.draw(w.obs, n, j, e);
+        w.xfill(n, j) = dg.x;
+        w.draw_d_scale(n, j) = dg.d_scale;
+        w.draw_d_df(n, j) = dg.d_df;
+      }
+    }
+  }
+
+  // Stage 1: gradients of the MIWAE terms in the decoder's outputs and in z;
+  // g is d objective / d log-weight of each z sample.
+  void begin_backward(const RowBlock& b, const Eigen::VectorXd& g, CoreState& w) const {
+    const int K = w.K;
+    const Eigen::Index N = w.z.rows();
+    w.d_mu.setZero(N, p_);
+    w.d_scale.setZero(N, p_);
+    w.d_df.setZero(N, p_);
+    for (Eigen::Index n = 0; n < N; ++n) {
+      const int r = int(n / K);
+      for (int j = 0; j < p_; ++j) {
+        if (!(b.observed(r, j) > 0)) continue;
+        const LogDensityGrad ld = decoder_.log_density(w.obs, n, j, b.x(r, j));
+        w.d_mu(n, j) += g[n] * ld.d_mu;
+        w.d_scale(n, j) += g[n] * ld.d_scale;
+        w.d_df(n, j) += g[n] * ld.d_df;
+      }
+    }
+    w.d_z = -(w.z.array().colwise() * g.array()).matrix();
+  }
+
+  // Stage 2 (optional): a gradient in the filled row flows through the draws
+  // of its missing cells into the decoder's outputs.
+  void add_filled_row_gradient(const RowBlock& b, const RowMat& d_xfill, CoreState& w) const {
+    const int K = w.K;
+    for (Eigen::Index n = 0; n < d_xfill.rows(); ++n) {
+      const int r = int(n / K);
+      for (int j = 0; j < p_; ++j) {
+        if (b.observed(r, j) > 0) continue;
+        const double dx = d_xfill(n, j);
+        w.d_mu(n, j) += dx;
+        w.d_scale(n, j) += dx * w.draw_d_scale(n, j);
+        w.d_df(n, j) += dx * w.draw_d_df(n, j);
+      }
+    }
+  }
+
+  // Stage 3: back-propagates the decoder and the encoder. Models add their
+  // own gradient in z to w.d_z before calling this.
+  void end_backward(const double* theta, const RowBlock& b, const Eigen::VectorXd& g, CoreState& w,
+                    double* grad) const {
+    const int R = int(b.x.rows()), d = latent_, K = w.K;
+    decoder_.backward(theta, w.z, w.obs, w.d_mu, w.d_scale, w.d_df, grad, &w.d_z_decoder);
+    w.d_z += w.d_z_decoder;
+    reparameterisation_backward(w.d_z, w.eps, w.enc, g, R, K, d, w.d_mu_q, w.d_log_var);
+    encoder_.backward(theta, b.x, w.enc, w.d_mu_q, w.d_log_var, grad, nullptr);
+  }
+
+ private:
+  int p_ = 0, latent_ = 0;
+  GaussianEncoder encoder_;
+  ObservationDecoder decoder_;
+};
+
+}  // namespace deepmnar
+
+#endif

@@ -1,0 +1,4 @@
+library(testthat)
+library(deepmnar)
+
+test_check("deepmnar")
