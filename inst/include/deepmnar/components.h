@@ -61,6 +61,20 @@ inline auto softplus_array(const A& a) -> decltype(a.max(0.0) + ((-a.abs()).exp(
   return a.max(0.0) + ((-a.abs()).exp() + 1.0).log();
 }
 
+// d log Bernoulli(s | sigmoid(l)) / d l = s - sigmoid(l) for every sample of
+// every row, times the sample's weight g: rows r*per ... r*per + per - 1 of
+// `logits` belong to row r of `observed`.
+inline void bernoulli_logit_gradients(const RowMat& logits, const RowMat& observed, const Eigen::VectorXd& g, int per,
+                                      double scale, RowMat& out) {
+  out.resize(logits.rows(), logits.cols());
+  for (Eigen::Index r = 0; r < observed.rows(); ++r) {
+    const auto l = logits.middleRows(r * per, per).array();
+    const auto sig = 1.0 / (1.0 + (-l).exp());
+    out.middleRows(r * per, per) =
+        ((-sig).rowwise() + observed.row(r).array()).colwise() * (scale * g.segment(r * per, per).array());
+  }
+}
+
 // Per-sample parameters of p(x | z): location, scale and (Student-t) df.
 struct ObservationParams {
   RowMat mu, scale, df, scale_raw, df_raw;

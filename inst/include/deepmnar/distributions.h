@@ -89,9 +89,7 @@ inline DrawNoise draw_noise(bool student_t, double df, Rng& rng) {
   return e;
 }
 
-// log Bernoulli(s | sigmoid(logit)) and its derivative in the logit.
-inline double bernoulli_logit_log_density(double s, double logit) { return s * logit - softplus(logit); }
-inline double bernoulli_logit_grad(double s, double logit) { return s - sigmoid(logit); }
+
 
 }  // namespace deepmnar
 

@@ -57,11 +57,8 @@ class MissingModel {
 
   const RowMat& logits(const double* theta, const RowMat& xfill, MlpCache& cache, RowMat& out) const {
     if (!self_masking()) return mlp_.forward(theta, xfill, cache);
-    out.resize(xfill.rows(), p_);
-    for (int j = 0; j < p_; ++j) {
-      const double w = slope(theta, j), b = location(theta, j);
-      out.col(j) = -w * (xfill.col(j).array() - b).matrix();
-    }
+    const RowVec w = slopes(theta), b = locations(theta);
+    out = -((xfill.array().rowwise() - b.array()).rowwise() * w.array()).matrix();
     return out;
   }
 
@@ -72,20 +69,27 @@ class MissingModel {
       mlp_.backward(theta, xfill, cache, d_logits, grad, &d_xfill);
       return;
     }
-    d_xfill.resize(xfill.rows(), p_);
+    const RowVec w = slopes(theta), b = locations(theta);
+    const RowVec d_slope = -(d_logits.array() * (xfill.array().rowwise() - b.array())).colwise().sum().matrix();
+    const RowVec d_location = d_logits.colwise().sum().cwiseProduct(w);
     for (int j = 0; j < p_; ++j) {
-      const double w = slope(theta, j), b = location(theta, j);
-      const double d_slope = -(d_logits.col(j).array() * (xfill.col(j).array() - b)).sum();
       const double raw = theta[offset_ + j];
       grad[offset_ + j] += kind_ == deepmnar_io::missing_selfmask_known
-                               ? d_slope * direction_[j] * sigmoid(raw)
-                               : d_slope;
-      grad[offset_ + p_ + j] += w * d_logits.col(j).sum();
-      d_xfill.col(j) = -w * d_logits.col(j);
+                               ? d_slope(j) * direction_[j] * sigmoid(raw)
+                               : d_slope(j);
+      grad[offset_ + p_ + j] += d_location(j);
     }
+    d_xfill = -(d_logits.array().rowwise() * w.array()).matrix();
   }
 
  private:
+  RowVec slopes(const double* theta) const {
+    RowVec w(p_);
+    for (int j = 0; j < p_; ++j) w(j) = slope(theta, j);
+    return w;
+  }
+  RowVec locations(const double* theta) const { return CMapRowVec(theta + offset_ + p_, p_); }
+
   int kind_ = deepmnar_io::missing_none;
   int p_ = 0;
   std::vector<double> direction_;

@@ -49,12 +49,7 @@ class Gnr {
 
   void backward(const double* theta, const RowBlock& b, const Eigen::VectorXd& g, Workspace& w, double* grad) const {
     core_.begin_backward(b, g, w);
-    const RowMat& l = w.mask_cache.out.back();
-    w.d_logits.resize(l.rows(), p_);
-    for (Eigen::Index n = 0; n < l.rows(); ++n) {
-      const int r = int(n / w.K);
-      for (int j = 0; j < p_; ++j) w.d_logits(n, j) = alpha_ * g[n] * bernoulli_logit_grad(b.observed(r, j), l(n, j));
-    }
+    bernoulli_logit_gradients(w.mask_cache.out.back(), b.observed, g, w.K, alpha_, w.d_logits);
     mask_decoder_.backward(theta, w.z, w.mask_cache, w.d_logits, grad, &w.d_z_mask);
     w.d_z += w.d_z_mask;
     core_.end_backward(theta, b, g, w, grad);

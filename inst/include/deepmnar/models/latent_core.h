@@ -88,6 +88,11 @@ class LatentCore {
     w.d_mu.setZero(N, p_);
     w.d_scale.setZero(N, p_);
     w.d_df.setZero(N, p_);
+    w.d_z = -(w.z.array().colwise() * g.array()).matrix();
+    if (!decoder_.student_t()) {
+      gaussian_observed_gradient(b, g, w);
+      return;
+    }
     for (Eigen::Index n = 0; n < N; ++n) {
       const int r = int(n / K);
       for (int j = 0; j < p_; ++j) {
@@ -98,7 +103,20 @@ class LatentCore {
         w.d_df(n, j) += g[n] * ld.d_df;
       }
     }
-    w.d_z = -(w.z.array().colwise() * g.array()).matrix();
+  }
+
+  // d log N(x; mu, scale) / d mu = r / scale and / d scale = (r^2 - 1) / scale,
+  // r = (x - mu) / scale, on observed cells, for all samples of a row at once.
+  void gaussian_observed_gradient(const RowBlock& b, const Eigen::VectorXd& g, CoreState& w) const {
+    const int K = w.K;
+    for (Eigen::Index r = 0; r < b.x.rows(); ++r) {
+      const auto scale = w.obs.scale.middleRows(r * K, K).array();
+      const auto z = ((-w.obs.mu.middleRows(r * K, K).array()).rowwise() + b.x.row(r).array()) / scale;
+      const auto weight = g.segment(r * K, K).array();
+      const auto seen = b.observed.row(r).array();
+      w.d_mu.middleRows(r * K, K) = ((z / scale).rowwise() * seen).colwise() * weight;
+      w.d_scale.middleRows(r * K, K) = (((z.square() - 1.0) / scale).rowwise() * seen).colwise() * weight;
+    }
   }
 
   // Stage 2 (optional): a gradient in the filled row flows through the draws

@@ -81,12 +81,7 @@ class Not2Miwae {
     w.g_core.resize(N1);
     for (Eigen::Index n1 = 0; n1 < N1; ++n1) w.g_core[n1] = g.segment(n1 * K2_, K2_).sum();
     // The eta branch: mask decoder, p(eta), and q(eta | filled row).
-    const RowMat& l = w.mask_cache.out.back();
-    w.d_logits.resize(l.rows(), p_);
-    for (Eigen::Index n2 = 0; n2 < l.rows(); ++n2) {
-      const int r = int(n2 / (Eigen::Index(K) * K2_));
-      for (int j = 0; j < p_; ++j) w.d_logits(n2, j) = g[n2] * bernoulli_logit_grad(b.observed(r, j), l(n2, j));
-    }
+    bernoulli_logit_gradients(w.mask_cache.out.back(), b.observed, g, K * K2_, 1.0, w.d_logits);
     mask_decoder_.backward(theta, w.eta, w.mask_cache, w.d_logits, grad, &w.d_eta);
     w.d_eta -= (w.eta.array().colwise() * g.array()).matrix();
     reparameterisation_backward(w.d_eta, w.eta_eps, w.eta_enc, g, int(N1), K2_, int(w.eta.cols()), w.d_mu_eta,

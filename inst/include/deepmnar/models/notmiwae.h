@@ -53,12 +53,7 @@ class NotMiwae {
   void backward(const double* theta, const RowBlock& b, const Eigen::VectorXd& g, Workspace& w, double* grad) const {
     core_.begin_backward(b, g, w);
     if (missing_.active()) {
-      const RowMat& l = *w.logits;
-      w.d_logits.resize(l.rows(), p_);
-      for (Eigen::Index n = 0; n < l.rows(); ++n) {
-        const int r = int(n / w.K);
-        for (int j = 0; j < p_; ++j) w.d_logits(n, j) = g[n] * bernoulli_logit_grad(b.observed(r, j), l(n, j));
-      }
+      bernoulli_logit_gradients(*w.logits, b.observed, g, w.K, 1.0, w.d_logits);
       missing_.backward(theta, w.xfill, w.missing_cache, w.d_logits, grad, w.d_xfill);
       core_.add_filled_row_gradient(b, w.d_xfill, w);
     }
