@@ -27,6 +27,8 @@
 #'   \item{`"notmiwae"`}{[notmiwae()] (its defaults, including
 #'     `missing_model = "selfmask_known"`) followed by [impute()]
 #'     (conditional mean, `L = 10000`).}
+#'   \item{`"gnr"`, `"not2miwae"`}{[gnr()] or [not2miwae()] with their
+#'     defaults, followed by [impute()].}
 #' }
 #' mice and missForest are suggested packages: when one is not installed,
 #' its methods are not run and their rows carry an error saying so.
@@ -51,8 +53,10 @@
 #'     `list(m = 10, maxit = 10)`.}
 #'   \item{`missforest`}{passed to `missForest::missForest()`, e.g.
 #'     `list(ntree = 50)`.}
-#'   \item{`notmiwae`}{`L` and `type` are passed to [impute()], everything
-#'     else to [notmiwae()], e.g. `list(iterations = 5000, L = 1000)`. When
+#'   \item{`notmiwae`, `gnr`, `not2miwae`}{`L` and `type` are passed to
+#'     [impute()], `mask_L` (if given) makes the run also predict the mask
+#'     with [predict_mask()] for [mask_accuracy_metric()], everything else goes
+#'     to the model, e.g. `list(iterations = 5000, L = 1000)`. When
 #'     the future plan has more than one worker and `threads` is not given,
 #'     `threads = 1` is used so that the workers do not compete for cores.}
 #'   \item{a function method}{passed to the function after `x` and `seed`.}
@@ -187,7 +191,7 @@ compare_imputers <- function(data, mechanism = "self_mask_mean",
   } else {
     lapply(tasks, run_comparison_task, context = context)
   }
-  out <- do.call(rbind, lapply(rows, as.data.frame, stringsAsFactors = FALSE))
+  out <- do.call(rbind, lapply(rows, as.data.frame, stringsAsFactors = FALSE, optional = TRUE))
   rownames(out) <- NULL
   structure(out, class = c("deepmnar_comparison", "data.frame"), metrics = names(metrics))
 }
@@ -217,6 +221,7 @@ run_comparison_task <- function(task, context) {
   } else {
     scored <- tryCatch({
       imputed <- completed_matrix(completed, task$truth)
+      attr(imputed, "prob_observed") <- attr(completed, "prob_observed")
       vapply(context$metrics, function(f) as.numeric(f(task$truth, imputed, task$mask))[1], numeric(1))
     }, error = function(e) e)
     if (inherits(scored, "error")) {
@@ -244,7 +249,9 @@ call_method <- function(method, x, seed, args, default_threads) {
          mice_norm = impute_mice(x, seed, if (is.null(args[["method"]])) c(list(method = "norm"), args) else args),
          mice_pmm = impute_mice(x, seed, args),
          missforest = impute_missforest(x, args),
-         notmiwae = impute_notmiwae(x, seed, args, default_threads))
+         notmiwae = impute_deep(notmiwae, x, seed, args, default_threads),
+         gnr = impute_deep(gnr, x, seed, args, default_threads),
+         not2miwae = impute_deep(not2miwae, x, seed, args, default_threads))
 }
 
 impute_column_stat <- function(x, stat) {
@@ -275,7 +282,13 @@ impute_mice <- function(x, seed, args) {
   # [[ ]], not $: `args$m` would partially match `method`.
   if (is.null(args[["m"]])) args[["m"]] <- 5L
   if (is.null(args[["printFlag"]])) args[["printFlag"]] <- FALSE
-  imp <- do.call(mice::mice, c(list(plain_frame(x), seed = seed), args))
+  # mice warns "Number of logged events" when it drops collinear or constant
+  # predictors (see imp$loggedEvents); that is routine, not a failure.
+  imp <- withCallingHandlers(
+    do.call(mice::mice, c(list(plain_frame(x), seed = seed), args)),
+    warning = function(w) {
+      if (grepl("^Number of logged events", conditionMessage(w))) invokeRestart("muffleWarning")
+    })
   completed <- lapply(seq_len(imp$m), function(i) as.matrix(mice::complete(imp, i)))
   Reduce(`+`, completed) / imp$m
 }
@@ -286,15 +299,39 @@ impute_missforest <- function(x, args) {
   as.matrix(fit$ximp)
 }
 
-impute_notmiwae <- function(x, seed, args, default_threads) {
+# Fits one of the package's models and imputes. `L` and `type` go to
+# impute(); `mask_L`, if given, also predicts the mask with that many samples
+# and attaches it as attribute "prob_observed" (see mask_accuracy_metric()).
+impute_deep <- function(model, x, seed, args, default_threads) {
   impute_names <- c("L", "type")
+  mask_L <- args[["mask_L"]]
+  args[["mask_L"]] <- NULL
   fit_args <- args[setdiff(names(args), impute_names)]
   impute_args <- args[intersect(names(args), impute_names)]
   if (is.null(fit_args[["threads"]])) fit_args[["threads"]] <- default_threads
   if (is.null(fit_args[["progress"]])) fit_args[["progress"]] <- FALSE
-  fit <- do.call(notmiwae, c(list(x), fit_args, list(seed = seed)))
-  do.call(impute, c(list(fit), impute_args,
-                    list(seed = seed, threads = fit_args[["threads"]], progress = FALSE)))
+  fit <- do.call(model, c(list(x), fit_args, list(seed = seed)))
+  completed <- do.call(impute, c(list(fit), impute_args,
+                                 list(seed = seed, threads = fit_args[["threads"]], progress = FALSE)))
+  if (!is.null(mask_L)) {
+    attr(completed, "prob_observed") <- predict_mask(fit, L = mask_L, seed = seed, threads = fit_args[["threads"]],
+                                                     progress = FALSE)
+  }
+  completed
+}
+
+#' Mask accuracy as a comparison metric
+#'
+#' For [compare_imputers()]'s `metrics`: the accuracy of the mask predicted by
+#' a deepmnar model (pass `mask_L` in its `method_args` so that the imputation
+#' carries [predict_mask()]'s probabilities), `NA` for methods without one.
+#' @param truth,imputed,mask As for [imputation_rmse()].
+#' @return A number.
+#' @export
+mask_accuracy_metric <- function(truth, imputed, mask) {
+  prob <- attr(imputed, "prob_observed")
+  if (is.null(prob)) return(NA_real_)
+  mask_accuracy(prob, if (inherits(mask, "deepmnar_amputed")) mask$mask else mask)[["accuracy"]]
 }
 
 has_package <- function(pkg) requireNamespace(pkg, quietly = TRUE)
@@ -352,7 +389,7 @@ comparison_seeds <- function(seeds) {
   as.integer(seeds)
 }
 
-comparison_builtins <- c("mean", "median", "mice_norm", "mice_pmm", "missforest", "notmiwae")
+comparison_builtins <- c("mean", "median", "mice_norm", "mice_pmm", "missforest", "notmiwae", "gnr", "not2miwae")
 
 comparison_methods <- function(methods) {
   if (is.function(methods)) abort_input("`methods` must be a list: wrap a single function as list(name = f).")
@@ -531,8 +568,10 @@ autoplot.deepmnar_comparison <- function(object, metric = "rmse", ...) {
   } else {
     ""
   }
-  pts <- data.frame(dataset = x$dataset, method = factor(x$method, levels = rev(unique(x$method))),
-                    value = x[[metric]], panel_row = panel_row, stringsAsFactors = FALSE)[ok, , drop = FALSE]
+  # Panels and methods in the order of the result (first method on top).
+  pts <- data.frame(dataset = factor(x$dataset, levels = unique(x$dataset)),
+                    method = factor(x$method, levels = rev(unique(x$method))),
+                    value = x[[metric]], panel_row = factor(panel_row, levels = unique(panel_row)))[ok, , drop = FALSE]
   means <- stats::aggregate(value ~ dataset + method + panel_row, data = pts, FUN = mean)
   label <- switch(metric,
                   rmse = "RMSE on the missing cells (standardised)",
@@ -542,6 +581,7 @@ autoplot.deepmnar_comparison <- function(object, metric = "rmse", ...) {
   p <- ggplot2::ggplot(pts, do.call(ggplot2::aes, list(x = as.name("value"), y = as.name("method")))) +
     ggplot2::geom_point(alpha = 0.6, position = ggplot2::position_jitter(width = 0, height = 0.12, seed = 1)) +
     ggplot2::geom_point(data = means, shape = 124, size = 7, colour = "firebrick") +
+    ggplot2::scale_x_continuous(n.breaks = 3) +
     ggplot2::labs(x = label, y = NULL,
                   subtitle = sprintf("%s; points: seeds, bars: means", paste(unique(x$mechanism), collapse = ", ")))
   p + if (length(varying)) {
