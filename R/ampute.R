@@ -470,16 +470,6 @@ column_label <- function(x, j) {
   else sprintf("'%s'", nm[j])
 }
 
-#' Signal an input error of class `deepmnar_error_input`
-#'
-#' The message should name the offending argument or column.
-#' @noRd
-abort_input <- function(msg) {
-  stop(structure(
-    class = c("deepmnar_error_input", "deepmnar_error", "error", "condition"),
-    list(message = msg, call = NULL)
-  ))
-}
 
 # ---- helpers ----------------------------------------------------------------
 

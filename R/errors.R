@@ -9,6 +9,8 @@ deepmnar_abort <- function(message, kind = "input", data = list()) {
   stop(cond)
 }
 
+abort_input <- function(message) deepmnar_abort(message, "input")
+
 deepmnar_warn <- function(message, kind = "input") {
   cond <- structure(
     list(message = message, call = NULL),

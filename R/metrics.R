@@ -1,7 +1,7 @@
 # Evaluation metrics of the MNAR papers: imputation RMSE / MAE over the cells
 # that were made missing (not-MIWAE, GNR), mask-reconstruction accuracy (GNR
 # Table 3) and pattern-set accuracy (PSMVAE Table 3). Input helpers
-# (abort_input(), numeric_matrix(), pop_sd()) live in ampute.R.
+# (numeric_matrix(), pop_sd()) live in ampute.R, abort_input() in errors.R.
 
 #' Imputation error over the missing cells
 #'
