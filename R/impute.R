@@ -2,18 +2,30 @@
 #'
 #' Estimates each missing value by self-normalised importance sampling with
 #' `L` draws \eqn{(z_l, x^m_l)} from \eqn{q(z \mid x^o)\,p(x^m \mid z)} and the
-#' training weights
-#' \eqn{w_l = p(s \mid x^o, x^m_l)\,p(x^o \mid z_l)\,p(z_l) / q(z_l \mid x^o)}
-#' (without the mask factor for MIWAE). `type = "mean"` returns the conditional
-#' mean \eqn{\sum_l \alpha_l E[x^m \mid z_l]} with \eqn{\alpha_l = w_l / \sum w},
-#' the best imputation under squared error; `type = "median"` solves
-#' \eqn{\sum_l \alpha_l F(x \mid z_l) = 1/2} for each missing cell, the best under
-#' absolute error. Draws are decoded in chunks with a running log-sum-exp, so
-#' the conditional mean needs memory independent of `L`; the median keeps the
-#' weights and the decoder's parameters of one row's missing cells per thread.
-#' A row with every value missing is imputed from the model given its mask alone.
+#' training weights, e.g. for not-MIWAE
+#' \eqn{w_l = p(s \mid x^o, x^m_l)\,p(x^o \mid z_l)\,p(z_l) / q(z_l \mid x^o)},
+#' normalised to \eqn{\alpha_l = w_l / \sum w}. `type = "mean"` estimates the
+#' conditional mean \eqn{E[x^m \mid x^o, s]}, the best imputation under squared
+#' error; `type = "median"` the conditional median, the best under absolute
+#' error. How depends on the weights:
+#' \describe{
+#'   \item{weights free of \eqn{x^m} (MIWAE, GNR)}{the Rao-Blackwellised
+#'     estimates: the mean is \eqn{\sum_l \alpha_l E[x^m \mid z_l]} (decoder means),
+#'     the median solves \eqn{\sum_l \alpha_l F(x \mid z_l) = 1/2}.}
+#'   \item{weights that involve \eqn{x^m} (not-MIWAE with a missing model,
+#'     not-2-MIWAE)}{the drawn values themselves: the mean is
+#'     \eqn{\sum_l \alpha_l x^m_l} and the median the weighted median of the
+#'     \eqn{x^m_l}. Under these models the conditional distribution of \eqn{x^m}
+#'     given \eqn{z} and the mask is \eqn{p(x^m \mid z)} reweighted by
+#'     \eqn{p(s \mid x)}, so averaging decoder means (as the authors' code does)
+#'     would converge to the wrong value.}
+#' }
+#' Draws are decoded in chunks with a running log-sum-exp, so the conditional
+#' mean needs memory independent of `L`; the median keeps the weights and
+#' per-sample values of one row's missing cells per thread. A row with every
+#' value missing is imputed from the model given its mask alone.
 #'
-#' @param fit A fit from [notmiwae()].
+#' @param fit A fit from [notmiwae()], [gnr()] or [not2miwae()].
 #' @param newdata Optional data with the fit's columns (any order); `NULL`
 #'   imputes the data the model was fitted on.
 #' @param L Number of importance samples per row.
