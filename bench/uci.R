@@ -23,6 +23,8 @@
 # Options ("--name=value" or "--name value"):
 #   --iterations=N   not-MIWAE training iterations            (100000)
 #   --L=N            importance samples of the imputation     (10000)
+#   --floor=F        not-MIWAE sigma_floor, in sd units (1e-4, the package
+#                    default; part of the cache key when not the default)
 #   --seeds=S        seeds, "1:5" or "1,2,3"                  (1:5)
 #   --probs=P        missing probabilities, "1,0.8,0.2"        (1,0.8,0.2)
 #   --datasets=D     among banknote,yeast,wine_red,wine_white,wdbc   (all five)
@@ -63,7 +65,7 @@ suppressPackageStartupMessages(library(deepmnar))
 all_datasets <- c("banknote", "yeast", "wine_red", "wine_white", "wdbc")
 all_methods <- c("mean", "median", "mice_norm", "mice_pmm", "missforest", "notmiwae", "gnr", "not2miwae")
 deep_methods <- c("notmiwae", "gnr", "not2miwae")
-defaults <- list(iterations = "100000", L = "10000", seeds = "1:5", probs = "1,0.8,0.2",
+defaults <- list(iterations = "100000", L = "10000", floor = "1e-4", seeds = "1:5", probs = "1,0.8,0.2",
                  gnrIterations = "10000", gnrBatch = "128", gnrAlpha = "1", gnrL = "1000",
                  twoIterations = "100000", twoKeta = "20", twoL = "1000",
                  datasets = paste(all_datasets, collapse = ","),
@@ -124,6 +126,7 @@ raw <- parse_args(commandArgs(trailingOnly = TRUE))
 opt <- list(
   iterations = as.integer(parse_numbers(raw$iterations, "iterations"))[1],
   L = as.integer(parse_numbers(raw$L, "L"))[1],
+  floor = parse_numbers(raw$floor, "floor")[1],
   seeds = as.integer(parse_numbers(raw$seeds, "seeds")),
   probs = parse_numbers(raw$probs, "probs"),
   datasets = parse_names(raw$datasets, all_datasets, "datasets"),
@@ -170,7 +173,7 @@ labels <- c(banknote = "banknote", yeast = "yeast", wine_red = "red wine", wine_
 notmiwae_args <- function() {
   list(missing_model = "selfmask_known", obs = "gaussian", hidden = c(128, 128), activation = "tanh",
        K = 20, batch_size = 16, lr = 1e-3, iterations = opt$iterations, L = opt$L, type = "mean",
-       threads = opt$threads)
+       sigma_floor = opt$floor, threads = opt$threads)
 }
 # GNR and not-2-MIWAE also predict the mask (mask_L) for the mask accuracy.
 gnr_args <- function() {
@@ -183,7 +186,9 @@ not2miwae_args <- function() {
 }
 method_settings <- function(method) {
   switch(method,
-         notmiwae = list(iterations = opt$iterations, L = opt$L, key = sprintf("_it%d_L%d", opt$iterations, opt$L)),
+         notmiwae = list(iterations = opt$iterations, L = opt$L,
+                         key = sprintf("_it%d_L%d%s", opt$iterations, opt$L,
+                                       if (opt$floor == 1e-4) "" else sprintf("_floor%s", format(opt$floor)))),
          gnr = list(iterations = opt$gnr_iterations, L = opt$gnr_L,
                     key = sprintf("_it%d_b%d_a%s_L%d", opt$gnr_iterations, opt$gnr_batch, format(opt$gnr_alpha),
                                   opt$gnr_L)),
