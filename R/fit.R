@@ -4,11 +4,30 @@
 prepare_training <- function(data) {
   x <- as_numeric_matrix(data, "data")
   check_training_matrix(x)
+  warn_near_constant(x)
   if (!anyNA(x)) {
     deepmnar_warn("`data` has no missing values; the model is fitted but there is nothing to impute.",
                   kind = "no_missing")
   }
   x
+}
+
+# A continuous observation model can shrink its scale on a column that is
+# almost constant and draw most of the likelihood from it; on yeast (erl and
+# pox: one value in 99% of the rows) this worsened the RMSE of 100,000
+# iterations from 1.51 to 1.71 with the default floor.
+warn_near_constant <- function(x, share = 0.9) {
+  top_share <- apply(x, 2, function(col) {
+    col <- col[!is.na(col)]
+    max(tabulate(match(col, unique(col)))) / length(col)
+  })
+  cols <- colnames(x)[top_share >= share]
+  if (length(cols)) {
+    deepmnar_warn(sprintf(paste0(
+      "Column %s has a single value in at least %d%% of its observed cells. The model can shrink its scale on ",
+      "such a column and spend training on it: consider dropping it or a larger `sigma_floor` (e.g. 0.05)."),
+      quote_names(cols), round(100 * share)), kind = "near_constant")
+  }
 }
 
 # What impute() needs to hand the training data back in the user's format.

@@ -250,3 +250,18 @@ test_that("odd but valid input neither crashes nor leaves NaN", {
   expect_true(all(is.finite(unlist(impute(fit, newdata = far, L = 20, seed = 1, progress = FALSE)))))
   expect_true(all(is.finite(unlist(impute(fit, newdata = far, L = 20, seed = 1, type = "median", progress = FALSE)))))
 })
+
+test_that("a near-constant column gets a classed warning that names it", {
+  set.seed(3)
+  n <- 100
+  d <- data.frame(a = rnorm(n), flag = c(rep(0.5, 95), rep(1, 5)), b = rnorm(n))
+  d$a[d$a > 0.5] <- NA
+  expect_warning(notmiwae(d, hidden = 4, iterations = 2, seed = 1, progress = FALSE),
+                 class = "deepmnar_warning_near_constant", regexp = "`flag`.*sigma_floor")
+  d$flag <- rnorm(n)
+  expect_no_near_constant <- function(expr) {
+    withCallingHandlers(expr, deepmnar_warning_near_constant = function(w) stop("unexpected warning"))
+  }
+  expect_s3_class(expect_no_near_constant(notmiwae(d, hidden = 4, iterations = 2, seed = 1, progress = FALSE)),
+                  "deepmnar_fit")
+})
