@@ -34,9 +34,7 @@ predict_mask <- function(fit, newdata = NULL, L = 1000, seed = NULL, threads = N
                      kind = "input", data = list(argument = "fit"))
     }
     run <- run_imputation(fit, newdata, L, 0L, 0L, seed, threads, progress)
-    completed <- standardise(fill_matrix(run$x, run$point), fit$scaling)
-    all_observed <- matrix(1L, nrow(completed), ncol(completed))
-    out <- cpp_row_summaries(fit$spec, completed, all_observed, fit$theta, 2L, ncol(completed))
+    out <- completed_row_summaries(fit, run, 2L, fit$spec$p)
   } else {
     out <- run_imputation(fit, newdata, L, 0L, 0L, seed, threads, progress, mask = TRUE)$mask
   }
@@ -71,9 +69,7 @@ latent <- function(fit, newdata = NULL, L = 1000, seed = NULL, threads = NULL) {
   colnames(z) <- paste0("z", seq_len(ncol(z)))
   if (fit$model != "not2miwae") return(z)
   run <- run_imputation(fit, newdata, L, 0L, 0L, seed, threads, FALSE)
-  completed <- standardise(fill_matrix(run$x, run$point), fit$scaling)
-  all_observed <- matrix(1L, nrow(completed), ncol(completed))
-  eta <- cpp_row_summaries(fit$spec, completed, all_observed, fit$theta, 1L, fit$spec$eta_dim)
+  eta <- completed_row_summaries(fit, run, 1L, fit$spec$eta_dim)
   colnames(eta) <- paste0("eta", seq_len(ncol(eta)))
   list(z = z, eta = eta)
 }
@@ -84,9 +80,13 @@ check_fit <- function(fit) {
   }
 }
 
-# The data matrix with its missing cells replaced by `values`.
-fill_matrix <- function(x, values) {
-  missing <- is.na(x)
-  x[missing] <- values[missing]
-  x
+# An engine row summary (`what`: see cpp_row_summaries()) of the rows
+# completed with the conditional-mean imputation of `run`.
+completed_row_summaries <- function(fit, run, what, width) {
+  completed <- run$x
+  missing <- is.na(completed)
+  completed[missing] <- run$point[missing]
+  completed <- standardise(completed, fit$scaling)
+  all_observed <- matrix(1L, nrow(completed), ncol(completed))
+  cpp_row_summaries(fit$spec, completed, all_observed, fit$theta, what, width)
 }

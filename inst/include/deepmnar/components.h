@@ -61,6 +61,16 @@ inline auto softplus_array(const A& a) -> decltype(a.max(0.0) + ((-a.abs()).exp(
   return a.max(0.0) + ((-a.abs()).exp() + 1.0).log();
 }
 
+// log Bernoulli(s | sigmoid(l)) = s l - softplus(l), summed over the columns,
+// for every sample: rows r*per ... r*per + per - 1 of `logits` belong to row r
+// of `observed`.
+inline Eigen::VectorXd bernoulli_log_likelihoods(const RowMat& logits, const RowMat& observed, int per) {
+  Eigen::VectorXd out = -softplus_array(logits.array()).matrix().rowwise().sum();
+  for (Eigen::Index r = 0; r < observed.rows(); ++r)
+    out.segment(r * per, per) += logits.middleRows(r * per, per) * observed.row(r).transpose();
+  return out;
+}
+
 // d log Bernoulli(s | sigmoid(l)) / d l = s - sigmoid(l) for every sample of
 // every row, times the sample's weight g: rows r*per ... r*per + per - 1 of
 // `logits` belong to row r of `observed`.
@@ -178,13 +188,6 @@ class ObservationDecoder {
                       : gaussian_draw(o.mu(r, j), o.scale(r, j), e);
   }
 
-  double cdf(const ObservationParams& o, Eigen::Index r, int j, double x) const {
-    const double t = (x - o.mu(r, j)) / o.scale(r, j);
-    return student_t_ ? student_t_cdf(t, o.df(r, j)) : normal_cdf(t);
-  }
-  double density(const ObservationParams& o, Eigen::Index r, int j, double x) const {
-    return std::exp(log_density(o, r, j, x).value);
-  }
 
  private:
   int p_ = 0;

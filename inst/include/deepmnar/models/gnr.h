@@ -41,10 +41,7 @@ class Gnr {
     core_.forward(theta, b, K, w);
     if (imputing) core_.fill_missing(b, w);
     const RowMat& l = mask_decoder_.forward(theta, w.z, w.mask_cache);
-    Eigen::VectorXd lpm = -softplus_array(l.array()).matrix().rowwise().sum();
-    for (int r = 0; r < int(b.x.rows()); ++r)
-      lpm.segment(r * K, K) += l.middleRows(r * K, K) * b.observed.row(r).transpose();
-    w.lw += alpha_ * lpm;
+    w.lw += alpha_ * bernoulli_log_likelihoods(l, b.observed, K);
   }
 
   void backward(const double* theta, const RowBlock& b, const Eigen::VectorXd& g, Workspace& w, double* grad) const {

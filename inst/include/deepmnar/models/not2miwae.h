@@ -57,15 +57,12 @@ class Not2Miwae {
     reparameterised_draws(w.eta_enc, K2_, b.rng, K, w.eta_eps, w.eta);
     const RowMat& l = mask_decoder_.forward(theta, w.eta, w.mask_cache);
     // log p(s | eta) + log p(eta) - log q(eta | x): the 2 pi terms cancel.
-    w.lw_eta = -softplus_array(l.array()).matrix().rowwise().sum() -
+    w.lw_eta = bernoulli_log_likelihoods(l, b.observed, K * K2_) -
                0.5 * (w.eta.rowwise().squaredNorm() - w.eta_eps.rowwise().squaredNorm());
     const Eigen::Index N1 = w.xfill.rows();
     const int R = int(b.x.rows());
-    for (Eigen::Index n1 = 0; n1 < N1; ++n1) {
-      const int r = int(n1 / K);
-      w.lw_eta.segment(n1 * K2_, K2_) += l.middleRows(n1 * K2_, K2_) * b.observed.row(r).transpose();
+    for (Eigen::Index n1 = 0; n1 < N1; ++n1)
       w.lw_eta.segment(n1 * K2_, K2_).array() += 0.5 * w.eta_enc.log_var.row(n1).sum();
-    }
     if (imputing) {
       for (Eigen::Index n1 = 0; n1 < N1; ++n1)
         w.lw[n1] = w.lw_core[n1] + log_mean_exp(w.lw_eta.data() + n1 * K2_, K2_);

@@ -43,11 +43,7 @@ class NotMiwae {
     if (missing_.active() || imputing) core_.fill_missing(b, w);
     if (!missing_.active()) return;
     w.logits = &missing_.logits(theta, w.xfill, w.missing_cache, w.logits_buffer);
-    const RowMat& l = *w.logits;
-    // log Bernoulli(s | sigmoid(l)) = s l - softplus(l), summed over columns.
-    w.lw -= softplus_array(l.array()).matrix().rowwise().sum();
-    for (int r = 0; r < int(b.x.rows()); ++r)
-      w.lw.segment(r * K, K) += l.middleRows(r * K, K) * b.observed.row(r).transpose();
+    w.lw += bernoulli_log_likelihoods(*w.logits, b.observed, K);
   }
 
   void backward(const double* theta, const RowBlock& b, const Eigen::VectorXd& g, Workspace& w, double* grad) const {
