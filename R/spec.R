@@ -6,13 +6,16 @@ obs_codes <- c(gaussian = 0L, t = 1L)
 decoder_codes <- c(mlp = 0L, linear = 1L)
 activation_codes <- c(identity = 0L, tanh = 1L, relu = 2L)
 
-model_codes <- c(notmiwae = 0L, gnr = 1L, not2miwae = 2L)
+model_codes <- c(notmiwae = 0L, gnr = 1L, not2miwae = 2L, psmvae = 3L)
+psmvae_variant_codes <- c(b = 0L, a = 1L)
 
 model_spec <- function(model, columns, latent_dim, hidden, activation, obs, decoder, missing_model,
-                       direction, sigma_floor, alpha = 1, K2 = 1L, eta_dim = 1L) {
+                       direction, sigma_floor, alpha = 1, K2 = 1L, eta_dim = 1L, k = 1L, variant = "b",
+                       pi_prime = 0.5) {
   p <- length(columns)
   list(
     model = model, model_code = model_codes[[model]], alpha = alpha, K2 = K2, eta_dim = eta_dim,
+    k = k, variant = variant, variant_code = psmvae_variant_codes[[variant]], pi_prime = pi_prime,
     columns = columns, p = p, latent_dim = latent_dim, hidden = hidden,
     missing_hidden = hidden[1], activation = activation, activation_code = activation_codes[[activation]],
     obs = obs, obs_code = obs_codes[[obs]], decoder = decoder, decoder_code = decoder_codes[[decoder]],

@@ -86,6 +86,9 @@ deepmnar_io::ModelSpec spec_from(const Rcpp::List& s) {
   spec.alpha = Rcpp::as<double>(s["alpha"]);
   spec.K2 = Rcpp::as<int>(s["K2"]);
   spec.eta_dim = Rcpp::as<int>(s["eta_dim"]);
+  spec.k = Rcpp::as<int>(s["k"]);
+  spec.variant = Rcpp::as<int>(s["variant_code"]);
+  spec.pi_prime = Rcpp::as<double>(s["pi_prime"]);
   return spec;
 }
 

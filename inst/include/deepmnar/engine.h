@@ -11,6 +11,7 @@
 #include "models/gnr.h"
 #include "models/not2miwae.h"
 #include "models/notmiwae.h"
+#include "models/psmvae.h"
 #include "trainer.h"
 
 namespace deepmnar {
@@ -26,6 +27,10 @@ auto with_model(const deepmnar_io::ModelSpec& spec, F&& f) -> decltype(f(std::de
     }
     case deepmnar_io::model_not2miwae: {
       Not2Miwae model(spec);
+      return f(model);
+    }
+    case deepmnar_io::model_psmvae: {
+      Psmvae model(spec);
       return f(model);
     }
     default: {
@@ -88,13 +93,22 @@ void impute(const deepmnar_io::ModelSpec& spec, const deepmnar_io::DataView& vie
 
 // Per-row summaries written column-major into `out`: the encoder's posterior
 // means of z (n x latent), not-2-MIWAE's means of eta for complete rows
-// (n x eta_dim), or not-MIWAE's P(observed) for complete rows (n x p).
+// (n x eta_dim), not-MIWAE's P(observed) for complete rows (n x p), or
+// PSMVAE's pattern-set posterior q(r | x, s) (n x k).
 void row_summaries(const deepmnar_io::ModelSpec& spec, const deepmnar_io::DataView& view,
                    const std::vector<double>& theta, int what, double* out) {
   const RowData data(view);
   const Eigen::VectorXd th = aligned_copy(theta);
   RowMat result;
-  if (what == deepmnar_io::summary_latent_mean) {
+  if (spec.model == deepmnar_io::model_psmvae) {
+    RowBlock all;
+    std::vector<int> rows(data.n());
+    std::iota(rows.begin(), rows.end(), 0);
+    gather_rows(data, rows.data(), data.n(), all);
+    const Psmvae model(spec);
+    if (what == deepmnar_io::summary_pattern_probability) model.pattern_probabilities(th.data(), all, result);
+    else model.latent_means(th.data(), all, result);
+  } else if (what == deepmnar_io::summary_latent_mean) {
     ParamLayout layout;
     const GaussianEncoder encoder(spec.p, spec.hidden, spec.latent, activation_from(spec.activation), layout);
     EncoderOutput e;

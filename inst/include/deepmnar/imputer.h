@@ -66,8 +66,7 @@ inline void normalise_weights(std::vector<MixtureComponent>& comps) {
   for (auto& c : comps) c.lw /= total;
 }
 
-template <class Decoder>
-double mixture_median(const Decoder& dec, std::vector<MixtureComponent>& comps) {
+inline double mixture_median(bool student_t, std::vector<MixtureComponent>& comps) {
   normalise_weights(comps);
   // Drop samples whose normalised weight cannot move the answer.
   std::vector<MixtureComponent> kept;
@@ -85,7 +84,7 @@ double mixture_median(const Decoder& dec, std::vector<MixtureComponent>& comps) 
     f = 0.0;
     for (const auto& c : kept) {
       const double u = (t - c.mu) / c.scale;
-      if (dec.student_t()) {
+      if (student_t) {
         F += c.lw * student_t_cdf(u, c.df);
         f += c.lw * std::exp(student_t_log_density(t, c.mu, c.scale, c.df).value);
       } else {
@@ -164,7 +163,7 @@ void impute_rows(const Model& model, const double* theta, const RowData& data, i
         model.forward(theta, block, size, true, ws);
         const RowMat& mu = ws.obs.mu;
         if (mask_out) model.sample_mask_probability(ws, mask_prob);
-        for (int l = 0; l < size; ++l) {
+        for (int l = 0; l < int(ws.lw.size()); ++l) {
           const double lw = ws.lw[l];
           if (std::isnan(lw)) continue;
           if (mask_out) {
@@ -178,7 +177,7 @@ void impute_rows(const Model& model, const double* theta, const RowData& data, i
           for (std::size_t a = 0; a < comps.size(); ++a) {
             const int j = missing[a];
             comps[a].push_back({lw, value(j), ws.obs.scale(l, j),
-                                model.decoder().student_t() ? ws.obs.df(l, j) : 0.0});
+                                model.student_t() ? ws.obs.df(l, j) : 0.0});
           }
         }
       }
@@ -188,7 +187,7 @@ void impute_rows(const Model& model, const double* theta, const RowData& data, i
         const int j = missing[a];
         double value = stream.empty() ? NAN : stream.mean(a);
         if (!comps.empty() && !stream.empty())
-          value = rao_blackwell ? mixture_median(model.decoder(), comps[a]) : weighted_median_of_draws(comps[a]);
+          value = rao_blackwell ? mixture_median(model.student_t(), comps[a]) : weighted_median_of_draws(comps[a]);
         point_out[i + std::size_t(n) * j] = value;
         for (int d = 0; d < opt.draws; ++d)
           draws_out[i + std::size_t(n) * j + std::size_t(n) * p * d] = reservoir.value(d, a);

@@ -24,9 +24,15 @@ enum MissingKind {
 };
 enum ActivationKind { act_identity = 0, act_tanh = 1, act_relu = 2 };
 enum ImputeKind { impute_mean = 0, impute_median = 1 };
-enum ModelKind { model_notmiwae = 0, model_gnr = 1, model_not2miwae = 2 };
+enum ModelKind { model_notmiwae = 0, model_gnr = 1, model_not2miwae = 2, model_psmvae = 3 };
+enum PsmvaeVariant { psmvae_b = 0, psmvae_a = 1 };
 // What row_summaries() computes for each row.
-enum RowSummary { summary_latent_mean = 0, summary_eta_mean = 1, summary_mask_probability = 2 };
+enum RowSummary {
+  summary_latent_mean = 0,
+  summary_eta_mean = 1,
+  summary_mask_probability = 2,
+  summary_pattern_probability = 3
+};
 
 struct ModelSpec {
   int model = model_notmiwae;
@@ -43,6 +49,9 @@ struct ModelSpec {
   double alpha = 1.0;             // GNR: weight of log p(s | z)
   int K2 = 1;                     // not-2-MIWAE: eta draws per z draw
   int eta_dim = 1;                // not-2-MIWAE: dimension of eta
+  int k = 1;                      // PSMVAE: number of pattern sets
+  int variant = psmvae_b;         // PSMVAE: generative model (b) or (a)
+  double pi_prime = 0.5;          // PSMVAE: P(an observed value does not supervise x_mis)
 };
 
 // Data arrive column-major (R's layout): x[i + n * j]. Missing cells of `x` may

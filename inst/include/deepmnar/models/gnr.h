@@ -27,7 +27,7 @@ class Gnr {
   }
 
   std::size_t n_params() const { return n_params_; }
-  const ObservationDecoder& decoder() const { return core_.decoder(); }
+  bool student_t() const { return core_.decoder().student_t(); }
   int samples_per_row(int K) const { return K; }
   bool weights_use_missing_draws() const { return false; }
   bool has_mask_model() const { return true; }

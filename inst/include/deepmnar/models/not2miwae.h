@@ -35,7 +35,7 @@ class Not2Miwae {
   }
 
   std::size_t n_params() const { return n_params_; }
-  const ObservationDecoder& decoder() const { return core_.decoder(); }
+  bool student_t() const { return core_.decoder().student_t(); }
   int samples_per_row(int K) const { return K * K2_; }
   bool weights_use_missing_draws() const { return true; }
   bool has_mask_model() const { return true; }

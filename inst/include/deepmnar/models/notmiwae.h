@@ -25,7 +25,7 @@ class NotMiwae {
   }
 
   std::size_t n_params() const { return n_params_; }
-  const ObservationDecoder& decoder() const { return core_.decoder(); }
+  bool student_t() const { return core_.decoder().student_t(); }
   int samples_per_row(int K) const { return K; }
   // The weights depend on the draws of the missing values through p(s | x).
   bool weights_use_missing_draws() const { return missing_.active(); }

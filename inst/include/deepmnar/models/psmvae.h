@@ -1,0 +1,439 @@
+// PSMVAE (Ghalebikesabi, Cornish, Holmes and Kelly, AISTATS 2021): a mixture
+// over k missingness pattern sets r, each with a latent code z | r of its own
+// learned prior, separate heads for x_obs and x_mis, and a mask model.
+//
+// Generative model, for pattern set r (uniform prior 1/k):
+//   z | r ~ N(mu_r, diag exp(lv_r));  x_obs,j, x_mis,j | z, r ~ N(decoder(z, r))
+//   (b) s_j | z, r ~ Bern(sigmoid(decoder(z, r)))
+//   (a) s_j | x, r ~ Bern(sigmoid(W [x, onehot(r)] + b)), x_j = x_obs,j where
+//       observed and x_mis,j where missing (a selection model per set).
+// Recognition: q(r | x, s) (softmax), q(z | x, s, r), q(x_mis | x, s, z, r),
+// all reading the zero-filled row and the mask.
+//
+// Objective (the ELBO of the paper's Table 1, r summed out exactly):
+//   L = sum_r q(r) [ E_q[A_r] + log(1/k) - log q(r) ],
+//   A_r = sum_{j obs} log p(x_j | z, r) + log p(z | r) - log q(z | r)
+//       + log p(s | ...)
+//       + sum_j a_j [log p(x~_j | z, r) - log q(x~_j | z, r)]
+//       + (1 - pi') sum_{j obs} log p(x_mis,j = x_j | z, r),
+// with x~ ~ q(x_mis | ...), a_j = 1 for missing cells and pi' for observed
+// ones: an observed value also supervises the x_mis head with probability
+// 1 - pi' (the paper's probabilistic semi-supervision). E_q[A_r] is the mean
+// over K reparameterised draws of z (and of x~ for each z).
+//
+// Imputation targets p(x_mis | x_obs, s) = sum_r p(r, x_mis | x_obs, s). Draws
+// z_l come from the proposal q(z | x, s) = sum_r q(r) q(z | x, s, r); every
+// pattern set r' is then evaluated at z_l, so the samples are the pairs
+// (l, r') with x_mis ~ p(x_mis | z_l, r') and
+//   log w_lr' = log(1/k) + log p(z_l | r') + log p(x_obs | z_l, r')
+//             + log p(s | z_l, r' [, x]) - log sum_r q(r) q(z_l | r).
+// Self-normalised over all (l, r'), these weights estimate the conditional
+// mean consistently. In (b) they do not involve x_mis, so decoder means may
+// replace the draws; in (a) the mask term reads x_mis, and the draws are used.
+#ifndef DEEPMNAR_MODELS_PSMVAE_H
+#define DEEPMNAR_MODELS_PSMVAE_H
+
+#include "../bound.h"
+#include "../components.h"
+
+namespace deepmnar {
+
+class Psmvae {
+ public:
+  struct Workspace {
+    // Read by the imputer: the x_mis head (mu, scale), the filled rows, the
+    // log-weights (training: one ELBO per row).
+    ObservationParams obs;
+    RowMat xfill;
+    Eigen::VectorXd lw;
+    int K = 1;
+    // Pattern sets.
+    RowMat enc_in, log_q_r, q_r, contribution, d_r_logits;
+    MlpCache r_cache;
+    // z | r.
+    RowMat z_in, eps, z;
+    EncoderOutput z_enc;
+    std::vector<int> set_of;  // pattern set of every sample
+    // Decoder p(x_obs, x_mis, s | z, r).
+    RowMat dec_in, mu_o, scale_o, logits, d_dec, d_dec_in;
+    MlpCache dec_cache;
+    // q(x_mis | x, s, z, r).
+    RowMat xq_in, x_eps, x_draw, d_xq_in;
+    EncoderOutput x_enc;
+    // Variant (a): the mask layer's input [filled row, onehot(r)].
+    RowMat mask_in, d_mask_in;
+    // Per-sample terms shared by forward and backward.
+    RowMat seen, x_rep, u_o, u_draw, u_sup, weight_draw;
+    Eigen::VectorXd objective_terms, g_sample;
+    RowMat d_z, d_mu_q, d_log_var_q, d_mu_x, d_log_var_x;
+  };
+
+  explicit Psmvae(const deepmnar_io::ModelSpec& spec)
+      : p_(spec.p), latent_(spec.latent), k_(spec.k), variant_a_(spec.variant == deepmnar_io::psmvae_a),
+        pi_(spec.pi_prime), floor_(spec.sigma_floor) {
+    const Activation act = activation_from(spec.activation);
+    ParamLayout layout;
+    r_encoder_ = Mlp(2 * p_, spec.hidden, k_, act, layout);
+    z_encoder_ = GaussianEncoder(2 * p_ + k_, spec.hidden, latent_, act, layout);
+    prior_offset_ = layout.take(std::size_t(2) * k_ * latent_);
+    decoder_ = Mlp(latent_ + k_, spec.hidden, (variant_a_ ? 4 : 5) * p_, act, layout);
+    x_encoder_ = GaussianEncoder(2 * p_ + latent_ + k_, spec.hidden, p_, act, layout);
+    if (variant_a_) mask_layer_ = Dense(p_ + k_, p_, layout);
+    n_params_ = layout.size();
+  }
+
+  std::size_t n_params() const { return n_params_; }
+  bool student_t() const { return false; }
+  int samples_per_row(int) const { return 1; }  // one ELBO per row
+  bool weights_use_missing_draws() const { return variant_a_; }
+  bool has_mask_model() const { return true; }
+  int pattern_sets() const { return k_; }
+
+  // Prior means start apart (standard normal), so that the pattern sets are
+  // not interchangeable from the first step; log-variances start at 0.
+  void init(double* theta, Rng& rng) const {
+    r_encoder_.init(theta, rng);
+    z_encoder_.init(theta, rng);
+    for (int i = 0; i < k_ * latent_; ++i) theta[prior_offset_ + i] = rng.normal();
+    for (int i = 0; i < k_ * latent_; ++i) theta[prior_offset_ + k_ * latent_ + i] = 0.0;
+    decoder_.init(theta, rng);
+    x_encoder_.init(theta, rng);
+    if (variant_a_) mask_layer_.init(theta, rng);
+  }
+
+  void forward(const double* theta, RowBlock& b, int K, bool imputing, Workspace& w) const {
+    if (imputing) forward_imputation(theta, b, K, w);
+    else forward_elbo(theta, b, K, w);
+  }
+
+  // Training: w.lw[i] is the ELBO of row i (K draws of z per pattern set).
+  void forward_elbo(const double* theta, RowBlock& b, int K, Workspace& w) const {
+    const int R = int(b.x.rows());
+    w.K = K;
+    pattern_posterior(theta, b, w);
+    encode_z(theta, b, w);
+    reparameterised_draws(w.z_enc, K, b.rng, k_, w.eps, w.z);
+    w.set_of.resize(w.z.rows());
+    for (Eigen::Index n = 0; n < w.z.rows(); ++n) w.set_of[n] = int(n / K) % k_;
+    expand_rows(b, K * k_, w);
+    decode(theta, w);
+    draw_x_posterior(theta, b, w);
+    fill_rows(w.x_draw, w);
+    mask_logits(theta, w);
+    sample_objectives(theta, w);
+    w.contribution.resize(R, k_);
+    w.lw.resize(R);
+    for (int i = 0; i < R; ++i) {
+      for (int r = 0; r < k_; ++r)
+        w.contribution(i, r) = w.objective_terms.segment((Eigen::Index(i) * k_ + r) * K, K).mean() -
+                               std::log(double(k_)) - w.log_q_r(i, r);
+      w.lw[i] = w.q_r.row(i).dot(w.contribution.row(i));
+    }
+  }
+
+  // Imputation of one row: K draws of z from the mixture proposal, each
+  // evaluated under every pattern set (sample l * k + r').
+  void forward_imputation(const double* theta, RowBlock& b, int K, Workspace& w) const {
+    const int d = latent_;
+    w.K = K;
+    pattern_posterior(theta, b, w);
+    encode_z(theta, b, w);
+    Rng& rng = b.rng[0];
+    w.eps.resize(K, d);
+    w.z.resize(K, d);
+    Eigen::VectorXd log_proposal(K);
+    std::vector<double> terms(k_);
+    for (int l = 0; l < K; ++l) {
+      const int r = categorical_draw(w.q_r.row(0), rng.uniform());
+      for (int j = 0; j < d; ++j) w.eps(l, j) = rng.normal();
+      w.z.row(l) = w.z_enc.mu.row(r).array() + w.z_enc.sd.row(r).array() * w.eps.row(l).array();
+      for (int s = 0; s < k_; ++s)
+        terms[s] = w.log_q_r(0, s) + diagonal_normal_log_density(w.z.row(l), w.z_enc.mu.row(s), w.z_enc.log_var.row(s));
+      log_proposal[l] = log_mean_exp(terms.data(), k_) + std::log(double(k_));
+    }
+    const Eigen::Index N = Eigen::Index(K) * k_;
+    w.set_of.resize(N);
+    for (Eigen::Index n = 0; n < N; ++n) w.set_of[n] = int(n % k_);
+    RowMat z_each(N, d);
+    for (Eigen::Index n = 0; n < N; ++n) z_each.row(n) = w.z.row(n / k_);
+    w.z.swap(z_each);
+    expand_rows(b, int(N), w);
+    decode(theta, w);
+    w.x_draw.resize(N, p_);
+    for (Eigen::Index n = 0; n < N; ++n)
+      for (int j = 0; j < p_; ++j) w.x_draw(n, j) = w.obs.mu(n, j) + w.obs.scale(n, j) * rng.normal();
+    fill_rows(w.x_draw, w);
+    mask_logits(theta, w);
+    w.lw = observed_log_density(w) + bernoulli_log_likelihoods(w.logits, b.observed, int(N));
+    const CMapRowMat mu_p = prior_mean(theta);
+    const RowMat lv_p = prior_log_var(theta);
+    for (Eigen::Index n = 0; n < N; ++n) {
+      const int r = w.set_of[n];
+      w.lw[n] += -std::log(double(k_)) - log_proposal[n / k_] +
+                 diagonal_normal_log_density(w.z.row(n), mu_p.row(r), lv_p.row(r));
+    }
+  }
+
+  void backward(const double* theta, const RowBlock& b, const Eigen::VectorXd& g, Workspace& w, double* grad) const {
+    const int R = int(b.x.rows()), K = w.K;
+    const Eigen::Index N = w.z.rows();
+    // d L / d A_n = g_i q(r | row i) / K.
+    w.g_sample.resize(N);
+    for (Eigen::Index n = 0; n < N; ++n) {
+      const int i = int(n / (Eigen::Index(K) * k_));
+      w.g_sample[n] = g[i] * w.q_r(i, w.set_of[n]) / K;
+    }
+    // Pattern-set posterior: d/d logit_r of sum_r q_r c_r = q_r (c_r - sum q c).
+    w.d_r_logits.resize(R, k_);
+    for (int i = 0; i < R; ++i) {
+      const double mean_c = w.q_r.row(i).dot(w.contribution.row(i));
+      w.d_r_logits.row(i) = g[i] * (w.q_r.row(i).array() * (w.contribution.row(i).array() - mean_c)).matrix();
+    }
+    r_encoder_.backward(theta, w.enc_in, w.r_cache, w.d_r_logits, grad, nullptr);
+
+    const auto gs = w.g_sample.array();
+    const auto seen = w.seen.array();
+    const auto missing = 1.0 - seen;
+    // Decoder outputs: x_obs head on observed cells; x_mis head on the draws
+    // (weight a_j) and, with weight 1 - pi', on the observed values.
+    w.d_dec.resize(N, decoder_.out_dim());
+    auto d_mu_o = w.d_dec.leftCols(p_).array();
+    auto d_raw_o = w.d_dec.middleCols(p_, p_).array();
+    auto d_mu_m = w.d_dec.middleCols(2 * p_, p_).array();
+    auto d_raw_m = w.d_dec.middleCols(3 * p_, p_).array();
+    const auto so = w.scale_o.array();
+    const auto sm = w.obs.scale.array();
+    const auto uo = w.u_o.array(), ud = w.u_draw.array(), us = w.u_sup.array(), a = w.weight_draw.array();
+    d_mu_o = (seen * uo / so).colwise() * gs;
+    d_raw_o = ((seen * (uo.square() - 1.0) / so).colwise() * gs) * logistic(w.dec_cache.out.back().middleCols(p_, p_));
+    d_mu_m = ((a * ud + (1.0 - pi_) * seen * us) / sm).colwise() * gs;
+    d_raw_m = (((a * (ud.square() - 1.0) + (1.0 - pi_) * seen * (us.square() - 1.0)) / sm).colwise() * gs) *
+              logistic(w.dec_cache.out.back().middleCols(3 * p_, p_));
+    // The draw x~ = mu_x + sd_x eps: d/dx~ of a_j log p(x~ | z, r).
+    RowMat d_draw = ((-(a * ud / sm)).colwise() * gs).matrix();
+    const RowMat d_logits = ((seen - logistic(w.logits)).colwise() * gs).matrix();
+    if (variant_a_) {
+      mask_layer_.backward(theta, w.mask_in, d_logits, grad, &w.d_mask_in);
+      d_draw.array() += missing * w.d_mask_in.leftCols(p_).array();
+    } else {
+      w.d_dec.rightCols(p_) = d_logits;
+    }
+    decoder_.backward(theta, w.dec_in, w.dec_cache, w.d_dec, grad, &w.d_dec_in);
+    w.d_z = w.d_dec_in.leftCols(latent_);
+
+    // q(x_mis): the draw's path, and + a_j log_var / 2 from -log q(x~).
+    w.d_mu_x = d_draw;
+    w.d_log_var_x = (0.5 * (d_draw.array() * w.x_eps.array() * w.x_enc.sd.array() + a.colwise() * gs)).matrix();
+    x_encoder_.backward(theta, w.xq_in, w.x_enc, w.d_mu_x, w.d_log_var_x, grad, &w.d_xq_in);
+    w.d_z += w.d_xq_in.middleCols(2 * p_, latent_);
+
+    prior_backward(theta, w, grad);
+    reparameterisation_backward(w.d_z, w.eps, w.z_enc, w.g_sample, R * k_, K, latent_, w.d_mu_q, w.d_log_var_q);
+    z_encoder_.backward(theta, w.z_in, w.z_enc, w.d_mu_q, w.d_log_var_q, grad, nullptr);
+  }
+
+  // P(observed) per cell for each sample of the last forward pass.
+  void sample_mask_probability(const Workspace& w, RowMat& out) const { out = logistic(w.logits).matrix(); }
+
+  // q(r | x, s) for every row (n x k).
+  void pattern_probabilities(const double* theta, const RowBlock& b, RowMat& out) const {
+    Workspace w;
+    pattern_posterior(theta, b, w);
+    out = w.q_r;
+  }
+
+  // Posterior means of z: sum_r q(r | x, s) E[z | x, s, r] (n x latent).
+  void latent_means(const double* theta, const RowBlock& b, RowMat& out) const {
+    Workspace w;
+    pattern_posterior(theta, b, w);
+    encode_z(theta, b, w);
+    out.setZero(b.x.rows(), latent_);
+    for (Eigen::Index i = 0; i < b.x.rows(); ++i)
+      for (int r = 0; r < k_; ++r) out.row(i) += w.q_r(i, r) * w.z_enc.mu.row(i * k_ + r);
+  }
+
+ private:
+  template <class A>
+  static auto logistic(const A& a) -> decltype(1.0 / (1.0 + (-a.array()).exp())) {
+    return 1.0 / (1.0 + (-a.array()).exp());
+  }
+
+  CMapRowMat prior_mean(const double* theta) const { return CMapRowMat(theta + prior_offset_, k_, latent_); }
+  RowMat prior_log_var(const double* theta) const {
+    return CMapRowMat(theta + prior_offset_ + std::size_t(k_) * latent_, k_, latent_)
+        .array()
+        .max(-kLogVarClip)
+        .min(kLogVarClip)
+        .matrix();
+  }
+
+  template <class Z, class M, class V>
+  static double diagonal_normal_log_density(const Z& z, const M& mu, const V& log_var) {
+    return (-0.5 * (z.array() - mu.array()).square() * (-log_var.array()).exp() - 0.5 * log_var.array() -
+            0.5 * kLogTwoPi)
+        .sum();
+  }
+
+  template <class Row>
+  static int categorical_draw(const Row& probabilities, double u) {
+    double cumulative = 0.0;
+    for (Eigen::Index r = 0; r + 1 < probabilities.size(); ++r) {
+      cumulative += probabilities(r);
+      if (u < cumulative) return int(r);
+    }
+    return int(probabilities.size()) - 1;
+  }
+
+  // q(r | x, s) from [zero-filled row, mask].
+  void pattern_posterior(const double* theta, const RowBlock& b, Workspace& w) const {
+    w.enc_in.resize(b.x.rows(), 2 * p_);
+    w.enc_in << b.x, b.observed;
+    const RowMat& logits = r_encoder_.forward(theta, w.enc_in, w.r_cache);
+    w.log_q_r.resize(logits.rows(), k_);
+    w.q_r.resize(logits.rows(), k_);
+    for (Eigen::Index i = 0; i < logits.rows(); ++i) {
+      const double m = logits.row(i).maxCoeff();
+      const double log_total = m + std::log((logits.row(i).array() - m).exp().sum());
+      w.log_q_r.row(i) = logits.row(i).array() - log_total;
+      w.q_r.row(i) = w.log_q_r.row(i).array().exp();
+    }
+  }
+
+  // q(z | x, s, r) for every row and pattern set (row i * k + r).
+  void encode_z(const double* theta, const RowBlock& b, Workspace& w) const {
+    const Eigen::Index R = b.x.rows();
+    w.z_in.setZero(R * k_, 2 * p_ + k_);
+    for (Eigen::Index i = 0; i < R; ++i)
+      for (int r = 0; r < k_; ++r) {
+        w.z_in.row(i * k_ + r).head(2 * p_) = w.enc_in.row(i);
+        w.z_in(i * k_ + r, 2 * p_ + r) = 1.0;
+      }
+    z_encoder_.forward(theta, w.z_in, w.z_enc);
+  }
+
+  // Row i's values and mask repeated for its `per` samples.
+  void expand_rows(const RowBlock& b, int per, Workspace& w) const {
+    const Eigen::Index N = w.z.rows();
+    w.seen.resize(N, p_);
+    w.x_rep.resize(N, p_);
+    for (Eigen::Index n = 0; n < N; ++n) {
+      w.seen.row(n) = b.observed.row(n / per);
+      w.x_rep.row(n) = b.x.row(n / per);
+    }
+  }
+
+  // Decoder on [z, onehot(r)]: heads [mu_obs | scale_obs | mu_mis | scale_mis | logits (b)].
+  void decode(const double* theta, Workspace& w) const {
+    const Eigen::Index N = w.z.rows();
+    w.dec_in.setZero(N, latent_ + k_);
+    w.dec_in.leftCols(latent_) = w.z;
+    for (Eigen::Index n = 0; n < N; ++n) w.dec_in(n, latent_ + w.set_of[n]) = 1.0;
+    const RowMat& h = decoder_.forward(theta, w.dec_in, w.dec_cache);
+    w.mu_o = h.leftCols(p_);
+    w.scale_o = (softplus_array(h.middleCols(p_, p_).array()) + floor_).matrix();
+    w.obs.mu = h.middleCols(2 * p_, p_);
+    w.obs.scale = (softplus_array(h.middleCols(3 * p_, p_).array()) + floor_).matrix();
+    if (!variant_a_) w.logits = h.rightCols(p_);
+  }
+
+  // x~ ~ q(x_mis | x, s, z, r) for every cell of every sample.
+  void draw_x_posterior(const double* theta, RowBlock& b, Workspace& w) const {
+    const Eigen::Index N = w.z.rows();
+    w.xq_in.setZero(N, 2 * p_ + latent_ + k_);
+    w.xq_in.leftCols(p_) = w.x_rep;
+    w.xq_in.middleCols(p_, p_) = w.seen;
+    w.xq_in.middleCols(2 * p_, latent_) = w.z;
+    for (Eigen::Index n = 0; n < N; ++n) w.xq_in(n, 2 * p_ + latent_ + w.set_of[n]) = 1.0;
+    x_encoder_.forward(theta, w.xq_in, w.x_enc);
+    const int per_row = int(N / b.x.rows());
+    reparameterised_draws(w.x_enc, 1, b.rng, per_row, w.x_eps, w.x_draw);
+  }
+
+  // The full row of every sample: observed values, and `draws` where missing.
+  void fill_rows(const RowMat& draws, Workspace& w) const {
+    w.xfill = (w.seen.array() * w.x_rep.array() + (1.0 - w.seen.array()) * draws.array()).matrix();
+  }
+
+  // Variant (a): logits = [filled row, onehot(r)] W + b.
+  void mask_logits(const double* theta, Workspace& w) const {
+    if (!variant_a_) return;
+    const Eigen::Index N = w.xfill.rows();
+    w.mask_in.setZero(N, p_ + k_);
+    w.mask_in.leftCols(p_) = w.xfill;
+    for (Eigen::Index n = 0; n < N; ++n) w.mask_in(n, p_ + w.set_of[n]) = 1.0;
+    mask_layer_.forward(theta, w.mask_in, w.logits);
+  }
+
+  // sum over observed cells of log N(x_j | x_obs head), for every sample.
+  Eigen::VectorXd observed_log_density(Workspace& w) const {
+    w.u_o = ((w.x_rep - w.mu_o).array() / w.scale_o.array()).matrix();
+    return (w.seen.array() * (-0.5 * w.u_o.array().square() - w.scale_o.array().log() - 0.5 * kLogTwoPi))
+        .matrix()
+        .rowwise()
+        .sum();
+  }
+
+  // A_n of every sample (see the header), keeping the standardised residuals.
+  void sample_objectives(const double* theta, Workspace& w) const {
+    const Eigen::Index N = w.z.rows();
+    const auto seen = w.seen.array();
+    const auto sm = w.obs.scale.array();
+    w.objective_terms = observed_log_density(w);
+    // log p(s | ...).
+    w.objective_terms += ((seen * w.logits.array() - softplus_array(w.logits.array())).matrix().rowwise().sum());
+    // log p(z | r) - log q(z | r); the 2 pi terms cancel.
+    const CMapRowMat mu_p = prior_mean(theta);
+    const RowMat lv_p = prior_log_var(theta);
+    for (Eigen::Index n = 0; n < N; ++n) {
+      const int r = w.set_of[n];
+      const Eigen::Index e = n / w.K;
+      w.objective_terms[n] += (-0.5 * (w.z.row(n) - mu_p.row(r)).array().square() * (-lv_p.row(r).array()).exp() -
+                               0.5 * lv_p.row(r).array())
+                                  .sum() +
+                              0.5 * w.eps.row(n).squaredNorm() + 0.5 * w.z_enc.log_var.row(e).sum();
+    }
+    // a_j [log p(x~ | z, r) - log q(x~)]: the 2 pi terms cancel.
+    w.weight_draw = (seen * pi_ + (1.0 - seen)).matrix();
+    w.u_draw = ((w.x_draw - w.obs.mu).array() / sm).matrix();
+    w.objective_terms += (w.weight_draw.array() * (-0.5 * w.u_draw.array().square() - sm.log() +
+                                                     0.5 * w.x_eps.array().square() + 0.5 * w.x_enc.log_var.array()))
+                             .matrix()
+                             .rowwise()
+                             .sum();
+    // (1 - pi') log p(x_mis,j = x_j | z, r) on observed cells.
+    w.u_sup = ((w.x_rep - w.obs.mu).array() / sm).matrix();
+    w.objective_terms +=
+        ((1.0 - pi_) * seen * (-0.5 * w.u_sup.array().square() - sm.log() - 0.5 * kLogTwoPi)).matrix().rowwise().sum();
+  }
+
+  // Gradients of log p(z | r) in the prior's parameters and in z.
+  void prior_backward(const double* theta, Workspace& w, double* grad) const {
+    const CMapRowMat mu_p = prior_mean(theta);
+    const RowMat lv_p = prior_log_var(theta);
+    const CMapRowMat raw_lv(theta + prior_offset_ + std::size_t(k_) * latent_, k_, latent_);
+    MapRowMat d_mu_p(grad + prior_offset_, k_, latent_);
+    MapRowMat d_lv_p(grad + prior_offset_ + std::size_t(k_) * latent_, k_, latent_);
+    for (Eigen::Index n = 0; n < w.z.rows(); ++n) {
+      const int r = w.set_of[n];
+      const double gn = w.g_sample[n];
+      const auto precision = (-lv_p.row(r).array()).exp();
+      const auto diff = (w.z.row(n) - mu_p.row(r)).array();
+      w.d_z.row(n).array() -= gn * diff * precision;
+      d_mu_p.row(r).array() += gn * diff * precision;
+      d_lv_p.row(r).array() += (raw_lv.row(r).array().abs() > kLogVarClip)
+                                   .select(0.0, gn * (0.5 * diff.square() * precision - 0.5));
+    }
+  }
+
+  int p_, latent_, k_;
+  bool variant_a_;
+  double pi_, floor_;
+  Mlp r_encoder_, decoder_;
+  GaussianEncoder z_encoder_, x_encoder_;
+  Dense mask_layer_;
+  std::size_t prior_offset_ = 0, n_params_ = 0;
+};
+
+}  // namespace deepmnar
+
+#endif
