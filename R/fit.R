@@ -42,7 +42,7 @@ data_format <- function(data) {
 # Validates the options every model shares, fits `model` and returns the fit.
 fit_model <- function(model, data, obs, decoder, activation, sigma_floor, latent_dim, hidden, K, batch_size,
                       iterations, lr, seed, threads, progress, call, missing_model = "none", direction = "high",
-                      alpha = 1, K2 = 1L, eta_dim = NULL) {
+                      alpha = 1, K2 = 1L, eta_dim = NULL, k = 1L, variant = "b", pi_prime = 0.5) {
   obs <- check_choice(obs, c("gaussian", "t"), "obs")
   decoder <- check_choice(decoder, c("mlp", "linear"), "decoder")
   activation <- check_choice(activation, c("tanh", "relu"), "activation")
@@ -51,7 +51,8 @@ fit_model <- function(model, data, obs, decoder, activation, sigma_floor, latent
   args <- check_common_args(K, batch_size, iterations, lr, latent_dim, hidden, threads, seed, nrow(x), ncol(x))
   eta_dim <- check_count(if (is.null(eta_dim)) max(1, ncol(x) - 1) else eta_dim, "eta_dim", 1, 4096)
   spec <- model_spec(model, colnames(x), args$latent_dim, args$hidden, activation, obs, decoder, missing_model,
-                     check_direction(direction, colnames(x)), sigma_floor, alpha = alpha, K2 = K2, eta_dim = eta_dim)
+                     check_direction(direction, colnames(x)), sigma_floor, alpha = alpha, K2 = K2, eta_dim = eta_dim,
+                     k = k, variant = variant, pi_prime = pi_prime)
   fit <- train_model(spec, x, args, isTRUE(progress), call, paste0("deepmnar_", model))
   fit$data_format <- data_format(data)
   fit

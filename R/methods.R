@@ -4,6 +4,7 @@ model_label <- function(fit) {
     notmiwae = if (spec$missing_model == "none") "MIWAE" else sprintf("not-MIWAE (%s missing model)", spec$missing_model),
     gnr = sprintf("GNR (alpha = %g)", spec$alpha),
     not2miwae = sprintf("not-2-MIWAE (K2 = %d, eta dimension %d)", spec$K2, spec$eta_dim),
+    psmvae = sprintf("PSMVAE (%s), %d pattern sets, pi' = %g", spec$variant, spec$k, spec$pi_prime),
     spec$model
   )
 }
@@ -80,7 +81,7 @@ plot.deepmnar_fit <- function(x, window = NULL, ...) {
   smooth <- if (window > 1 && length(y) > window) stats::filter(y, rep(1 / window, window), sides = 1) else y
   lim <- stats::quantile(y, c(0.01, 1), na.rm = TRUE)
   graphics::plot(it, y, type = "l", col = "grey80", ylim = lim, xlab = "iteration",
-                 ylab = "importance-weighted bound", main = model_label(x), ...)
+                 ylab = if (x$model == "psmvae") "ELBO" else "importance-weighted bound", main = model_label(x), ...)
   graphics::lines(it, smooth, col = "black", lwd = 2)
   invisible(x)
 }

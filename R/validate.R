@@ -169,3 +169,12 @@ align_newdata <- function(newdata, columns) {
   check_cells(x, "newdata")
   x
 }
+
+check_probability <- function(x, arg) {
+  ok <- is.numeric(x) && length(x) == 1 && !is.na(x) && x >= 0 && x <= 1
+  if (!ok) {
+    deepmnar_abort(sprintf("`%s` must be a single number between 0 and 1, not %s.", arg, describe(x)),
+                   data = list(argument = arg))
+  }
+  as.numeric(x)
+}

@@ -5,8 +5,13 @@
 // Generative model, for pattern set r (uniform prior 1/k):
 //   z | r ~ N(mu_r, diag exp(lv_r));  x_obs,j, x_mis,j | z, r ~ N(decoder(z, r))
 //   (b) s_j | z, r ~ Bern(sigmoid(decoder(z, r)))
-//   (a) s_j | x, r ~ Bern(sigmoid(W [x, onehot(r)] + b)), x_j = x_obs,j where
-//       observed and x_mis,j where missing (a selection model per set).
+//   (a) s_j | x, r ~ Bern(sigmoid(-d_j softplus(w_rj) (x_j - b_rj))), x_j =
+//       x_obs,j where observed and x_mis,j where missing: a self-masking
+//       logistic regression per pattern set, with the direction d_j = +1 when
+//       high values go missing (as not-MIWAE's selfmask_known). The paper
+//       leaves p(m | x, r) open; its authors' code has a linear layer on
+//       [x, onehot(r)], whose sign is not identified (on banknote it learned
+//       that low values go missing and imputed 3 sd below the truth).
 // Recognition: q(r | x, s) (softmax), q(z | x, s, r), q(x_mis | x, s, z, r),
 // all reading the zero-filled row and the mask.
 //
@@ -60,8 +65,6 @@ class Psmvae {
     // q(x_mis | x, s, z, r).
     RowMat xq_in, x_eps, x_draw, d_xq_in;
     EncoderOutput x_enc;
-    // Variant (a): the mask layer's input [filled row, onehot(r)].
-    RowMat mask_in, d_mask_in;
     // Per-sample terms shared by forward and backward.
     RowMat seen, x_rep, u_o, u_draw, u_sup, weight_draw;
     Eigen::VectorXd objective_terms, g_sample;
@@ -70,7 +73,8 @@ class Psmvae {
 
   explicit Psmvae(const deepmnar_io::ModelSpec& spec)
       : p_(spec.p), latent_(spec.latent), k_(spec.k), variant_a_(spec.variant == deepmnar_io::psmvae_a),
-        pi_(spec.pi_prime), floor_(spec.sigma_floor) {
+        pi_(spec.pi_prime), floor_(spec.sigma_floor),
+        direction_(Eigen::Map<const RowVec>(spec.direction.data(), Eigen::Index(spec.direction.size()))) {
     const Activation act = activation_from(spec.activation);
     ParamLayout layout;
     r_encoder_ = Mlp(2 * p_, spec.hidden, k_, act, layout);
@@ -78,7 +82,7 @@ class Psmvae {
     prior_offset_ = layout.take(std::size_t(2) * k_ * latent_);
     decoder_ = Mlp(latent_ + k_, spec.hidden, (variant_a_ ? 4 : 5) * p_, act, layout);
     x_encoder_ = GaussianEncoder(2 * p_ + latent_ + k_, spec.hidden, p_, act, layout);
-    if (variant_a_) mask_layer_ = Dense(p_ + k_, p_, layout);
+    if (variant_a_) mask_offset_ = layout.take(std::size_t(2) * k_ * p_);
     n_params_ = layout.size();
   }
 
@@ -98,7 +102,7 @@ class Psmvae {
     for (int i = 0; i < k_ * latent_; ++i) theta[prior_offset_ + k_ * latent_ + i] = 0.0;
     decoder_.init(theta, rng);
     x_encoder_.init(theta, rng);
-    if (variant_a_) mask_layer_.init(theta, rng);
+    if (variant_a_) std::fill(theta + mask_offset_, theta + mask_offset_ + std::size_t(2) * k_ * p_, 0.0);
   }
 
   void forward(const double* theta, RowBlock& b, int K, bool imputing, Workspace& w) const {
@@ -193,7 +197,6 @@ class Psmvae {
 
     const auto gs = w.g_sample.array();
     const auto seen = w.seen.array();
-    const auto missing = 1.0 - seen;
     // Decoder outputs: x_obs head on observed cells; x_mis head on the draws
     // (weight a_j) and, with weight 1 - pi', on the observed values.
     w.d_dec.resize(N, decoder_.out_dim());
@@ -213,8 +216,7 @@ class Psmvae {
     RowMat d_draw = ((-(a * ud / sm)).colwise() * gs).matrix();
     const RowMat d_logits = ((seen - logistic(w.logits)).colwise() * gs).matrix();
     if (variant_a_) {
-      mask_layer_.backward(theta, w.mask_in, d_logits, grad, &w.d_mask_in);
-      d_draw.array() += missing * w.d_mask_in.leftCols(p_).array();
+      self_masking_backward(theta, d_logits, w, d_draw, grad);
     } else {
       w.d_dec.rightCols(p_) = d_logits;
     }
@@ -354,14 +356,40 @@ class Psmvae {
     w.xfill = (w.seen.array() * w.x_rep.array() + (1.0 - w.seen.array()) * draws.array()).matrix();
   }
 
-  // Variant (a): logits = [filled row, onehot(r)] W + b.
+  CMapRowMat mask_slope_raw(const double* theta) const { return CMapRowMat(theta + mask_offset_, k_, p_); }
+  CMapRowMat mask_midpoint(const double* theta) const {
+    return CMapRowMat(theta + mask_offset_ + std::size_t(k_) * p_, k_, p_);
+  }
+
+  // Variant (a): logit_j = -d_j softplus(w_rj) (x_j - b_rj) on the filled row.
   void mask_logits(const double* theta, Workspace& w) const {
     if (!variant_a_) return;
     const Eigen::Index N = w.xfill.rows();
-    w.mask_in.setZero(N, p_ + k_);
-    w.mask_in.leftCols(p_) = w.xfill;
-    for (Eigen::Index n = 0; n < N; ++n) w.mask_in(n, p_ + w.set_of[n]) = 1.0;
-    mask_layer_.forward(theta, w.mask_in, w.logits);
+    const RowMat slope = (softplus_array(mask_slope_raw(theta).array()).rowwise() * direction_.array()).matrix();
+    const CMapRowMat b = mask_midpoint(theta);
+    w.logits.resize(N, p_);
+    for (Eigen::Index n = 0; n < N; ++n) {
+      const int r = w.set_of[n];
+      w.logits.row(n) = -(slope.row(r).array() * (w.xfill.row(n) - b.row(r)).array());
+    }
+  }
+
+  // Variant (a): gradients of the self-masking logits in their parameters and
+  // in the draws of the missing cells.
+  void self_masking_backward(const double* theta, const RowMat& d_logits, const Workspace& w, RowMat& d_draw,
+                             double* grad) const {
+    const CMapRowMat raw = mask_slope_raw(theta), b = mask_midpoint(theta);
+    const RowMat slope = (softplus_array(raw.array()).rowwise() * direction_.array()).matrix();
+    MapRowMat d_raw(grad + mask_offset_, k_, p_);
+    MapRowMat d_b(grad + mask_offset_ + std::size_t(k_) * p_, k_, p_);
+    for (Eigen::Index n = 0; n < d_logits.rows(); ++n) {
+      const int r = w.set_of[n];
+      const auto dl = d_logits.row(n).array();
+      const auto centred = (w.xfill.row(n) - b.row(r)).array();
+      d_raw.row(r).array() -= dl * centred * direction_.array() / (1.0 + (-raw.row(r).array()).exp());
+      d_b.row(r).array() += dl * slope.row(r).array();
+      d_draw.row(n).array() -= (1.0 - w.seen.row(n).array()) * dl * slope.row(r).array();
+    }
   }
 
   // sum over observed cells of log N(x_j | x_obs head), for every sample.
@@ -428,10 +456,10 @@ class Psmvae {
   int p_, latent_, k_;
   bool variant_a_;
   double pi_, floor_;
+  RowVec direction_;
   Mlp r_encoder_, decoder_;
   GaussianEncoder z_encoder_, x_encoder_;
-  Dense mask_layer_;
-  std::size_t prior_offset_ = 0, n_params_ = 0;
+  std::size_t prior_offset_ = 0, mask_offset_ = 0, n_params_ = 0;
 };
 
 }  // namespace deepmnar
