@@ -33,6 +33,10 @@ cpp_impute <- function(spec, x, observed, theta, row_begin, row_end, L, chunk, t
     invisible(.Call(`_deepmnar_cpp_impute`, spec, x, observed, theta, row_begin, row_end, L, chunk, type, n_draws, seed, threads, point, draws, mask))
 }
 
+cpp_psmvae_draws <- function(spec, x, observed, theta, K, seed) {
+    .Call(`_deepmnar_cpp_psmvae_draws`, spec, x, observed, theta, K, seed)
+}
+
 cpp_row_summaries <- function(spec, x, observed, theta, what, width) {
     .Call(`_deepmnar_cpp_row_summaries`, spec, x, observed, theta, what, width)
 }

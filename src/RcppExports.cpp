@@ -130,6 +130,22 @@ BEGIN_RCPP
     return R_NilValue;
 END_RCPP
 }
+// cpp_psmvae_draws
+Rcpp::NumericMatrix cpp_psmvae_draws(Rcpp::List spec, Rcpp::NumericMatrix x, Rcpp::IntegerMatrix observed, Rcpp::NumericVector theta, int K, double seed);
+RcppExport SEXP _deepmnar_cpp_psmvae_draws(SEXP specSEXP, SEXP xSEXP, SEXP observedSEXP, SEXP thetaSEXP, SEXP KSEXP, SEXP seedSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::RNGScope rcpp_rngScope_gen;
+    Rcpp::traits::input_parameter< Rcpp::List >::type spec(specSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericMatrix >::type x(xSEXP);
+    Rcpp::traits::input_parameter< Rcpp::IntegerMatrix >::type observed(observedSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type theta(thetaSEXP);
+    Rcpp::traits::input_parameter< int >::type K(KSEXP);
+    Rcpp::traits::input_parameter< double >::type seed(seedSEXP);
+    rcpp_result_gen = Rcpp::wrap(cpp_psmvae_draws(spec, x, observed, theta, K, seed));
+    return rcpp_result_gen;
+END_RCPP
+}
 // cpp_row_summaries
 Rcpp::NumericMatrix cpp_row_summaries(Rcpp::List spec, Rcpp::NumericMatrix x, Rcpp::IntegerMatrix observed, Rcpp::NumericVector theta, int what, int width);
 RcppExport SEXP _deepmnar_cpp_row_summaries(SEXP specSEXP, SEXP xSEXP, SEXP observedSEXP, SEXP thetaSEXP, SEXP whatSEXP, SEXP widthSEXP) {
@@ -156,6 +172,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"_deepmnar_cpp_bound", (DL_FUNC) &_deepmnar_cpp_bound, 8},
     {"_deepmnar_cpp_train", (DL_FUNC) &_deepmnar_cpp_train, 10},
     {"_deepmnar_cpp_impute", (DL_FUNC) &_deepmnar_cpp_impute, 15},
+    {"_deepmnar_cpp_psmvae_draws", (DL_FUNC) &_deepmnar_cpp_psmvae_draws, 6},
     {"_deepmnar_cpp_row_summaries", (DL_FUNC) &_deepmnar_cpp_row_summaries, 6},
     {NULL, NULL, 0}
 };

@@ -19,6 +19,7 @@ struct Engine {
   decltype(&deepmnar::entry::train) train;
   decltype(&deepmnar::entry::impute) impute;
   decltype(&deepmnar::entry::row_summaries) row_summaries;
+  decltype(&deepmnar::entry::psmvae_draws) psmvae_draws;
   decltype(&deepmnar::entry::instruction_set) instruction_set;
   decltype(&deepmnar::entry::gemm_gflops) gemm_gflops;
 };
@@ -26,6 +27,7 @@ struct Engine {
 const Engine baseline_engine = {deepmnar::entry::n_params,   deepmnar::entry::init_params,
                                 deepmnar::entry::evaluate_bound, deepmnar::entry::train,
                                 deepmnar::entry::impute,     deepmnar::entry::row_summaries,
+                                deepmnar::entry::psmvae_draws,
                                 deepmnar::entry::instruction_set,
                                 deepmnar::entry::gemm_gflops};
 
@@ -33,6 +35,7 @@ const Engine baseline_engine = {deepmnar::entry::n_params,   deepmnar::entry::in
 const Engine avx2_engine = {deepmnar_avx2::entry::n_params,   deepmnar_avx2::entry::init_params,
                             deepmnar_avx2::entry::evaluate_bound, deepmnar_avx2::entry::train,
                             deepmnar_avx2::entry::impute,     deepmnar_avx2::entry::row_summaries,
+                            deepmnar_avx2::entry::psmvae_draws,
                             deepmnar_avx2::entry::instruction_set,
                             deepmnar_avx2::entry::gemm_gflops};
 bool cpu_has_avx2() { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
@@ -180,9 +183,24 @@ void cpp_impute(Rcpp::List spec, Rcpp::NumericMatrix x, Rcpp::IntegerMatrix obse
                   mask.size() == x.size() ? mask.begin() : nullptr);
 }
 
+// PSMVAE's draws (z, then x~) of cpp_bound() with the same K and seed, one
+// row per sample: row i, pattern set r, draw k at (i * n_sets + r) * K + k.
+// [[Rcpp::export]]
+Rcpp::NumericMatrix cpp_psmvae_draws(Rcpp::List spec, Rcpp::NumericMatrix x, Rcpp::IntegerMatrix observed,
+                                     Rcpp::NumericVector theta, int K, double seed) {
+  const deepmnar_io::ModelSpec s = spec_from(spec);
+  const std::vector<double> draws =
+      engine().psmvae_draws(s, view_of(x, observed), Rcpp::as<std::vector<double>>(theta), K, seed_from(seed));
+  const int width = s.latent + s.p;
+  Rcpp::NumericMatrix out(int(draws.size()) / width, width);
+  for (int n = 0; n < out.nrow(); ++n)
+    for (int j = 0; j < width; ++j) out(n, j) = draws[std::size_t(n) * width + j];
+  return out;
+}
+
 // Per-row summaries of complete (or zero-filled) standardised rows; `what`:
 // 0 posterior means of z, 1 means of eta (not-2-MIWAE), 2 P(observed)
-// under not-MIWAE's missing model.
+// under not-MIWAE's missing model, 3 PSMVAE's q(r | x, s).
 // [[Rcpp::export]]
 Rcpp::NumericMatrix cpp_row_summaries(Rcpp::List spec, Rcpp::NumericMatrix x, Rcpp::IntegerMatrix observed,
                                       Rcpp::NumericVector theta, int what, int width) {

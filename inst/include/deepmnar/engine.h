@@ -122,6 +122,28 @@ void row_summaries(const deepmnar_io::ModelSpec& spec, const deepmnar_io::DataVi
   Eigen::Map<Eigen::MatrixXd>(out, result.rows(), result.cols()) = result;
 }
 
+// PSMVAE's draws of z and of x~ in evaluate_bound() with the same K and seed,
+// one row per sample (row i, set r, draw k at (i k_sets + r) K + k): the z
+// draw, then the x~ draw. Tests recompute the ELBO from them independently.
+std::vector<double> psmvae_draws(const deepmnar_io::ModelSpec& spec, const deepmnar_io::DataView& view,
+                                 const std::vector<double>& theta, int K, std::uint64_t seed) {
+  if (spec.model != deepmnar_io::model_psmvae || theta.size() != n_params(spec))
+    throw std::invalid_argument("psmvae_draws() needs a PSMVAE spec and its parameter vector");
+  const RowData data(view);
+  const Eigen::VectorXd th = aligned_copy(theta);
+  RowBlock all;
+  std::vector<int> rows(data.n());
+  std::iota(rows.begin(), rows.end(), 0);
+  gather_rows(data, rows.data(), data.n(), all);
+  for (int i = 0; i < data.n(); ++i) all.rng.emplace_back(seed, stream_bound_row, 0, std::uint64_t(i));
+  const Psmvae model(spec);
+  Psmvae::Workspace w;
+  model.forward_elbo(th.data(), all, K, w);
+  RowMat out(w.z.rows(), w.z.cols() + w.x_draw.cols());
+  out << w.z, w.x_draw;
+  return std::vector<double>(out.data(), out.data() + out.size());
+}
+
 // Rate of the dense-layer product (m x k) * (k x n) as the engine runs it, for
 // benchmarks that compare the layers' speed with the core's peak.
 double gemm_gflops(int m, int k, int n, int reps) {

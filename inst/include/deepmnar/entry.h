@@ -23,6 +23,8 @@
               double* draws_out, double* mask_out);                                                        \
   void row_summaries(const deepmnar_io::ModelSpec& spec, const deepmnar_io::DataView& data,                \
                      const std::vector<double>& theta, int what, double* out);                             \
+  std::vector<double> psmvae_draws(const deepmnar_io::ModelSpec& spec, const deepmnar_io::DataView& data,  \
+                                   const std::vector<double>& theta, int K, std::uint64_t seed);           \
   const char* instruction_set();                                                                           \
   double gemm_gflops(int m, int k, int n, int reps);                                                       \
   }                                                                                                        \

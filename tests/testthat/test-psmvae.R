@@ -1,0 +1,105 @@
+# PSMVAE: gradients, the ELBO against an independent R computation, the
+# imputation estimator against quadrature, and the user-facing API.
+
+psmvae_theta <- function(spec, sd = 0.3, seed = 5) {
+  set.seed(seed)
+  deepmnar:::cpp_init_params(spec, 3) + stats::rnorm(deepmnar:::cpp_n_params(spec), sd = sd)
+}
+
+test_that("the ELBO gradient matches finite differences (both variants, k = 1 and 3, pi' 0 / 0.3 / 1)", {
+  x <- tiny_mnar_data(n = 10, p = 3)
+  for (variant in c("b", "a")) for (k in c(1, 3)) for (pi_prime in c(0, 0.3, 1)) {
+    spec <- psmvae_tiny_spec(3, k, variant, pi_prime)
+    expect_lt(gradient_error(spec, x, K = 2), 1e-6)
+  }
+})
+
+test_that("the enumerated ELBO equals a brute-force sum over r computed independently in R", {
+  x <- tiny_mnar_data(n = 6, p = 3)
+  ev <- engine_view(x)
+  for (variant in c("b", "a")) for (k in c(1, 3)) for (K in c(1, 2)) {
+    spec <- psmvae_tiny_spec(3, k, variant, 0.3)
+    theta <- psmvae_theta(spec)
+    engine <- bound_at(spec, ev, theta, K, 7)$bound
+    expect_equal(engine, elbo_ref(spec, ev, theta, K, 7), tolerance = 1e-10)
+  }
+})
+
+test_that("with k = 1 the pattern-set encoder has no effect and q(r) = 1", {
+  x <- tiny_mnar_data(n = 8, p = 3)
+  ev <- engine_view(x)
+  spec <- psmvae_tiny_spec(3, 1, "b", 0.5)
+  theta <- psmvae_theta(spec)
+  g <- bound_at(spec, ev, theta, 1, 3, gradient = TRUE)$gradient
+  # The r encoder's parameters come first: (2p x 5 + 5) + (5 x 4 + 4) + (4 x 1 + 1).
+  n_r <- (6 * 5 + 5) + (5 * 4 + 4) + (4 + 1)
+  expect_equal(max(abs(g[seq_len(n_r)])), 0)
+  expect_gt(max(abs(g[-seq_len(n_r)])), 1e-3)
+  fit_spec <- spec
+  probs <- deepmnar:::cpp_row_summaries(fit_spec, ev$x, ev$observed, theta, 3L, 1L)
+  expect_equal(as.vector(probs), rep(1, nrow(x)))
+})
+
+test_that("the SNIS imputation converges to the exact conditional mean (quadrature), both variants", {
+  x <- matrix(c(NA, 0.7), 1, 2, dimnames = list(NULL, c("c1", "c2")))
+  ev <- engine_view(x)
+  for (variant in c("b", "a")) {
+    spec <- psmvae_tiny_spec(2, 2, variant, 0.5, latent = 1L, hidden = 4L)
+    theta <- with_broad_proposal(spec, psmvae_theta(spec, sd = 0.5, seed = 2))
+    exact <- exact_conditional_mean(spec, theta, 0.7)
+    estimate <- function(L, seed) {
+      point <- matrix(NA_real_, 1, 2)
+      deepmnar:::cpp_impute(spec, ev$x, ev$observed, theta, 0L, 1L, as.integer(L), 500L, 0L, 0L, seed, 1L,
+                            point, numeric(0), numeric(0))
+      point[1, 1]
+    }
+    small <- mean(abs(vapply(1:10, function(s) estimate(10, s), numeric(1)) - exact))
+    large <- mean(abs(vapply(1:3, function(s) estimate(40000, s), numeric(1)) - exact))
+    expect_lt(large, small / 5)
+    expect_lt(large, 0.01)
+  }
+})
+
+test_that("psmvae() fits, imputes, clusters and reproduces across thread counts", {
+  x <- banknote[1:300, 1:4]
+  truth <- x
+  x$variance[x$variance > mean(x$variance)] <- NA
+  fit1 <- psmvae(x, k = 2, variant = "a", iterations = 400, batch_size = 32, seed = 4, threads = 1)
+  fit2 <- psmvae(x, k = 2, variant = "a", iterations = 400, batch_size = 32, seed = 4, threads = 2)
+  expect_identical(fit1$theta, fit2$theta)
+  expect_s3_class(fit1, "deepmnar_psmvae")
+  imp <- impute(fit1, L = 300, seed = 1, threads = 1)
+  expect_false(anyNA(imp))
+  expect_identical(imp[!is.na(x)], truth[!is.na(x)])
+  expect_lt(imputation_rmse(truth, imp, is.na(x)), imputation_rmse(truth, as.data.frame(lapply(x, function(v) replace(v, is.na(v), mean(v, na.rm = TRUE)))), is.na(x)))
+  expect_equal(impute(fit1, L = 300, seed = 1, threads = 2), imp)
+  med <- impute(fit1, L = 300, type = "median", seed = 1, threads = 1)
+  expect_false(anyNA(med))
+  ps <- pattern_sets(fit1)
+  expect_equal(dim(ps$probabilities), c(nrow(x), 2L))
+  expect_equal(unname(rowSums(ps$probabilities)), rep(1, nrow(x)), tolerance = 1e-12)
+  expect_true(all(ps$set %in% 1:2))
+  expect_equal(dim(latent(fit1)), c(nrow(x), fit1$spec$latent_dim))
+  pm <- predict_mask(fit1, L = 200, seed = 1, threads = 1)
+  expect_gt(mask_accuracy(pm, is.na(x))[["accuracy"]], mask_accuracy(pm, is.na(x))[["majority"]])
+  mids <- multiple_impute(fit1, m = 3, L = 300, seed = 2, threads = 1)
+  expect_s3_class(mids, "mids")
+  path <- tempfile(fileext = ".rds")
+  saveRDS(fit1, path)
+  expect_equal(impute(readRDS(path), L = 300, seed = 1, threads = 1), imp)
+  expect_output(print(fit1), "PSMVAE \\(a\\), 2 pattern sets")
+  new <- x[1:5, ]
+  expect_equal(dim(impute(fit1, newdata = new, L = 100, threads = 1)), dim(new))
+  expect_equal(nrow(pattern_sets(fit1, newdata = new)$probabilities), 5L)
+})
+
+test_that("psmvae() rejects bad arguments with classed errors that name them", {
+  x <- banknote[1:50, 1:4]
+  x$variance[x$variance > 0] <- NA
+  expect_error(psmvae(x, k = 0), class = "deepmnar_error_input", regexp = "`k`")
+  expect_error(psmvae(x, variant = "c"), class = "deepmnar_error_input", regexp = "`variant`")
+  expect_error(psmvae(x, pi_prime = 1.5), class = "deepmnar_error_input", regexp = "`pi_prime`")
+  expect_error(psmvae(x, pi_prime = NA), class = "deepmnar_error_input", regexp = "`pi_prime`")
+  fit <- notmiwae(x, iterations = 5, seed = 1, threads = 1)
+  expect_error(pattern_sets(fit), class = "deepmnar_error_input", regexp = "psmvae")
+})
