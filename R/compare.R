@@ -27,8 +27,8 @@
 #'   \item{`"notmiwae"`}{[notmiwae()] (its defaults, including
 #'     `missing_model = "selfmask_known"`) followed by [impute()]
 #'     (conditional mean, `L = 10000`).}
-#'   \item{`"gnr"`, `"not2miwae"`}{[gnr()] or [not2miwae()] with their
-#'     defaults, followed by [impute()].}
+#'   \item{`"gnr"`, `"not2miwae"`, `"psmvae"`}{[gnr()], [not2miwae()] or
+#'     [psmvae()] with their defaults, followed by [impute()].}
 #' }
 #' mice and missForest are suggested packages: when one is not installed,
 #' its methods are not run and their rows carry an error saying so.
@@ -53,7 +53,7 @@
 #'     `list(m = 10, maxit = 10)`.}
 #'   \item{`missforest`}{passed to `missForest::missForest()`, e.g.
 #'     `list(ntree = 50)`.}
-#'   \item{`notmiwae`, `gnr`, `not2miwae`}{`L` and `type` are passed to
+#'   \item{`notmiwae`, `gnr`, `not2miwae`, `psmvae`}{`L` and `type` are passed to
 #'     [impute()], `mask_L` (if given) makes the run also predict the mask
 #'     with [predict_mask()] for [mask_accuracy_metric()], everything else goes
 #'     to the model, e.g. `list(iterations = 5000, L = 1000)`. When
@@ -251,7 +251,8 @@ call_method <- function(method, x, seed, args, default_threads) {
          missforest = impute_missforest(x, args),
          notmiwae = impute_deep(notmiwae, x, seed, args, default_threads),
          gnr = impute_deep(gnr, x, seed, args, default_threads),
-         not2miwae = impute_deep(not2miwae, x, seed, args, default_threads))
+         not2miwae = impute_deep(not2miwae, x, seed, args, default_threads),
+         psmvae = impute_deep(psmvae, x, seed, args, default_threads))
 }
 
 impute_column_stat <- function(x, stat) {
@@ -389,7 +390,8 @@ comparison_seeds <- function(seeds) {
   as.integer(seeds)
 }
 
-comparison_builtins <- c("mean", "median", "mice_norm", "mice_pmm", "missforest", "notmiwae", "gnr", "not2miwae")
+comparison_builtins <- c("mean", "median", "mice_norm", "mice_pmm", "missforest", "notmiwae", "gnr", "not2miwae",
+                         "psmvae")
 
 comparison_methods <- function(methods) {
   if (is.function(methods)) abort_input("`methods` must be a list: wrap a single function as list(name = f).")

@@ -40,6 +40,10 @@
 #   --twoIterations=N, --twoKeta=N, --twoL=N
 #                    not-2-MIWAE (methods "not2miwae"): iterations, eta draws
 #                    per z draw, imputation samples     (100000, 20, 1000)
+#   --psIterations=N, --psBatch=N, --psVariant=V, --psPi=P, --psSets=N, --psL=N
+#                    PSMVAE (methods "psmvae"): iterations, batch, variant
+#                    ("a" or "b"), pi', pattern sets k, imputation samples
+#                    (10000, 64, a, 0.5, 2, 1000)
 #   --out=DIR        output folder                            (bench/results)
 #   --fresh          ignore (and overwrite) cached results
 #   --report         run nothing: build the tables from the cached cells of
@@ -63,11 +67,12 @@ suppressPackageStartupMessages(library(deepmnar))
 # ---------------------------------------------------------------------------
 # Options
 all_datasets <- c("banknote", "yeast", "wine_red", "wine_white", "wdbc")
-all_methods <- c("mean", "median", "mice_norm", "mice_pmm", "missforest", "notmiwae", "gnr", "not2miwae")
-deep_methods <- c("notmiwae", "gnr", "not2miwae")
+all_methods <- c("mean", "median", "mice_norm", "mice_pmm", "missforest", "notmiwae", "gnr", "not2miwae", "psmvae")
+deep_methods <- c("notmiwae", "gnr", "not2miwae", "psmvae")
 defaults <- list(iterations = "100000", L = "10000", floor = "1e-4", seeds = "1:5", probs = "1,0.8,0.2",
                  gnrIterations = "10000", gnrBatch = "128", gnrAlpha = "1", gnrL = "1000",
                  twoIterations = "100000", twoKeta = "20", twoL = "1000",
+                 psIterations = "10000", psBatch = "64", psVariant = "a", psPi = "0.5", psSets = "2", psL = "1000",
                  datasets = paste(all_datasets, collapse = ","),
                  methods = "mean,mice_norm,mice_pmm,missforest,notmiwae", workers = "1", threads = "",
                  out = file.path("bench", "results"))
@@ -139,6 +144,12 @@ opt <- list(
   two_iterations = as.integer(parse_numbers(raw$twoIterations, "twoIterations"))[1],
   two_K2 = as.integer(parse_numbers(raw$twoKeta, "twoKeta"))[1],
   two_L = as.integer(parse_numbers(raw$twoL, "twoL"))[1],
+  ps_iterations = as.integer(parse_numbers(raw$psIterations, "psIterations"))[1],
+  ps_batch = as.integer(parse_numbers(raw$psBatch, "psBatch"))[1],
+  ps_variant = match.arg(raw$psVariant, c("a", "b")),
+  ps_pi = parse_numbers(raw$psPi, "psPi")[1],
+  ps_sets = as.integer(parse_numbers(raw$psSets, "psSets"))[1],
+  ps_L = as.integer(parse_numbers(raw$psL, "psL"))[1],
   threads = if (nzchar(raw$threads)) as.integer(parse_numbers(raw$threads, "threads"))[1] else NULL,
   out = raw$out,
   fresh = raw$fresh,
@@ -180,6 +191,11 @@ gnr_args <- function() {
   list(alpha = opt$gnr_alpha, hidden = c(128, 128), K = 20, batch_size = opt$gnr_batch, lr = 1e-3,
        iterations = opt$gnr_iterations, L = opt$gnr_L, mask_L = opt$gnr_L, threads = opt$threads)
 }
+psmvae_args <- function() {
+  list(k = opt$ps_sets, variant = opt$ps_variant, pi_prime = opt$ps_pi, hidden = c(128, 128), K = 1,
+       batch_size = opt$ps_batch, lr = 1e-3, iterations = opt$ps_iterations, L = opt$ps_L, mask_L = opt$ps_L,
+       threads = opt$threads)
+}
 not2miwae_args <- function() {
   list(K = 20, K2 = opt$two_K2, hidden = c(128, 128), batch_size = 16, lr = 1e-3, iterations = opt$two_iterations,
        L = opt$two_L, mask_L = opt$two_L, threads = opt$threads)
@@ -194,6 +210,9 @@ method_settings <- function(method) {
                                   opt$gnr_L)),
          not2miwae = list(iterations = opt$two_iterations, L = opt$two_L,
                           key = sprintf("_it%d_K2%d_L%d", opt$two_iterations, opt$two_K2, opt$two_L)),
+         psmvae = list(iterations = opt$ps_iterations, L = opt$ps_L,
+                       key = sprintf("_it%d_b%d_%s_pi%s_k%d_L%d", opt$ps_iterations, opt$ps_batch, opt$ps_variant,
+                                     format(opt$ps_pi), opt$ps_sets, opt$ps_L)),
          list(iterations = NA_integer_, L = NA_integer_, key = ""))
 }
 
@@ -241,10 +260,10 @@ published_mask <- do.call(rbind, lapply(names(gnr_table3), function(d) {
 
 # Our method -> the published row it is compared with.
 published_match <- c(mean = "mean", median = "median", mice_norm = "MICE", missforest = "missForest",
-                     notmiwae = "not-MIWAE", gnr = "GNR", not2miwae = "not-2-MIWAE")
+                     notmiwae = "not-MIWAE", gnr = "GNR", not2miwae = "not-2-MIWAE", psmvae = "PSMVAE")
 method_labels <- c(mean = "mean", median = "median", mice_norm = "mice norm", mice_pmm = "mice pmm",
                    missforest = "missForest", notmiwae = "not-MIWAE (deepmnar)", gnr = "GNR (deepmnar)",
-                   not2miwae = "not-2-MIWAE (deepmnar)")
+                   not2miwae = "not-2-MIWAE (deepmnar)", psmvae = "PSMVAE (deepmnar)")
 
 # ---------------------------------------------------------------------------
 # Cells of the grid and their cache files
@@ -266,7 +285,7 @@ if (opt$report) {
   todo <- todo[0, , drop = FALSE]
 }
 # Longest first, so that parallel workers finish together.
-cost <- c(not2miwae = 6, gnr = 4, notmiwae = 4, missforest = 3, mice_norm = 2, mice_pmm = 2, median = 1, mean = 1)[todo$method] *
+cost <- c(not2miwae = 6, gnr = 4, psmvae = 4, notmiwae = 4, missforest = 3, mice_norm = 2, mice_pmm = 2, median = 1, mean = 1)[todo$method] *
   vapply(uci_data[todo$dataset], function(x) prod(dim(x)), numeric(1))
 todo <- todo[order(-cost), , drop = FALSE]
 
@@ -275,7 +294,7 @@ cat(sprintf("UCI benchmark: %d cells (%d cached, %d to run); not-MIWAE: %d itera
 
 run_cell <- function(cell) {
   args <- switch(cell$method, notmiwae = list(notmiwae = notmiwae_args()), gnr = list(gnr = gnr_args()),
-                 not2miwae = list(not2miwae = not2miwae_args()), list())
+                 not2miwae = list(not2miwae = not2miwae_args()), psmvae = list(psmvae = psmvae_args()), list())
   res <- compare_imputers(uci_data[[cell$dataset]], mechanism = "self_mask_mean", methods = cell$method,
                           seeds = cell$seed, dataset = cell$dataset,
                           mechanism_args = list(prob = cell$prob), method_args = args,
@@ -507,6 +526,28 @@ if (any(c("gnr", "not2miwae") %in% opt$methods)) {
                         if (is.na(pub_mask(d, p))) fmt_pct(g_mask) else sprintf("%s (%s)", fmt_pct(g_mask), fmt_pct(pub_mask(d, p))),
                         with_pub(fmt_ours(n2), pub(d, p, "not-2-MIWAE")), fmt_pct(mask_mean(d, p, "not2miwae")),
                         if (!length(checks)) "no published bar" else if (all(checks)) "yes" else "**no**"))
+  }
+}
+# PSMVAE: settings and the bar of issue 5 (the PSMVAE column of GNR Table 2).
+if ("psmvae" %in% opt$methods) {
+  md <- c(md, "", "## PSMVAE", "",
+          sprintf(paste0("PSMVAE: variant %s, k = %d pattern sets, pi' = %s, 2 x 128 tanh, latent p - 1, K 1 (the ",
+                         "ELBO), batch %d, lr 1e-3, **%d iterations**, L = %d. Published: the PSMVAE column of GNR ",
+                         "Table 2, measured in this protocol (the PSMVAE paper's own RMSE table uses min-max ",
+                         "normalised, rounded data and is not comparable)."),
+                  opt$ps_variant, opt$ps_sets, format(opt$ps_pi), opt$ps_batch, opt$ps_iterations, opt$ps_L), "",
+          "| dataset | prob | seeds | PSMVAE RMSE (published) | mask accuracy | at or below published? |",
+          "|---|---|---|---|---|---|")
+  for (p in sort(opt$probs, decreasing = TRUE)) for (d in opt$datasets) {
+    a <- ours(d, p, "psmvae")
+    a_mean <- if (nrow(a) && a$n > 0) a$mean else NA_real_
+    pb <- pub(d, p, "PSMVAE")
+    v <- results$mask_accuracy[results$dataset == d & results$prob == p & results$method == "psmvae" & ok]
+    md <- c(md, sprintf("| %s | %s | %d | %s%s | %s | %s |", labels[[d]], format(p), if (nrow(a)) a$n else 0L,
+                        fmt_ours(a), if (is.na(pb)) "" else sprintf(" (%s)", fmt_pub(pb)),
+                        if (length(v) && any(!is.na(v))) sprintf("%.1f%%", 100 * mean(v, na.rm = TRUE)) else "",
+                        if (is.na(pb)) "no published bar" else if (is.na(a_mean)) "not run"
+                        else if (round(a_mean, 2) <= pb) "yes" else "**no**"))
   }
 }
 if (nrow(not_run)) {
