@@ -98,7 +98,7 @@ class Psmvae {
   void init(double* theta, Rng& rng) const {
     r_encoder_.init(theta, rng);
     z_encoder_.init(theta, rng);
-    for (int i = 0; i < k_ * latent_; ++i) theta[prior_offset_ + i] = rng.normal();
+    for (int i = 0; i < k_ * latent_; ++i) theta[prior_offset_ + i] = 0.1 * rng.normal();
     for (int i = 0; i < k_ * latent_; ++i) theta[prior_offset_ + k_ * latent_ + i] = 0.0;
     decoder_.init(theta, rng);
     x_encoder_.init(theta, rng);
