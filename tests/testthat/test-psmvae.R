@@ -103,3 +103,23 @@ test_that("psmvae() rejects bad arguments with classed errors that name them", {
   fit <- notmiwae(x, iterations = 5, seed = 1, threads = 1)
   expect_error(pattern_sets(fit), class = "deepmnar_error_input", regexp = "psmvae")
 })
+
+test_that("psmvae() refuses bad data with the same classed errors as the other models", {
+  set.seed(1)
+  d <- data.frame(a = rnorm(40), b = rnorm(40), c = rnorm(40))
+  d$a[d$a > 0.5] <- NA
+  quick <- function(data, ...) psmvae(data, hidden = 8, iterations = 5, batch_size = 8, seed = 1, threads = 1,
+                                      progress = FALSE, ...)
+  dc <- d
+  dc$label <- letters[seq_len(nrow(d))]
+  expect_error(quick(dc), class = "deepmnar_error_input", regexp = "`label`")
+  de <- d
+  de$empty <- NA_real_
+  expect_error(quick(de), class = "deepmnar_error_input", regexp = "`empty`.*no observed value")
+  di <- d
+  di$b[3] <- Inf
+  expect_error(quick(di), class = "deepmnar_error_input", regexp = "`b`")
+  fit <- quick(d)
+  expect_error(impute(fit, newdata = d[, c("a", "b")]), class = "deepmnar_error_input", regexp = "`c`")
+  expect_error(pattern_sets(fit, newdata = d[, c("a", "b")]), class = "deepmnar_error_input", regexp = "`c`")
+})
