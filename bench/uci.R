@@ -366,6 +366,7 @@ fmt_ours <- function(a) {
   if (a$n == 0) return(sprintf("failed (%d)", a$failed))
   s <- if (is.na(a$sd)) sprintf("%.2f", a$mean) else sprintf("%.2f ± %.2f", a$mean, a$sd)
   if (a$failed > 0) s <- sprintf("%s (%d failed)", s, a$failed)
+  if (a$n < length(opt$seeds)) s <- sprintf("%s [%d seed%s]", s, a$n, if (a$n == 1) "" else "s")
   s
 }
 fmt_pub <- function(v) if (is.na(v)) "" else sprintf("%.2f", v)
