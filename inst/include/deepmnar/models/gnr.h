@@ -30,7 +30,6 @@ class Gnr {
   bool student_t() const { return core_.decoder().student_t(); }
   int samples_per_row(int K) const { return K; }
   bool weights_use_missing_draws() const { return false; }
-  bool has_mask_model() const { return true; }
 
   void init(double* theta, Rng& rng) const {
     core_.init(theta, rng);

@@ -38,7 +38,6 @@ class Not2Miwae {
   bool student_t() const { return core_.decoder().student_t(); }
   int samples_per_row(int K) const { return K * K2_; }
   bool weights_use_missing_draws() const { return true; }
-  bool has_mask_model() const { return true; }
 
   void init(double* theta, Rng& rng) const {
     core_.init(theta, rng);

@@ -29,7 +29,6 @@ class NotMiwae {
   int samples_per_row(int K) const { return K; }
   // The weights depend on the draws of the missing values through p(s | x).
   bool weights_use_missing_draws() const { return missing_.active(); }
-  bool has_mask_model() const { return missing_.active(); }
 
   void init(double* theta, Rng& rng) const {
     core_.init(theta, rng);

@@ -90,8 +90,6 @@ class Psmvae {
   bool student_t() const { return false; }
   int samples_per_row(int) const { return 1; }  // one ELBO per row
   bool weights_use_missing_draws() const { return variant_a_; }
-  bool has_mask_model() const { return true; }
-  int pattern_sets() const { return k_; }
 
   // Prior means start apart (standard normal), so that the pattern sets are
   // not interchangeable from the first step; log-variances start at 0.
