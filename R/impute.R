@@ -112,7 +112,7 @@ run_imputation <- function(fit, newdata, L, type_code, draws, seed, threads, pro
   seed <- check_seed(seed)
   threads <- check_threads(threads)
   original <- if (is.null(newdata)) restore_data(fit$data, fit$data_format) else newdata
-  x <- if (is.null(newdata)) fit$data else align_newdata(newdata, fit$columns)
+  x <- rows_of(fit, newdata)
   ed <- engine_data(x, fit$scaling)
   n <- nrow(x)
   p <- ncol(x)

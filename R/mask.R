@@ -63,7 +63,7 @@ predict_mask <- function(fit, newdata = NULL, L = 1000, seed = NULL, threads = N
 #' @export
 latent <- function(fit, newdata = NULL, L = 1000, seed = NULL, threads = NULL) {
   check_fit(fit)
-  x <- if (is.null(newdata)) fit$data else align_newdata(newdata, fit$columns)
+  x <- rows_of(fit, newdata)
   ed <- engine_data(x, fit$scaling)
   z <- cpp_row_summaries(fit$spec, ed$x, ed$observed, fit$theta, 0L, fit$spec$latent_dim)
   colnames(z) <- paste0("z", seq_len(ncol(z)))

@@ -124,7 +124,7 @@ pattern_sets <- function(fit, newdata = NULL) {
     deepmnar_abort(sprintf("`fit` must be a `psmvae()` fit; this one is %s, which has no pattern sets.",
                            model_label(fit)), data = list(argument = "fit"))
   }
-  x <- if (is.null(newdata)) fit$data else align_newdata(newdata, fit$columns)
+  x <- rows_of(fit, newdata)
   ed <- engine_data(x, fit$scaling)
   prob <- cpp_row_summaries(fit$spec, ed$x, ed$observed, fit$theta, 3L, fit$spec$k)
   colnames(prob) <- paste0("set", seq_len(ncol(prob)))

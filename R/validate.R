@@ -153,6 +153,12 @@ check_cells <- function(x, arg) {
   }
 }
 
+# The rows a fit's methods work on: the training data, or `newdata` aligned
+# to the training columns.
+rows_of <- function(fit, newdata) {
+  if (is.null(newdata)) fit$data else align_newdata(newdata, fit$columns)
+}
+
 # newdata must carry the training columns; they are reordered to match.
 align_newdata <- function(newdata, columns) {
   x <- as_numeric_matrix(newdata, "newdata")

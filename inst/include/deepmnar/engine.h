@@ -91,6 +91,15 @@ void impute(const deepmnar_io::ModelSpec& spec, const deepmnar_io::DataView& vie
   });
 }
 
+// Every row of the data as one block.
+inline RowBlock all_rows(const RowData& data) {
+  RowBlock all;
+  std::vector<int> rows(data.n());
+  std::iota(rows.begin(), rows.end(), 0);
+  gather_rows(data, rows.data(), data.n(), all);
+  return all;
+}
+
 // Per-row summaries written column-major into `out`: the encoder's posterior
 // means of z (n x latent), not-2-MIWAE's means of eta for complete rows
 // (n x eta_dim), not-MIWAE's P(observed) for complete rows (n x p), or
@@ -101,10 +110,7 @@ void row_summaries(const deepmnar_io::ModelSpec& spec, const deepmnar_io::DataVi
   const Eigen::VectorXd th = aligned_copy(theta);
   RowMat result;
   if (spec.model == deepmnar_io::model_psmvae) {
-    RowBlock all;
-    std::vector<int> rows(data.n());
-    std::iota(rows.begin(), rows.end(), 0);
-    gather_rows(data, rows.data(), data.n(), all);
+    const RowBlock all = all_rows(data);
     const Psmvae model(spec);
     if (what == deepmnar_io::summary_pattern_probability) model.pattern_probabilities(th.data(), all, result);
     else model.latent_means(th.data(), all, result);
@@ -131,10 +137,7 @@ std::vector<double> psmvae_draws(const deepmnar_io::ModelSpec& spec, const deepm
     throw std::invalid_argument("psmvae_draws() needs a PSMVAE spec and its parameter vector");
   const RowData data(view);
   const Eigen::VectorXd th = aligned_copy(theta);
-  RowBlock all;
-  std::vector<int> rows(data.n());
-  std::iota(rows.begin(), rows.end(), 0);
-  gather_rows(data, rows.data(), data.n(), all);
+  RowBlock all = all_rows(data);
   for (int i = 0; i < data.n(); ++i) all.rng.emplace_back(seed, stream_bound_row, 0, std::uint64_t(i));
   const Psmvae model(spec);
   Psmvae::Workspace w;
