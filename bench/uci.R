@@ -419,25 +419,30 @@ for (p in sort(opt$probs, decreasing = TRUE)) {
   md <- c(md, paste0("| mean seconds per run | ", paste(secs, collapse = " | "), " | | | |"))
 }
 
-# not-MIWAE runs with another sigma_floor in the cache (same iterations, L,
-# seeds and probabilities): their own section, and candidates for deepmnar's
-# best configuration in the bar below.
-floor_files <- list.files(cache_dir, pattern = sprintf("_notmiwae_it%d_L%d_floor", opt$iterations, opt$L),
-                          full.names = TRUE)
-floor_rows <- do.call(rbind, lapply(floor_files, function(f) {
-  r <- read_cell(f)
-  r$floor <- as.numeric(sub(".*_floor(.*)\\.rds$", "\\1", f))
-  r[, c("dataset", "prob", "seed", "rmse", "error", "floor")]
-}))
-if (!is.null(floor_rows)) {
-  floor_rows <- floor_rows[floor_rows$seed %in% opt$seeds & floor_rows$prob %in% opt$probs &
-                             floor_rows$dataset %in% opt$datasets & is.na(floor_rows$error), , drop = FALSE]
+# Cached runs of one method under other values of one setting (same
+# iterations and L; the grid's seeds, probabilities and datasets), by
+# dataset, probability and value. `pattern` captures the value in the file name.
+setting_variants <- function(pattern) {
+  files <- list.files(cache_dir, pattern = pattern, full.names = TRUE)
+  rows <- do.call(rbind, lapply(files, function(f) {
+    r <- read_cell(f)
+    r$value <- as.numeric(sub(paste0(".*", pattern), "\\1", basename(f)))
+    r[, c("dataset", "prob", "seed", "rmse", "mask_accuracy", "error", "value")]
+  }))
+  if (is.null(rows)) return(NULL)
+  rows <- rows[rows$seed %in% opt$seeds & rows$prob %in% opt$probs & rows$dataset %in% opt$datasets &
+                 is.na(rows$error), , drop = FALSE]
+  if (!nrow(rows)) return(NULL)
+  do.call(rbind, lapply(split(rows, list(rows$dataset, rows$prob, rows$value), drop = TRUE), function(r) {
+    data.frame(dataset = r$dataset[1], prob = r$prob[1], value = r$value[1], n = nrow(r), mean = mean(r$rmse),
+               sd = if (nrow(r) > 1) stats::sd(r$rmse) else NA_real_, mask = mean(r$mask_accuracy))
+  }))
 }
-floor_agg <- if (is.null(floor_rows) || !nrow(floor_rows)) NULL else
-  do.call(rbind, lapply(split(floor_rows, list(floor_rows$dataset, floor_rows$prob, floor_rows$floor), drop = TRUE),
-                        function(r) data.frame(dataset = r$dataset[1], prob = r$prob[1], floor = r$floor[1],
-                                               n = nrow(r), mean = mean(r$rmse),
-                                               sd = if (nrow(r) > 1) stats::sd(r$rmse) else NA_real_)))
+fmt_mean_sd <- function(a) ifelse(is.na(a$sd), sprintf("%.2f", a$mean), sprintf("%.2f ± %.2f", a$mean, a$sd))
+
+# not-MIWAE runs with another sigma_floor: their own section, and candidates
+# for deepmnar's best configuration in the bar below.
+floor_agg <- setting_variants(sprintf("_notmiwae_it%d_L%d_floor(.+)\\.rds$", opt$iterations, opt$L))
 if (!is.null(floor_agg)) {
   md <- c(md, "", "## not-MIWAE with a larger sigma_floor", "",
           paste0("Same protocol, the decoder's scale floor raised (package default 1e-4). Columns that are almost ",
@@ -445,9 +450,7 @@ if (!is.null(floor_agg)) {
                  "training towards them."), "",
           "| dataset | prob | sigma_floor | seeds | RMSE | published not-MIWAE |", "|---|---|---|---|---|---|",
           sprintf("| %s | %s | %s | %d | %s | %s |", labels[floor_agg$dataset], format(floor_agg$prob),
-                  format(floor_agg$floor), floor_agg$n,
-                  ifelse(is.na(floor_agg$sd), sprintf("%.2f", floor_agg$mean),
-                         sprintf("%.2f ± %.2f", floor_agg$mean, floor_agg$sd)),
+                  format(floor_agg$value), floor_agg$n, fmt_mean_sd(floor_agg),
                   vapply(seq_len(nrow(floor_agg)), function(i) fmt_pub(pub(floor_agg$dataset[i], floor_agg$prob[i],
                                                                               "not-MIWAE")), character(1))))
 }
@@ -529,6 +532,25 @@ if (any(c("gnr", "not2miwae") %in% opt$methods)) {
                         if (!length(checks)) "no published bar" else if (all(checks)) "yes" else "**no**"))
   }
 }
+# GNR's alpha grid: every alpha in the cache for the grid's GNR settings,
+# shown for the (dataset, probability) cells that have more than one.
+alpha_agg <- if ("gnr" %in% opt$methods)
+  setting_variants(sprintf("_gnr_it%d_b%d_a(.+)_L%d\\.rds$", opt$gnr_iterations, opt$gnr_batch, opt$gnr_L))
+if (!is.null(alpha_agg)) {
+  several <- ave(alpha_agg$value, alpha_agg$dataset, alpha_agg$prob, FUN = length) > 1
+  alpha_agg <- alpha_agg[several, , drop = FALSE]
+  alpha_agg <- alpha_agg[order(alpha_agg$dataset, -alpha_agg$prob, alpha_agg$value), , drop = FALSE]
+}
+if (!is.null(alpha_agg) && nrow(alpha_agg)) {
+  md <- c(md, "", "## GNR: alpha", "",
+          paste0("The weight of the mask term, from the paper's grid {0.01, 1, 100}; other settings as above. ",
+                 "alpha = 0.01 is close to MIWAE."), "",
+          "| dataset | prob | alpha | seeds | RMSE | mask accuracy | published GNR |", "|---|---|---|---|---|---|---|",
+          sprintf("| %s | %s | %s | %d | %s | %.1f%% | %s |", labels[alpha_agg$dataset], format(alpha_agg$prob),
+                  format(alpha_agg$value), alpha_agg$n, fmt_mean_sd(alpha_agg), 100 * alpha_agg$mask,
+                  vapply(seq_len(nrow(alpha_agg)), function(i) fmt_pub(pub(alpha_agg$dataset[i], alpha_agg$prob[i],
+                                                                              "GNR")), character(1))))
+}
 # PSMVAE: settings and the bar of issue 5 (the PSMVAE column of GNR Table 2).
 if ("psmvae" %in% opt$methods) {
   md <- c(md, "", "## PSMVAE", "",
@@ -553,8 +575,13 @@ if ("psmvae" %in% opt$methods) {
 }
 if (nrow(not_run)) {
   md <- c(md, "", "## Cells not run yet", "",
-          sprintf("%d cells of the requested grid have no result yet (%s).", nrow(not_run),
-                  paste(unique(sprintf("%s %s", not_run$method, not_run$dataset)), collapse = ", ")))
+          sprintf("%d cells of the requested grid have no result yet; by method and probability:", nrow(not_run)),
+          "", "| method | prob | cells | datasets |", "|---|---|---|---|")
+  for (key in unique(paste(not_run$method, not_run$prob))) {
+    r <- not_run[paste(not_run$method, not_run$prob) == key, , drop = FALSE]
+    md <- c(md, sprintf("| %s | %s | %d | %s |", r$method[1], format(r$prob[1]), nrow(r),
+                        paste(unique(labels[r$dataset]), collapse = ", ")))
+  }
 }
 if (any(!ok)) {
   errs <- unique(results[!ok, c("dataset", "prob", "method", "error")])
