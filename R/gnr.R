@@ -13,7 +13,8 @@
 #' the mask decoder is a multilayer perceptron of its own with the `hidden`
 #' widths (no trunk shared with the data decoder). Because the weights do not
 #' involve the missing values, [impute()] uses the decoder means
-#' \eqn{\sum_l \alpha_l E[x^m \mid z_l]}. The paper picks alpha from
+#' \eqn{\sum_l \omega_l E[x^m \mid z_l]} (\eqn{\omega_l} the self-normalised
+#' weights). The paper picks alpha from
 #' \{0.01, 1, 100\} by missing rate.
 #'
 #' @inheritParams notmiwae

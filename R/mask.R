@@ -5,8 +5,9 @@
 #' \describe{
 #'   \item{not-MIWAE}{\eqn{\pi(\hat x)} of the missing model at the row completed
 #'     with the conditional-mean imputation.}
-#'   \item{GNR}{\eqn{\sum_l \alpha_l \sigma(\mathrm{logit}_j(z_l))}: the mask decoder
-#'     averaged over the posterior by self-normalised importance sampling.}
+#'   \item{GNR}{\eqn{\sum_l \omega_l \sigma(\mathrm{logit}_j(z_l))}: the mask decoder
+#'     averaged over the posterior with the self-normalised importance weights
+#'     \eqn{\omega_l}.}
 #'   \item{not-2-MIWAE}{the mask decoder averaged over the eta draws and the
 #'     (z, x^m) draws with the full importance weights.}
 #' }
