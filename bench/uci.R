@@ -420,9 +420,9 @@ for (p in sort(opt$probs, decreasing = TRUE)) {
 }
 
 # Cached runs of one method under other values of one setting (same
-# iterations and L; the grid's seeds, probabilities and datasets), by
-# dataset, probability and value. `pattern` captures the value in the file name.
-setting_variants <- function(pattern) {
+# iterations and L; the grid's seeds, probabilities and datasets), one row
+# per run. `pattern` captures the value in the file name.
+setting_runs <- function(pattern) {
   files <- list.files(cache_dir, pattern = pattern, full.names = TRUE)
   rows <- do.call(rbind, lapply(files, function(f) {
     r <- read_cell(f)
@@ -430,27 +430,31 @@ setting_variants <- function(pattern) {
     r[, c("dataset", "prob", "seed", "rmse", "mask_accuracy", "error", "value")]
   }))
   if (is.null(rows)) return(NULL)
-  rows <- rows[rows$seed %in% opt$seeds & rows$prob %in% opt$probs & rows$dataset %in% opt$datasets &
-                 is.na(rows$error), , drop = FALSE]
-  if (!nrow(rows)) return(NULL)
+  rows[rows$seed %in% opt$seeds & rows$prob %in% opt$probs & rows$dataset %in% opt$datasets &
+         is.na(rows$error), , drop = FALSE]
+}
+# Mean and sd by dataset, probability and value.
+summarise_runs <- function(rows) {
+  if (is.null(rows) || !nrow(rows)) return(NULL)
   do.call(rbind, lapply(split(rows, list(rows$dataset, rows$prob, rows$value), drop = TRUE), function(r) {
     data.frame(dataset = r$dataset[1], prob = r$prob[1], value = r$value[1], n = nrow(r), mean = mean(r$rmse),
-               sd = if (nrow(r) > 1) stats::sd(r$rmse) else NA_real_, mask = mean(r$mask_accuracy))
+               sd = if (nrow(r) > 1) stats::sd(r$rmse) else NA_real_, mask = mean(r$mask_accuracy),
+               seeds = paste(sort(r$seed), collapse = ","))
   }))
 }
 fmt_mean_sd <- function(a) ifelse(is.na(a$sd), sprintf("%.2f", a$mean), sprintf("%.2f ± %.2f", a$mean, a$sd))
 
 # not-MIWAE runs with another sigma_floor: their own section, and candidates
 # for deepmnar's best configuration in the bar below.
-floor_agg <- setting_variants(sprintf("_notmiwae_it%d_L%d_floor(.+)\\.rds$", opt$iterations, opt$L))
+floor_agg <- summarise_runs(setting_runs(sprintf("_notmiwae_it%d_L%d_floor(.+)\\.rds$", opt$iterations, opt$L)))
 if (!is.null(floor_agg)) {
   md <- c(md, "", "## not-MIWAE with a larger sigma_floor", "",
           paste0("Same protocol, the decoder's scale floor raised (package default 1e-4). Columns that are almost ",
                  "constant (yeast's erl and pox: one value in 99% of the rows) let the scale collapse and draw ",
                  "training towards them."), "",
           "| dataset | prob | sigma_floor | seeds | RMSE | published not-MIWAE |", "|---|---|---|---|---|---|",
-          sprintf("| %s | %s | %s | %d | %s | %s |", labels[floor_agg$dataset], format(floor_agg$prob),
-                  format(floor_agg$value), floor_agg$n, fmt_mean_sd(floor_agg),
+          sprintf("| %s | %s | %s | %d | %s | %s |", labels[floor_agg$dataset], as.character(floor_agg$prob),
+                  as.character(floor_agg$value), floor_agg$n, fmt_mean_sd(floor_agg),
                   vapply(seq_len(nrow(floor_agg)), function(i) fmt_pub(pub(floor_agg$dataset[i], floor_agg$prob[i],
                                                                               "not-MIWAE")), character(1))))
 }
@@ -533,21 +537,29 @@ if (any(c("gnr", "not2miwae") %in% opt$methods)) {
   }
 }
 # GNR's alpha grid: every alpha in the cache for the grid's GNR settings,
-# shown for the (dataset, probability) cells that have more than one.
-alpha_agg <- if ("gnr" %in% opt$methods)
-  setting_variants(sprintf("_gnr_it%d_b%d_a(.+)_L%d\\.rds$", opt$gnr_iterations, opt$gnr_batch, opt$gnr_L))
-if (!is.null(alpha_agg)) {
-  several <- ave(alpha_agg$value, alpha_agg$dataset, alpha_agg$prob, FUN = length) > 1
-  alpha_agg <- alpha_agg[several, , drop = FALSE]
-  alpha_agg <- alpha_agg[order(alpha_agg$dataset, -alpha_agg$prob, alpha_agg$value), , drop = FALSE]
+# for the (dataset, probability) cells that have more than one, compared on
+# the seeds that every alpha of the cell has run.
+alpha_agg <- NULL
+alpha_runs <- if ("gnr" %in% opt$methods)
+  setting_runs(sprintf("_gnr_it%d_b%d_a(.+)_L%d\\.rds$", opt$gnr_iterations, opt$gnr_batch, opt$gnr_L))
+if (!is.null(alpha_runs) && nrow(alpha_runs)) {
+  cell_key <- paste(alpha_runs$dataset, alpha_runs$prob)
+  common <- unlist(lapply(split(seq_len(nrow(alpha_runs)), cell_key), function(i) {
+    r <- alpha_runs[i, , drop = FALSE]
+    if (length(unique(r$value)) < 2) return(integer(0))
+    shared <- Reduce(intersect, split(r$seed, r$value))
+    i[r$seed %in% shared]
+  }))
+  alpha_agg <- summarise_runs(alpha_runs[sort(common), , drop = FALSE])
 }
 if (!is.null(alpha_agg) && nrow(alpha_agg)) {
+  alpha_agg <- alpha_agg[order(alpha_agg$dataset, -alpha_agg$prob, alpha_agg$value), , drop = FALSE]
   md <- c(md, "", "## GNR: alpha", "",
-          paste0("The weight of the mask term, from the paper's grid {0.01, 1, 100}; other settings as above. ",
-                 "alpha = 0.01 is close to MIWAE."), "",
+          paste0("The weight of the mask term, from the paper's grid {0.01, 1, 100}; other settings as above; ",
+                 "each cell compares the alphas on the seeds they share. alpha = 0.01 is close to MIWAE."), "",
           "| dataset | prob | alpha | seeds | RMSE | mask accuracy | published GNR |", "|---|---|---|---|---|---|---|",
-          sprintf("| %s | %s | %s | %d | %s | %.1f%% | %s |", labels[alpha_agg$dataset], format(alpha_agg$prob),
-                  format(alpha_agg$value), alpha_agg$n, fmt_mean_sd(alpha_agg), 100 * alpha_agg$mask,
+          sprintf("| %s | %s | %s | %s | %s | %.1f%% | %s |", labels[alpha_agg$dataset], as.character(alpha_agg$prob),
+                  as.character(alpha_agg$value), alpha_agg$seeds, fmt_mean_sd(alpha_agg), 100 * alpha_agg$mask,
                   vapply(seq_len(nrow(alpha_agg)), function(i) fmt_pub(pub(alpha_agg$dataset[i], alpha_agg$prob[i],
                                                                               "GNR")), character(1))))
 }
