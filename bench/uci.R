@@ -426,7 +426,7 @@ setting_runs <- function(pattern) {
   files <- list.files(cache_dir, pattern = pattern, full.names = TRUE)
   rows <- do.call(rbind, lapply(files, function(f) {
     r <- read_cell(f)
-    r$value <- as.numeric(sub(paste0(".*", pattern), "\\1", basename(f)))
+    r$value <- sub(paste0(".*", pattern), "\\1", basename(f))
     r[, c("dataset", "prob", "seed", "rmse", "mask_accuracy", "error", "value")]
   }))
   if (is.null(rows)) return(NULL)
@@ -536,32 +536,41 @@ if (any(c("gnr", "not2miwae") %in% opt$methods)) {
                         if (!length(checks)) "no published bar" else if (all(checks)) "yes" else "**no**"))
   }
 }
-# GNR's alpha grid: every alpha in the cache for the grid's GNR settings,
-# for the (dataset, probability) cells that have more than one, compared on
-# the seeds that every alpha of the cell has run.
-alpha_agg <- NULL
-alpha_runs <- if ("gnr" %in% opt$methods)
-  setting_runs(sprintf("_gnr_it%d_b%d_a(.+)_L%d\\.rds$", opt$gnr_iterations, opt$gnr_batch, opt$gnr_L))
-if (!is.null(alpha_runs) && nrow(alpha_runs)) {
-  cell_key <- paste(alpha_runs$dataset, alpha_runs$prob)
-  common <- unlist(lapply(split(seq_len(nrow(alpha_runs)), cell_key), function(i) {
-    r <- alpha_runs[i, , drop = FALSE]
+# GNR under other settings: every (iterations, batch, alpha) in the cache
+# with the grid's L, for the (dataset, probability) cells that have more than
+# one, compared on the seeds that every setting of the cell has run.
+gnr_settings <- NULL
+gnr_runs <- if ("gnr" %in% opt$methods) setting_runs(sprintf("_gnr_it([0-9]+_b[0-9]+_a.+)_L%d\\.rds$", opt$gnr_L))
+if (!is.null(gnr_runs) && nrow(gnr_runs)) {
+  cell_key <- paste(gnr_runs$dataset, gnr_runs$prob)
+  common <- unlist(lapply(split(seq_len(nrow(gnr_runs)), cell_key), function(i) {
+    r <- gnr_runs[i, , drop = FALSE]
     if (length(unique(r$value)) < 2) return(integer(0))
     shared <- Reduce(intersect, split(r$seed, r$value))
     i[r$seed %in% shared]
   }))
-  alpha_agg <- summarise_runs(alpha_runs[sort(common), , drop = FALSE])
+  gnr_settings <- summarise_runs(gnr_runs[sort(common), , drop = FALSE])
 }
-if (!is.null(alpha_agg) && nrow(alpha_agg)) {
-  alpha_agg <- alpha_agg[order(alpha_agg$dataset, -alpha_agg$prob, alpha_agg$value), , drop = FALSE]
-  md <- c(md, "", "## GNR: alpha", "",
-          paste0("The weight of the mask term, from the paper's grid {0.01, 1, 100}; other settings as above; ",
-                 "each cell compares the alphas on the seeds they share. alpha = 0.01 is close to MIWAE."), "",
-          "| dataset | prob | alpha | seeds | RMSE | mask accuracy | published GNR |", "|---|---|---|---|---|---|---|",
-          sprintf("| %s | %s | %s | %s | %s | %.1f%% | %s |", labels[alpha_agg$dataset], as.character(alpha_agg$prob),
-                  as.character(alpha_agg$value), alpha_agg$seeds, fmt_mean_sd(alpha_agg), 100 * alpha_agg$mask,
-                  vapply(seq_len(nrow(alpha_agg)), function(i) fmt_pub(pub(alpha_agg$dataset[i], alpha_agg$prob[i],
-                                                                              "GNR")), character(1))))
+if (!is.null(gnr_settings) && nrow(gnr_settings)) {
+  parts <- do.call(rbind, strsplit(sub("_b", " ", sub("_a", " ", gnr_settings$value)), " "))
+  gnr_settings$iterations <- as.numeric(parts[, 1])
+  gnr_settings$batch <- as.numeric(parts[, 2])
+  gnr_settings$alpha <- as.numeric(parts[, 3])
+  gnr_settings <- gnr_settings[order(gnr_settings$dataset, -gnr_settings$prob, gnr_settings$iterations,
+                                     gnr_settings$alpha), , drop = FALSE]
+  md <- c(md, "", "## GNR: alpha and training length", "",
+          paste0("The weight of the mask term (the paper's grid {0.01, 1, 100}; 0.01 is close to MIWAE) and the ",
+                 "training length; other settings as above. Each cell compares its settings on the seeds they ",
+                 "share."), "",
+          "| dataset | prob | iterations | batch | alpha | seeds | RMSE | mask accuracy | published GNR |",
+          "|---|---|---|---|---|---|---|---|---|",
+          sprintf("| %s | %s | %s | %s | %s | %s | %s | %.1f%% | %s |", labels[gnr_settings$dataset],
+                  as.character(gnr_settings$prob), format(gnr_settings$iterations, big.mark = ",", trim = TRUE),
+                  as.character(gnr_settings$batch), as.character(gnr_settings$alpha), gnr_settings$seeds,
+                  fmt_mean_sd(gnr_settings), 100 * gnr_settings$mask,
+                  vapply(seq_len(nrow(gnr_settings)), function(i) {
+                    fmt_pub(pub(gnr_settings$dataset[i], gnr_settings$prob[i], "GNR"))
+                  }, character(1))))
 }
 # PSMVAE: settings and the bar of issue 5 (the PSMVAE column of GNR Table 2).
 if ("psmvae" %in% opt$methods) {
