@@ -565,7 +565,7 @@ if (!is.null(gnr_settings) && nrow(gnr_settings)) {
           "| dataset | prob | iterations | batch | alpha | seeds | RMSE | mask accuracy | published GNR |",
           "|---|---|---|---|---|---|---|---|---|",
           sprintf("| %s | %s | %s | %s | %s | %s | %s | %.1f%% | %s |", labels[gnr_settings$dataset],
-                  as.character(gnr_settings$prob), format(gnr_settings$iterations, big.mark = ",", trim = TRUE),
+                  as.character(gnr_settings$prob), formatC(gnr_settings$iterations, format = "d", big.mark = ","),
                   as.character(gnr_settings$batch), as.character(gnr_settings$alpha), gnr_settings$seeds,
                   fmt_mean_sd(gnr_settings), 100 * gnr_settings$mask,
                   vapply(seq_len(nrow(gnr_settings)), function(i) {
