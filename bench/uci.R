@@ -361,10 +361,11 @@ pub <- function(d, p, m) {
   v <- published$rmse[published$dataset == d & published$prob == p & published$method == m]
   if (length(v)) v[1] else NA_real_
 }
+fmt_mean_sd <- function(a) ifelse(is.na(a$sd), sprintf("%.2f", a$mean), sprintf("%.2f ± %.2f", a$mean, a$sd))
 fmt_ours <- function(a) {
   if (!nrow(a)) return("")
   if (a$n == 0) return(sprintf("failed (%d)", a$failed))
-  s <- if (is.na(a$sd)) sprintf("%.2f", a$mean) else sprintf("%.2f ± %.2f", a$mean, a$sd)
+  s <- fmt_mean_sd(a)
   if (a$failed > 0) s <- sprintf("%s (%d failed)", s, a$failed)
   if (a$n < length(opt$seeds)) s <- sprintf("%s [%d seed%s]", s, a$n, if (a$n == 1) "" else "s")
   s
@@ -442,7 +443,6 @@ summarise_runs <- function(rows) {
                seeds = paste(sort(r$seed), collapse = ","))
   }))
 }
-fmt_mean_sd <- function(a) ifelse(is.na(a$sd), sprintf("%.2f", a$mean), sprintf("%.2f ± %.2f", a$mean, a$sd))
 
 # not-MIWAE runs with another sigma_floor: their own section, and candidates
 # for deepmnar's best configuration in the bar below.
@@ -552,10 +552,9 @@ if (!is.null(gnr_runs) && nrow(gnr_runs)) {
   gnr_settings <- summarise_runs(gnr_runs[sort(common), , drop = FALSE])
 }
 if (!is.null(gnr_settings) && nrow(gnr_settings)) {
-  parts <- do.call(rbind, strsplit(sub("_b", " ", sub("_a", " ", gnr_settings$value)), " "))
-  gnr_settings$iterations <- as.numeric(parts[, 1])
-  gnr_settings$batch <- as.numeric(parts[, 2])
-  gnr_settings$alpha <- as.numeric(parts[, 3])
+  gnr_settings <- cbind(gnr_settings, utils::strcapture(
+    "^([0-9]+)_b([0-9]+)_a(.+)$", gnr_settings$value,
+    proto = data.frame(iterations = numeric(), batch = numeric(), alpha = numeric())))
   gnr_settings <- gnr_settings[order(gnr_settings$dataset, -gnr_settings$prob, gnr_settings$iterations,
                                      gnr_settings$alpha), , drop = FALSE]
   md <- c(md, "", "## GNR: alpha and training length", "",
@@ -598,8 +597,8 @@ if (nrow(not_run)) {
   md <- c(md, "", "## Cells not run yet", "",
           sprintf("%d cells of the requested grid have no result yet; by method and probability:", nrow(not_run)),
           "", "| method | prob | cells | datasets |", "|---|---|---|---|")
-  for (key in unique(paste(not_run$method, not_run$prob))) {
-    r <- not_run[paste(not_run$method, not_run$prob) == key, , drop = FALSE]
+  key <- paste(not_run$method, not_run$prob)
+  for (r in split(not_run, factor(key, levels = unique(key)))) {
     md <- c(md, sprintf("| %s | %s | %d | %s |", r$method[1], format(r$prob[1]), nrow(r),
                         paste(unique(labels[r$dataset]), collapse = ", ")))
   }
