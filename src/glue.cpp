@@ -50,25 +50,47 @@ const Engine& engine() {
   return baseline_engine;
 }
 
-struct RcppParallelFor : deepmnar_io::ParallelFor {
-  int threads;
-  explicit RcppParallelFor(int t) : threads(t) {}
+// One task arena per engine call, reused by every parallel loop of that call.
+// RcppParallel::parallelFor builds and tears down an arena on each call, i.e.
+// once per training iteration here; on a machine with more busy threads than
+// cores that set-up dominated the iteration. Results do not depend on how TBB
+// splits the range: the engine's work items are fixed-size row tasks.
+class ArenaParallelFor : public deepmnar_io::ParallelFor {
+ public:
+  explicit ArenaParallelFor(int threads) : threads_(threads)
+#if RCPP_PARALLEL_USE_TBB
+      , arena_(threads > 1 ? threads : 1)
+#endif
+  {}
 
+  void run(std::size_t n, const std::function<void(std::size_t, std::size_t)>& f) const override {
+    if (n == 0) return;
+    if (threads_ <= 1 || n == 1) {
+      f(0, n);
+      return;
+    }
+#if RCPP_PARALLEL_USE_TBB
+    arena_.execute([&] {
+      tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n, 1),
+                        [&](const tbb::blocked_range<std::size_t>& r) { f(r.begin(), r.end()); });
+    });
+#else
+    Body body(f);
+    RcppParallel::parallelFor(0, n, body, 1, threads_);
+#endif
+  }
+
+ private:
+  int threads_;
+#if RCPP_PARALLEL_USE_TBB
+  mutable tbb::task_arena arena_;
+#else
   struct Body : RcppParallel::Worker {
     const std::function<void(std::size_t, std::size_t)>& f;
     explicit Body(const std::function<void(std::size_t, std::size_t)>& f_) : f(f_) {}
     void operator()(std::size_t begin, std::size_t end) { f(begin, end); }
   };
-
-  void run(std::size_t n, const std::function<void(std::size_t, std::size_t)>& f) const override {
-    if (n == 0) return;
-    if (threads <= 1 || n == 1) {
-      f(0, n);
-      return;
-    }
-    Body body(f);
-    RcppParallel::parallelFor(0, n, body, 1, threads);
-  }
+#endif
 };
 
 std::vector<int> int_vector(SEXP x) { return Rcpp::as<std::vector<int>>(x); }
@@ -130,7 +152,7 @@ Rcpp::List cpp_bound(Rcpp::List spec, Rcpp::NumericMatrix x, Rcpp::IntegerMatrix
                      Rcpp::NumericVector theta, int K, double seed, bool gradient, int threads) {
   std::vector<double> th = Rcpp::as<std::vector<double>>(theta), grad;
   const double bound = engine().evaluate_bound(spec_from(spec), view_of(x, observed), th, K, seed_from(seed),
-                                               gradient ? &grad : nullptr, RcppParallelFor(threads));
+                                               gradient ? &grad : nullptr, ArenaParallelFor(threads));
   return Rcpp::List::create(Rcpp::Named("bound") = bound, Rcpp::Named("gradient") = Rcpp::wrap(grad));
 }
 
@@ -154,7 +176,7 @@ Rcpp::List cpp_train(Rcpp::List spec, Rcpp::NumericMatrix x, Rcpp::IntegerMatrix
   double failed_at = NA_REAL;
   try {
     trace = engine().train(spec_from(spec), view_of(x, observed), st, static_cast<long>(iterations), opt,
-                           RcppParallelFor(threads));
+                           ArenaParallelFor(threads));
   } catch (const deepmnar_io::NonFiniteBound& e) {
     failed_at = double(e.iteration);
   }
@@ -178,7 +200,7 @@ void cpp_impute(Rcpp::List spec, Rcpp::NumericMatrix x, Rcpp::IntegerMatrix obse
   opt.draws = n_draws;
   opt.seed = seed_from(seed);
   std::vector<double> th = Rcpp::as<std::vector<double>>(theta);
-  engine().impute(spec_from(spec), view_of(x, observed), th, row_begin, row_end, opt, RcppParallelFor(threads),
+  engine().impute(spec_from(spec), view_of(x, observed), th, row_begin, row_end, opt, ArenaParallelFor(threads),
                   point.begin(), n_draws > 0 ? draws.begin() : nullptr,
                   mask.size() == x.size() ? mask.begin() : nullptr);
 }
