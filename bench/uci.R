@@ -334,6 +334,9 @@ read_cell <- function(f) {
   if (is.null(r$mask_accuracy)) r$mask_accuracy <- NA_real_   # cached before the metric existed
   r
 }
+if (!nrow(cells)) {
+  stop("no cached cell in ", cache_dir, " for this grid: run without --report first", call. = FALSE)
+}
 results <- do.call(rbind, lapply(cells$file, read_cell))
 results <- results[, c("dataset", "prob", "mechanism", "method", "seed", "rmse", "mae", "mask_accuracy", "seconds",
                        "error", "iterations", "L", "build")]
