@@ -53,6 +53,14 @@ csv_file <- file.path(opt$out, paste0(stem, ".csv"))
 threads_list <- c(1L, 2L)
 impute_fit_iterations <- 300L   # imputation cost does not depend on training length
 wall_start <- Sys.time()
+# Read before any result file is written, which would itself count as a change.
+git <- function(...) tryCatch(suppressWarnings(system2("git", c(...), stdout = TRUE, stderr = FALSE)),
+                              error = function(e) character(0))
+commit <- git("rev-parse", "--short", "HEAD")
+commit <- if (length(commit) && is.null(attr(commit, "status"))) commit[1] else "unknown"
+dirty <- git("status", "--porcelain", "--untracked-files=no")
+commit_text <- if (commit == "unknown") commit else
+  paste0(commit, if (length(dirty)) " (with uncommitted changes to tracked files)" else "")
 
 # ---------------------------------------------------------------------------
 # PyTorch anchor (reference-notes.md section 7; same machine, median of 3)
@@ -272,13 +280,6 @@ cpu_model <- tryCatch({
   m <- grep("^model name", readLines("/proc/cpuinfo"), value = TRUE)
   if (length(m)) trimws(sub("^[^:]*:", "", m[1])) else NA_character_
 }, error = function(e) NA_character_)
-git <- function(...) tryCatch(suppressWarnings(system2("git", c(...), stdout = TRUE, stderr = FALSE)),
-                              error = function(e) character(0))
-commit <- git("rev-parse", "--short", "HEAD")
-commit <- if (length(commit) && is.null(attr(commit, "status"))) commit[1] else "unknown"
-dirty <- git("status", "--porcelain", "--untracked-files=no")
-commit_text <- if (commit == "unknown") commit else
-  paste0(commit, if (length(dirty)) " (with uncommitted changes to tracked files)" else "")
 src_version <- sub("^Version: *", "", grep("^Version:", readLines("DESCRIPTION"), value = TRUE)[1])
 inst_version <- as.character(utils::packageVersion("deepmnar"))
 foreign <- raw$foreign_cores
