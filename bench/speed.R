@@ -117,6 +117,14 @@ wait_quiet <- function() {
 
 rows <- list()
 record <- function(...) rows[[length(rows) + 1L]] <<- data.frame(..., stringsAsFactors = FALSE)
+# Runs `run()` once the machine is quiet. Returns its value and `machine`, the
+# state around the run, which a record takes as its last three columns.
+measured <- function(run) {
+  waited <- wait_quiet(); a <- cpu_snapshot(); l0 <- load1()
+  value <- run()
+  b <- cpu_snapshot()
+  list(value = value, machine = list(load1 = l0, waited = waited, foreign_cores = foreign_cores(a, b)))
+}
 
 # ---------------------------------------------------------------------------
 # Data: first half of the columns missing above the column mean
@@ -160,15 +168,13 @@ time_training <- function(build, threads_set) {
     for (p in names(datasets)) {
       # threads interleaved within a repeat so that their ratio sees the same conditions
       for (th in threads_set) {
-        w <- wait_quiet(); a <- cpu_snapshot(); l0 <- load1()
-        fit <- fit_once(datasets[[p]]$x, opt$iterations, th, 1000L + r)
-        b <- cpu_snapshot()
+        m <- measured(function() fit_once(datasets[[p]]$x, opt$iterations, th, 1000L + r))
+        fit <- m$value
         stopifnot(fit$settings$iterations_done == opt$iterations)
         record(section = "train", dataset = datasets[[p]]$short, p = as.integer(p), build = build,
                instruction_set = fit$instruction_set, threads = th, rep = r, iterations = opt$iterations,
                L = NA_integer_, rows = nrow(datasets[[p]]$x), seconds = fit$seconds,
-               ms_per_iter = 1000 * fit$seconds / opt$iterations, gflops = NA_real_, load1 = l0, waited = w,
-               foreign_cores = foreign_cores(a, b))
+               ms_per_iter = 1000 * fit$seconds / opt$iterations, gflops = NA_real_, m$machine)
         cat(sprintf("train  %-8s p=%-2s threads=%d rep=%d  %.3f ms/iter\n", build, p, th, r,
                     1000 * fit$seconds / opt$iterations))
       }
@@ -183,13 +189,12 @@ time_gemm <- function(build) {
     probe <- deepmnar:::cpp_gemm_gflops(shape[1], shape[2], shape[3], max(1L, as.integer(2e8 / flop)))
     reps <- max(3L, as.integer(0.3 * probe * 1e9 / flop))
     for (r in seq_len(opt$gemm_repeats)) {
-      w <- wait_quiet(); a <- cpu_snapshot(); l0 <- load1()
-      g <- deepmnar:::cpp_gemm_gflops(shape[1], shape[2], shape[3], reps)
-      b <- cpu_snapshot()
+      m <- measured(function() deepmnar:::cpp_gemm_gflops(shape[1], shape[2], shape[3], reps))
+      g <- m$value
       record(section = "gemm", dataset = paste(shape, collapse = "x"), p = NA_integer_, build = build,
              instruction_set = deepmnar:::cpp_instruction_set(), threads = 1L, rep = r, iterations = reps,
              L = NA_integer_, rows = shape[1], seconds = reps * flop / (g * 1e9), ms_per_iter = NA_real_,
-             gflops = g, load1 = l0, waited = w, foreign_cores = foreign_cores(a, b))
+             gflops = g, m$machine)
     }
     cat(sprintf("gemm   %-8s %s  %.1f GFLOP/s\n", build, paste(shape, collapse = "x"),
                 g))
@@ -221,17 +226,17 @@ imp_rows <- sum(!stats::complete.cases(imp_x))
 invisible(impute(imp_fit, L = 200, type = "mean", seed = 1, threads = 1, progress = FALSE))   # warm-up
 for (r in seq_len(opt$impute_repeats)) {
   for (th in threads_list) {
-    w <- wait_quiet(); a <- cpu_snapshot(); l0 <- load1()
-    t0 <- proc.time()[["elapsed"]]
-    out <- impute(imp_fit, L = opt$L, type = "mean", seed = 100 + r, threads = th, progress = FALSE)
-    s <- proc.time()[["elapsed"]] - t0
-    b <- cpu_snapshot()
-    stopifnot(!anyNA(out))
+    m <- measured(function() {
+      t0 <- proc.time()[["elapsed"]]
+      out <- impute(imp_fit, L = opt$L, type = "mean", seed = 100 + r, threads = th, progress = FALSE)
+      stopifnot(!anyNA(out))
+      proc.time()[["elapsed"]] - t0
+    })
+    s <- m$value
     record(section = "impute", dataset = datasets[["4"]]$short, p = 4L, build = "default",
            instruction_set = default_set, threads = th, rep = r, iterations = NA_integer_, L = opt$L,
            rows = imp_rows, seconds = s, ms_per_iter = NA_real_,
-           gflops = imp_rows * impute_flops_per_row(4, L = opt$L) / s / 1e9, load1 = l0, waited = w,
-           foreign_cores = foreign_cores(a, b))
+           gflops = imp_rows * impute_flops_per_row(4, L = opt$L) / s / 1e9, m$machine)
     cat(sprintf("impute threads=%d rep=%d  %.2f s\n", th, r, s))
   }
 }
@@ -247,13 +252,12 @@ tiny_fit <- function(threads, seed) {
 invisible(tiny_fit(2L, 1L))   # warm-up
 for (r in seq_len(opt$repeats)) {
   for (th in threads_list) {
-    w <- wait_quiet(); a <- cpu_snapshot(); l0 <- load1()
-    fit <- tiny_fit(th, 2000L + r)
-    b <- cpu_snapshot()
+    m <- measured(function() tiny_fit(th, 2000L + r))
+    fit <- m$value
     record(section = "tiny", dataset = datasets[["4"]]$short, p = 4L, build = "default",
            instruction_set = default_set, threads = th, rep = r, iterations = tiny_iterations, L = NA_integer_,
            rows = nrow(datasets[["4"]]$x), seconds = fit$seconds, ms_per_iter = 1000 * fit$seconds / tiny_iterations,
-           gflops = NA_real_, load1 = l0, waited = w, foreign_cores = foreign_cores(a, b))
+           gflops = NA_real_, m$machine)
     cat(sprintf("tiny   threads=%d rep=%d  %.1f us/iter\n", th, r, 1e6 * fit$seconds / tiny_iterations))
   }
 }
