@@ -42,7 +42,7 @@ data_format <- function(data) {
 # Validates the options every model shares, fits `model` and returns the fit.
 fit_model <- function(model, data, obs, decoder, activation, sigma_floor, latent_dim, hidden, K, batch_size,
                       iterations, lr, seed, threads, progress, call, missing_model = "none", direction = "high",
-                      alpha = 1, K2 = 1L, eta_dim = NULL, k = 1L, variant = "b", pi_prime = 0.5) {
+                      alpha = 1, K2 = 1L, eta_dim = NULL, k = 1L, variant = "b", pi_prime = 0.5, starts = NULL) {
   obs <- check_choice(obs, c("gaussian", "t"), "obs")
   decoder <- check_choice(decoder, c("mlp", "linear"), "decoder")
   activation <- check_choice(activation, c("tanh", "relu"), "activation")
@@ -53,6 +53,7 @@ fit_model <- function(model, data, obs, decoder, activation, sigma_floor, latent
   spec <- model_spec(model, colnames(x), args$latent_dim, args$hidden, activation, obs, decoder, missing_model,
                      check_direction(direction, colnames(x)), sigma_floor, alpha = alpha, K2 = K2, eta_dim = eta_dim,
                      k = k, variant = variant, pi_prime = pi_prime)
+  args$starts <- check_count(if (is.null(starts)) default_starts(spec) else starts, "starts", 1, 100)
   fit <- train_model(spec, x, args, isTRUE(progress), call, paste0("deepmnar_", model))
   fit$data_format <- data_format(data)
   fit
@@ -71,18 +72,108 @@ check_common_args <- function(K, batch_size, iterations, lr, latent_dim, hidden,
   )
 }
 
-# Trains `spec` on the numeric matrix `x` and returns the fit list.
-train_model <- function(spec, x, args, progress, call, class) {
-  scaling <- fit_scaling(x)
+# A model whose mask mechanism is learned can settle in a local optimum where
+# the mask hardly depends on the values (the MAR-like solution); which one it
+# finds depends on the initial parameters. Known or absent mask models have no
+# such choice to make.
+learns_mask <- function(spec) {
+  spec$model != "notmiwae" || !spec$missing_model %in% c("none", "selfmask_known")
+}
+
+default_starts <- function(spec) if (learns_mask(spec)) 4L else 1L
+
+# Trains `spec` on the numeric matrix `x` and returns the fit list. `scaling`
+# and `theta` are given for a warm start (replicate fits keep their parent's
+# scaling, since theta is defined on it); otherwise the observed values'
+# scaling and the best of `args$starts` initialisations.
+train_model <- function(spec, x, args, progress, call, class, scaling = fit_scaling(x), theta = NULL) {
   ed <- engine_data(x, scaling)
-  theta <- cpp_init_params(spec, args$seed)
-  state <- list(theta = theta, adam_m = numeric(length(theta)), adam_v = numeric(length(theta)), iteration = 0)
-  trace <- numeric(0)
   started <- proc.time()[["elapsed"]]
+  starts <- if (is.null(args$starts)) 1L else args$starts
+  selection <- NULL
+  if (!is.null(theta)) {
+    state <- fresh_state(theta)
+  } else if (starts > 1) {
+    selection <- select_start(spec, ed, args, starts, progress)
+    state <- selection$state
+    args$seed <- selection$seed
+  } else {
+    state <- fresh_state(cpp_init_params(spec, args$seed))
+  }
+  run <- run_training(spec, ed, state, args, progress)
+  structure(
+    list(
+      model = spec$model,
+      spec = spec,
+      theta = run$state$theta,
+      scaling = scaling,
+      columns = colnames(x),
+      data = x,
+      trace = c(selection$trace, run$trace),
+      settings = list(K = args$K, batch_size = args$batch_size, iterations = args$iterations,
+                      iterations_done = as.integer(run$state$iteration), lr = args$lr, seed = args$seed,
+                      threads = args$threads, starts = starts),
+      starts = selection$table,
+      seconds = proc.time()[["elapsed"]] - started,
+      instruction_set = cpp_instruction_set(),
+      call = call,
+      version = as.character(utils::packageVersion("deepmnar"))
+    ),
+    class = c(class, "deepmnar_fit")
+  )
+}
+
+fresh_state <- function(theta) {
+  list(theta = theta, adam_m = numeric(length(theta)), adam_v = numeric(length(theta)), iteration = 0)
+}
+
+# Several short starts from different initial parameters, each trained on the
+# same 80% of the rows and scored by the bound on the other 20% (the same
+# importance draws for every start); the best one goes on training. Its seed
+# becomes the fit's seed, so refitting with that seed and `starts = 1` retraces
+# the same path. Returns the winning state, the start table and its trace.
+select_start <- function(spec, ed, args, starts, progress) {
+  n <- nrow(ed$x)
+  start_iterations <- min(args$iterations, max(250L, as.integer(round(0.05 * args$iterations))))
+  held_out <- if (n >= 50) with_seed(args$seed, sample.int(n, max(10L, round(0.2 * n)))) else seq_len(n)
+  train_rows <- if (n >= 50) setdiff(seq_len(n), held_out) else seq_len(n)
+  train_ed <- rows_of_engine_data(ed, train_rows)
+  held_ed <- rows_of_engine_data(ed, held_out)
+  start_args <- args
+  start_args$iterations <- start_iterations
+  start_args$batch_size <- min(args$batch_size, length(train_rows))
+  seeds <- start_seeds(args$seed, starts)
+  runs <- lapply(seeds, function(s) {
+    start_args$seed <- s
+    run <- run_training(spec, train_ed, fresh_state(cpp_init_params(spec, s)), start_args, progress, "Start")
+    bound <- cpp_bound(spec, held_ed$x, held_ed$observed, run$state$theta, max(args$K, 20L), args$seed, FALSE,
+                       args$threads)$bound
+    c(run, list(held_out_bound = bound))
+  })
+  bounds <- vapply(runs, `[[`, numeric(1), "held_out_bound")
+  best <- if (all(!is.finite(bounds))) 1L else which.max(replace(bounds, !is.finite(bounds), -Inf))
+  list(state = runs[[best]]$state, seed = seeds[best], trace = runs[[best]]$trace,
+       table = data.frame(start = seq_len(starts), seed = seeds, held_out_bound = bounds,
+                          chosen = seq_len(starts) == best))
+}
+
+# The first start keeps the user's seed, so `starts = 1` is the plain fit.
+start_seeds <- function(seed, starts) {
+  c(seed, (seed + seq_len(starts - 1L) * 7919L) %% .Machine$integer.max)
+}
+
+rows_of_engine_data <- function(ed, rows) {
+  list(x = ed$x[rows, , drop = FALSE], observed = ed$observed[rows, , drop = FALSE])
+}
+
+# Adam steps from `state` until `args$iterations` are done, driven in blocks
+# of about a quarter second so that Ctrl-C and the bar stay responsive.
+run_training <- function(spec, ed, state, args, progress, label = "Training") {
+  trace <- numeric(0)
   interrupted <- FALSE
   if (progress) {
-    bar <- cli::cli_progress_bar("Training", total = args$iterations, clear = TRUE,
-                                 format = "{cli::pb_spin} Training {cli::pb_current}/{cli::pb_total} iterations | bound {format(round(bound_shown, 3))} | {cli::pb_eta}")
+    bar <- cli::cli_progress_bar(label, total = args$iterations, clear = TRUE,
+                                 format = paste(label, "{cli::pb_current}/{cli::pb_total} iterations | bound {format(round(bound_shown, 3))} | {cli::pb_eta}"))
   }
   bound_shown <- NA_real_
   block <- 25
@@ -100,7 +191,6 @@ train_model <- function(spec, x, args, progress, call, class) {
       trace <- c(trace, out$trace)
       bound_shown <- mean(utils::tail(trace, 100))
       if (progress) cli::cli_progress_update(set = state$iteration, id = bar)
-      # Aim for blocks of about a quarter second so that Ctrl-C and the bar stay responsive.
       elapsed <- max(proc.time()[["elapsed"]] - t0, 1e-3)
       block <- max(1, min(as.integer(block * 0.25 / elapsed), 2 * block, 5000))
     }
@@ -113,23 +203,5 @@ train_model <- function(spec, x, args, progress, call, class) {
     deepmnar_warn(sprintf("Training was interrupted after %d of %d iterations; the fit holds the parameters reached.",
                           as.integer(state$iteration), args$iterations), kind = "interrupt")
   }
-  structure(
-    list(
-      model = spec$model,
-      spec = spec,
-      theta = state$theta,
-      scaling = scaling,
-      columns = colnames(x),
-      data = x,
-      trace = trace,
-      settings = list(K = args$K, batch_size = args$batch_size, iterations = args$iterations,
-                      iterations_done = as.integer(state$iteration), lr = args$lr, seed = args$seed,
-                      threads = args$threads),
-      seconds = proc.time()[["elapsed"]] - started,
-      instruction_set = cpp_instruction_set(),
-      call = call,
-      version = as.character(utils::packageVersion("deepmnar"))
-    ),
-    class = c(class, "deepmnar_fit")
-  )
+  list(state = state, trace = trace)
 }

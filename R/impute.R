@@ -56,18 +56,51 @@ impute.deepmnar_fit <- function(fit, newdata = NULL, L = 10000, type = c("mean",
   fill_in(run$original, run$point, run$x)
 }
 
-#' Multiple imputation by sampling-importance-resampling
+#' Multiple imputation that carries the uncertainty of the fit
 #'
-#' Draws `m` completed datasets from the fitted model: for each row, `L`
-#' importance samples are weighted as in [impute()] and `m` of them are
-#' resampled with probability proportional to their weights (a streaming
-#' weighted reservoir, so memory does not grow with `L`); each imputed value is
-#' the draw \eqn{x^m_l \sim p(x^m \mid z_l)} of the chosen sample. The result
-#' converts to a `mids` object of the mice package, so that
-#' `with(imp, lm(...))` and `mice::pool()` give pooled estimates by Rubin's rules.
+#' Draws `m` completed datasets for an analysis pooled by Rubin's rules
+#' (`with(imp, lm(...))` and `mice::pool()`).
+#'
+#' @section Methods:
+#' \describe{
+#'   \item{`"bootstrap"` (the default)}{Proper multiple imputation. Imputation
+#'     `d` comes from a model refitted on its own bootstrap resample of the
+#'     rows (see [bootstrap_fits()]): the refit starts from the fitted
+#'     parameters and runs `refit_iterations` Adam steps on the resample, and
+#'     one value per missing cell is then drawn from that replicate by
+#'     sampling-importance-resampling (SIR, below). The spread between the
+#'     imputations thus holds both the uncertainty of the missing values given
+#'     the model and the uncertainty of the model given the data, which is what
+#'     Rubin's rules need; this is the bootstrap route of Amelia's EM and of
+#'     mice's `norm.boot`, with a warm start because a deep model cannot be
+#'     retrained from scratch m times at reasonable cost. Cost: m refits of
+#'     `refit_iterations` steps, by default a quarter of the fit's iterations,
+#'     so m = 10 costs about 2.5 fits (see `vignette("inference")`).}
+#'   \item{`"sir"`}{All m imputations from the one fitted parameter vector:
+#'     for each row, `L` importance samples are weighted as in [impute()] and
+#'     `m` of them are resampled with probability proportional to their weights
+#'     (a streaming weighted reservoir, so memory does not grow with `L`); each
+#'     imputed value is the draw \eqn{x^m_l \sim p(x^m \mid z_l)} of the chosen
+#'     sample. This is improper: it leaves out the uncertainty of the
+#'     parameters, so pooled standard errors are too small and intervals
+#'     undercover, increasingly so as the share of missing information grows.
+#'     It is fast, and fine for a point estimate or for looking at the spread
+#'     of plausible values of one row.}
+#' }
+#' Replicate fits run one after the other with `threads` threads each, or in
+#' parallel through the future package when a plan with several workers is
+#' set (`future::plan(multisession)`, or a cluster): each replicate's seed is
+#' drawn from `seed` before any is run, so the imputations are the same for
+#' any thread count, plan or number of workers.
 #'
 #' @inheritParams impute
-#' @param m Number of imputed datasets.
+#' @param m Number of imputed datasets (at least 2 for `"bootstrap"`: Rubin's
+#'   rules need a between-imputation variance).
+#' @param method `"bootstrap"` (proper) or `"sir"` (single fit, improper); see
+#'   the section below.
+#' @param L Importance samples per row from which each draw is resampled.
+#' @param refit_iterations Adam steps of each bootstrap refit; default a
+#'   quarter of the fit's iterations, at least 500.
 #' @param format `"mids"` (requires mice) or `"list"` of completed data.frames.
 #' @return A `mids` object, or a list of `m` data.frames.
 #' @examples
@@ -76,25 +109,38 @@ impute.deepmnar_fit <- function(fit, newdata = NULL, L = 10000, type = c("mean",
 #' x$variance[x$variance > mean(x$variance)] <- NA
 #' fit <- notmiwae(x, iterations = 500, seed = 1, threads = 1)
 #' if (requireNamespace("mice", quietly = TRUE)) {
-#'   imp <- multiple_impute(fit, m = 5, L = 500, seed = 2)
+#'   imp <- multiple_impute(fit, m = 5, L = 500, refit_iterations = 200, seed = 2)
 #'   est <- with(imp, lm(variance ~ skewness + curtosis))
 #'   summary(mice::pool(est))
 #' }
 #' }
 #' @export
-multiple_impute <- function(fit, m = 5, newdata = NULL, L = 10000, format = c("mids", "list"), seed = NULL,
-                            threads = NULL, progress = interactive()) {
+multiple_impute <- function(fit, m = 5, method = c("bootstrap", "sir"), newdata = NULL, L = 1000,
+                            refit_iterations = NULL, format = c("mids", "list"), seed = NULL, threads = NULL,
+                            progress = interactive()) {
   check_fit(fit)
+  method <- check_choice(method, c("bootstrap", "sir"), "method")
   m <- check_count(m, "m", 1, 1000)
+  if (method == "bootstrap" && m < 2) {
+    deepmnar_abort(paste0("`m` must be at least 2 for proper multiple imputation (`method = \"bootstrap\"`): ",
+                          "Rubin's rules need the variance between imputations. Use `impute()` for one completed dataset."),
+                   data = list(argument = "m"))
+  }
   format <- check_choice(format, c("mids", "list"), "format")
   if (format == "mids" && !requireNamespace("mice", quietly = TRUE)) {
     deepmnar_abort("`format = \"mids\"` needs the mice package: install.packages(\"mice\"), or use `format = \"list\"`.",
                    kind = "dependency", data = list(argument = "format"))
   }
-  run <- run_imputation(fit, newdata, L, 0L, m, seed, threads, progress)
-  completed <- lapply(seq_len(m), function(d) fill_in(run$original, run$draws[, , d, drop = TRUE], run$x))
+  seed <- check_seed(seed)
+  completed <- if (method == "sir") {
+    run <- run_imputation(fit, newdata, L, 0L, m, seed, threads, progress)
+    lapply(seq_len(m), function(d) fill_in(run$original, run$draws[, , d, drop = TRUE], run$x))
+  } else {
+    target <- if (is.null(newdata)) restore_data(fit$data, fit$data_format) else newdata
+    replicate_imputations(fit, m, target, L, refit_iterations, seed, threads, progress)
+  }
   if (format == "list") return(completed)
-  as_mids(run$original, completed)
+  as_mids(if (is.null(newdata)) restore_data(fit$data, fit$data_format) else newdata, completed)
 }
 
 # Stacks the incomplete data and its completions in the long format mice reads.

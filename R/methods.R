@@ -21,6 +21,13 @@ print.deepmnar_fit <- function(x, ...) {
               spec$obs, spec$latent_dim, paste(spec$hidden, collapse = "x"), spec$activation, length(x$theta)))
   cat(sprintf("  training: %d/%d iterations, K = %d, batch %d, lr %g, seed %d (%.1f s, %s)\n", s$iterations_done,
               s$iterations, s$K, s$batch_size, s$lr, s$seed, x$seconds, x$instruction_set))
+  if (!is.null(x$starts)) {
+    cat(sprintf("  starts: best of %d by the held-out bound (%s)\n", nrow(x$starts),
+                paste(sprintf("%.3f%s", x$starts$held_out_bound, ifelse(x$starts$chosen, "*", "")), collapse = ", ")))
+  }
+  if (!is.null(x$replicate)) {
+    cat(sprintf("  bootstrap replicate (seed %d) warm-started from its parent fit\n", x$replicate$seed))
+  }
   cat(sprintf("  bound (mean of the last 100 minibatches): %.4f\n", final_bound(x)))
   invisible(x)
 }

@@ -75,7 +75,7 @@ test_that("a tibble stays a tibble, with and without newdata", {
   im2 <- impute(ft, newdata = tb, L = 50, seed = 1, progress = FALSE)
   expect_s3_class(im2, "tbl_df")
   expect_identical(im2, im)
-  mi <- multiple_impute(ft, m = 2, L = 50, seed = 1, format = "list", progress = FALSE)
+  mi <- multiple_impute(ft, m = 2, L = 50, refit_iterations = 20, seed = 1, format = "list", progress = FALSE)
   expect_s3_class(mi[[1]], "tbl_df")
 })
 
@@ -194,7 +194,7 @@ test_that("data without missing values: warning, fit, and impute() returns the d
   expect_s3_class(fc, "deepmnar_fit")
   expect_identical(fc$settings$iterations_done, 30L)
   expect_identical(impute(fc, L = 10, seed = 1, progress = FALSE), full)
-  mi <- multiple_impute(fc, m = 2, L = 10, seed = 1, format = "list", progress = FALSE)
+  mi <- multiple_impute(fc, method = "sir", m = 2, L = 10, seed = 1, format = "list", progress = FALSE)
   expect_identical(mi, list(full, full))
   # the fit can still impute other data
   expect_completes(impute(fc, newdata = d[1:20, ], L = 50, seed = 1, progress = FALSE), d[1:20, ])
@@ -218,8 +218,8 @@ test_that("a seed gives the same fit and imputations for 1 and 2 threads", {
     expect_identical(impute(fit, L = 300, seed = 9, type = type, threads = 1, progress = FALSE),
                      impute(fit, L = 300, seed = 9, type = type, threads = 2, progress = FALSE))
   }
-  expect_identical(multiple_impute(fit, m = 3, L = 300, seed = 9, format = "list", threads = 1, progress = FALSE),
-                   multiple_impute(fit, m = 3, L = 300, seed = 9, format = "list", threads = 2, progress = FALSE))
+  expect_identical(multiple_impute(fit, method = "sir", m = 3, L = 300, seed = 9, format = "list", threads = 1, progress = FALSE),
+                   multiple_impute(fit, method = "sir", m = 3, L = 300, seed = 9, format = "list", threads = 2, progress = FALSE))
 })
 
 test_that("seed = NULL follows set.seed()", {
@@ -262,8 +262,8 @@ test_that("a fit is a plain list that survives saveRDS/readRDS", {
   expect_identical(impute(back, L = 200, seed = 7, progress = FALSE), impute(fit, L = 200, seed = 7, progress = FALSE))
   expect_identical(impute(back, L = 200, seed = 7, type = "median", progress = FALSE),
                    impute(fit, L = 200, seed = 7, type = "median", progress = FALSE))
-  expect_identical(multiple_impute(back, m = 2, L = 100, seed = 7, format = "list", progress = FALSE),
-                   multiple_impute(fit, m = 2, L = 100, seed = 7, format = "list", progress = FALSE))
+  expect_identical(multiple_impute(back, method = "sir", m = 2, L = 100, seed = 7, format = "list", progress = FALSE),
+                   multiple_impute(fit, method = "sir", m = 2, L = 100, seed = 7, format = "list", progress = FALSE))
 })
 
 test_that("print, summary and plot", {
@@ -303,7 +303,7 @@ test_that("print, summary and plot", {
 })
 
 test_that("multiple_impute(format = 'list') gives m completions that differ on imputed cells", {
-  mi <- multiple_impute(fit, m = 3, L = 200, seed = 1, format = "list", progress = FALSE)
+  mi <- multiple_impute(fit, method = "sir", m = 3, L = 200, seed = 1, format = "list", progress = FALSE)
   expect_type(mi, "list")
   expect_length(mi, 3)
   miss <- is.na(as.matrix(d))
@@ -316,17 +316,17 @@ test_that("multiple_impute(format = 'list') gives m completions that differ on i
     expect_gt(mean(differ), 0.5)
   }
   # m = 1 works
-  one <- multiple_impute(fit, m = 1, L = 50, seed = 1, format = "list", progress = FALSE)
+  one <- multiple_impute(fit, method = "sir", m = 1, L = 50, seed = 1, format = "list", progress = FALSE)
   expect_length(one, 1)
   expect_completes(one[[1]], d)
 })
 
 test_that("multiple_impute(format = 'mids') pools with mice", {
   skip_if_not_installed("mice")
-  imp <- multiple_impute(fit, m = 3, L = 200, seed = 1, progress = FALSE)
+  imp <- multiple_impute(fit, method = "sir", m = 3, L = 200, seed = 1, progress = FALSE)
   expect_s3_class(imp, "mids")
   expect_identical(as.integer(imp$m), 3L)
-  lst <- multiple_impute(fit, m = 3, L = 200, seed = 1, format = "list", progress = FALSE)
+  lst <- multiple_impute(fit, method = "sir", m = 3, L = 200, seed = 1, format = "list", progress = FALSE)
   for (k in 1:3) {
     expect_equal(mice::complete(imp, k), lst[[k]], ignore_attr = TRUE)
   }
@@ -346,7 +346,7 @@ test_that("multiple_impute(format = 'mids') pools with mice", {
 # probability alpha_l. With the same seed and L both see the same samples, so
 # the average of many imputations estimates the same quantity.
 sir_zscores <- function(f, m = 40, L = 500, seed = 21) {
-  draws <- multiple_impute(f, m = m, L = L, seed = seed, format = "list", threads = 2, progress = FALSE)
+  draws <- multiple_impute(f, method = "sir", m = m, L = L, seed = seed, format = "list", threads = 2, progress = FALSE)
   miss <- is.na(as.matrix(d))
   stack <- vapply(draws, function(x) as.matrix(x)[miss], numeric(sum(miss)))
   cond_mean <- as.matrix(impute(f, L = L, seed = seed, threads = 2, progress = FALSE))[miss]
@@ -362,7 +362,7 @@ test_that("multiple imputations average to the conditional mean (SIR agrees with
   expect_lt(mean(abs(zscore)), 1.2)
   expect_lt(mean(abs(zscore) > 4), 0.03)
   # with a single importance sample (L = 1) every imputation resamples that sample
-  one <- multiple_impute(fm, m = 5, L = 1, seed = 3, format = "list", progress = FALSE)
+  one <- multiple_impute(fm, method = "sir", m = 5, L = 1, seed = 3, format = "list", progress = FALSE)
   expect_completes(one[[1]], d)
   for (k in 2:5) expect_identical(one[[k]], one[[1]])
 })

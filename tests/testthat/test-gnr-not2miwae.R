@@ -89,7 +89,7 @@ test_that("the new models impute, resample, save and print like notmiwae", {
     expect_identical(imp$b, d$b)
     med <- impute(fit, L = 100, type = "median", seed = 1, progress = FALSE)
     expect_true(all(is.finite(med$a)))
-    mi <- multiple_impute(fit, m = 2, L = 50, format = "list", seed = 1, progress = FALSE)
+    mi <- multiple_impute(fit, method = "sir", m = 2, L = 50, format = "list", seed = 1, progress = FALSE)
     expect_length(mi, 2)
     expect_false(identical(mi[[1]]$a, mi[[2]]$a))
     path <- tempfile(fileext = ".rds")

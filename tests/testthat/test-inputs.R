@@ -234,7 +234,7 @@ test_that("odd but valid input neither crashes nor leaves NaN", {
     expect_false(anyNA(im))
     expect_true(all(vapply(im, function(col) all(is.finite(col)), logical(1))))
   }
-  mi <- multiple_impute(fa, m = 2, L = 30, seed = 1, format = "list", progress = FALSE)
+  mi <- multiple_impute(fa, m = 2, L = 30, refit_iterations = 20, seed = 1, format = "list", progress = FALSE)
   expect_false(anyNA(mi[[1]]) || anyNA(mi[[2]]))
   # extreme but finite scales are standardised away
   big <- d

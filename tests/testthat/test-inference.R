@@ -1,0 +1,148 @@
+# Proper multiple imputation (bootstrap replicates), multi-start selection of
+# learned mask models, and the sensitivity analysis. Coverage itself is
+# measured by bench/coverage.R, not here.
+
+inference_data <- function(n = 200, seed = 5) {
+  set.seed(seed)
+  z <- rnorm(n)
+  x <- data.frame(a = z + 0.5 * rnorm(n), b = z + 0.5 * rnorm(n), c = z + 0.5 * rnorm(n))
+  x$a[x$a > 0.3] <- NA
+  x
+}
+di <- inference_data()
+small_fit <- function(data, ...) {
+  notmiwae(data, ..., hidden = c(16, 16), K = 5, iterations = 300, seed = 3, threads = 1, progress = FALSE)
+}
+fi <- small_fit(di)
+
+imputed_means <- function(completed) vapply(completed, function(x) mean(x$a), numeric(1))
+
+test_that("bootstrap imputations vary more between imputations than single-fit SIR draws", {
+  boot <- multiple_impute(fi, m = 8, L = 200, refit_iterations = 150, seed = 1, format = "list", threads = 1,
+                          progress = FALSE)
+  sir <- multiple_impute(fi, m = 8, method = "sir", L = 200, seed = 1, format = "list", threads = 1, progress = FALSE)
+  for (x in c(boot, sir)) {
+    expect_identical(x[!is.na(di$a), ], di[!is.na(di$a), ])
+    expect_true(all(is.finite(x$a)))
+  }
+  # the between-imputation variance of the estimand (mean of the incomplete column)
+  expect_gt(stats::var(imputed_means(boot)), 2 * stats::var(imputed_means(sir)))
+})
+
+test_that("bootstrap imputations are the same for 1 and 2 threads and follow the seed", {
+  one <- multiple_impute(fi, m = 3, L = 100, refit_iterations = 40, seed = 4, format = "list", threads = 1,
+                         progress = FALSE)
+  two <- multiple_impute(fi, m = 3, L = 100, refit_iterations = 40, seed = 4, format = "list", threads = 2,
+                         progress = FALSE)
+  expect_identical(one, two)
+  other <- multiple_impute(fi, m = 3, L = 100, refit_iterations = 40, seed = 5, format = "list", threads = 1,
+                           progress = FALSE)
+  expect_false(identical(one, other))
+  skip_if_not_installed("mice")
+  imp1 <- multiple_impute(fi, m = 2, L = 100, refit_iterations = 40, seed = 4, threads = 1, progress = FALSE)
+  imp2 <- multiple_impute(fi, m = 2, L = 100, refit_iterations = 40, seed = 4, threads = 2, progress = FALSE)
+  expect_s3_class(imp1, "mids")
+  expect_identical(mice::complete(imp1, "long"), mice::complete(imp2, "long"))
+})
+
+test_that("bootstrap replicates are valid fits on their own resamples", {
+  reps <- bootstrap_fits(fi, m = 2, refit_iterations = 30, seed = 2, threads = 1, progress = FALSE)
+  expect_length(reps, 2)
+  for (r in reps) {
+    expect_s3_class(r, class(fi)[1])
+    expect_identical(r$settings$iterations_done, 30L)
+    expect_identical(r$scaling, fi$scaling)
+    expect_identical(nrow(r$data), nrow(fi$data))
+    expect_identical(r$data, fi$data[r$replicate$rows, , drop = FALSE])
+    expect_false(identical(r$theta, fi$theta))
+    expect_output(print(r), "bootstrap replicate")
+    im <- impute(r, newdata = di, L = 50, seed = 1, progress = FALSE)
+    expect_true(all(is.finite(im$a)))
+    expect_identical(im[!is.na(di$a), ], di[!is.na(di$a), ])
+  }
+  # different resamples
+  expect_false(identical(reps[[1]]$replicate$rows, reps[[2]]$replicate$rows))
+})
+
+test_that("proper multiple imputation refuses m = 1 and bad methods with classed errors", {
+  expect_error(multiple_impute(fi, m = 1, L = 10, format = "list"), class = "deepmnar_error_input",
+               regexp = "`m` must be at least 2")
+  expect_error(multiple_impute(fi, m = 2, method = "boot", format = "list"), class = "deepmnar_error_input",
+               regexp = "`method`")
+  expect_error(multiple_impute(fi, m = 2, refit_iterations = 0, format = "list"), class = "deepmnar_error_input",
+               regexp = "`refit_iterations`")
+  expect_length(multiple_impute(fi, m = 1, method = "sir", L = 10, format = "list", progress = FALSE), 1)
+})
+
+test_that("starts: the fit continues the start with the best held-out bound", {
+  fit <- small_fit(di, missing_model = "selfmask", starts = 3)
+  st <- fit$starts
+  expect_identical(nrow(st), 3L)
+  expect_identical(sum(st$chosen), 1L)
+  expect_identical(which(st$chosen), which.max(st$held_out_bound))
+  expect_identical(fit$settings$seed, st$seed[st$chosen])
+  expect_identical(fit$settings$iterations_done, 300L)
+  expect_identical(st$seed[1], 3L)
+  expect_output(print(fit), "starts: best of 3")
+  # learned mask models default to 4 starts; known ones to 1, which is the plain fit
+  expect_identical(nrow(small_fit(di, missing_model = "linear")$starts), 4L)
+  known <- small_fit(di, missing_model = "selfmask_known")
+  expect_null(known$starts)
+  expect_identical(small_fit(di, missing_model = "selfmask_known", starts = 1)$theta, known$theta)
+  expect_error(small_fit(di, starts = 0), class = "deepmnar_error_input", regexp = "`starts`")
+})
+
+test_that("a start's held-out score is the bound of its parameters on the held-out rows", {
+  fit <- small_fit(di, missing_model = "selfmask", starts = 2)
+  ed <- engine_data(fit$data, fit$scaling)
+  n <- nrow(ed$x)
+  held <- with_seed(3, sample.int(n, max(10L, round(0.2 * n))))
+  s <- fit$starts$seed[2]
+  args <- list(K = 5L, batch_size = 16L, iterations = 250L, lr = 1e-3, seed = s, threads = 1L)
+  run <- run_training(fit$spec, rows_of_engine_data(ed, setdiff(seq_len(n), held)),
+                      fresh_state(cpp_init_params(fit$spec, s)), args, FALSE)
+  replayed <- cpp_bound(fit$spec, ed$x[held, , drop = FALSE], ed$observed[held, , drop = FALSE], run$state$theta,
+                        20L, 3L, FALSE, 1L)$bound
+  expect_equal(replayed, fit$starts$held_out_bound[2])
+  expect_false(isTRUE(all.equal(fit$starts$held_out_bound[1], fit$starts$held_out_bound[2])))
+})
+
+test_that("mnar_sensitivity() pools an analysis under each model of the mechanism", {
+  skip_if_not_installed("mice")
+  models <- sensitivity_models(hidden = c(8, 8), K = 5, iterations = 150, threads = 1)
+  expect_named(models, c("MAR (MIWAE)", "self-masking, high values missing", "self-masking, low values missing",
+                         "self-masking, direction learned"))
+  small <- models[c(1, 2, 3)]
+  sens <- mnar_sensitivity(di, a ~ b, models = small, m = 2, L = 50, seed = 1, threads = 1, progress = FALSE)
+  expect_s3_class(sens, "deepmnar_sensitivity")
+  expect_identical(unique(sens$model), names(small))
+  expect_identical(sens$term, rep(c("(Intercept)", "b"), 3))
+  expect_true(all(sens$conf.low < sens$estimate & sens$estimate < sens$conf.high))
+  expect_true(all(sens$fmi > 0 & sens$fmi <= 1))
+  # the assumption moves the conclusion: high values missing imputes larger `a` than low values missing
+  intercept <- sens$estimate[sens$term == "(Intercept)"]
+  expect_gt(intercept[2], intercept[3])
+  expect_output(print(sens), "assumption about the missingness mechanism")
+  grDevices::pdf(NULL)
+  on.exit(grDevices::dev.off())
+  expect_invisible(plot(sens))
+})
+
+test_that("mnar_sensitivity() names the model and imputation where the analysis fails", {
+  skip_if_not_installed("mice")
+  models <- sensitivity_models(hidden = c(8, 8), K = 5, iterations = 50, threads = 1)[1]
+  calls <- 0
+  flaky <- function(d) {
+    calls <<- calls + 1
+    if (calls == 2) stop("singular fit")
+    lm(a ~ b, data = d)
+  }
+  err <- expect_error(mnar_sensitivity(di, flaky, models = models, m = 3, L = 20, seed = 1, progress = FALSE),
+                      class = "deepmnar_error_analysis")
+  expect_match(conditionMessage(err), "imputation 2 of model \"MAR \\(MIWAE\\)\": singular fit")
+  expect_identical(err$imputation, 2L)
+  expect_error(mnar_sensitivity(di, "a ~ b", models = models), class = "deepmnar_error_input", regexp = "`analysis`")
+  expect_error(mnar_sensitivity(di, a ~ b, models = list(function(d, s) 1)), class = "deepmnar_error_input",
+               regexp = "`models`")
+  expect_error(mnar_sensitivity(di, a ~ b, models = models, m = 1), class = "deepmnar_error_input", regexp = "`m`")
+})
