@@ -98,7 +98,7 @@ train_model <- function(spec, x, args, progress, call, class, scaling = fit_scal
     state <- selection$state
     args$seed <- selection$seed
   } else {
-    state <- fresh_state(cpp_init_params(spec, args$seed))
+    state <- fresh_state(initial_params(spec, ed, args$seed))
   }
   run <- run_training(spec, ed, state, args, progress)
   structure(
@@ -123,6 +123,47 @@ train_model <- function(spec, x, args, progress, call, class, scaling = fit_scal
   )
 }
 
+# The engine's initialisation, except for a learned self-masking model: its
+# slopes there start small and of random sign, and a fit that starts with the
+# wrong sign on a column tends to end near slope 0, where the mask does not
+# depend on the value (MAR) and the imputations are MAR ones. So the slope of
+# each incomplete column starts at 1.5 (standardised units) with the sign the
+# data suggest (selfmask_directions()), and the midpoint where the observed
+# share is right; training may still turn either.
+initial_params <- function(spec, ed, seed) {
+  theta <- cpp_init_params(spec, seed)
+  if (!(spec$model == "notmiwae" && spec$missing_model == "selfmask")) return(theta)
+  p <- spec$p
+  incomplete <- which(colSums(ed$observed) < nrow(ed$observed))
+  if (!length(incomplete)) return(theta)
+  slope_at <- length(theta) - 2 * p
+  direction <- selfmask_directions(ed)
+  observed_share <- pmin(pmax(colMeans(ed$observed), 0.02), 0.98)
+  slope <- 1.5 * direction
+  theta[slope_at + incomplete] <- slope[incomplete]
+  theta[slope_at + p + incomplete] <- stats::qlogis(observed_share[incomplete]) / slope[incomplete]
+  theta
+}
+
+# Which way each column's missingness seems to go, from the other columns:
+# regress the column on the others (missing cells at their mean) over its
+# observed rows and compare the predictions of its missing and observed rows.
+# Under self-masking of high values, the rows with the value missing have
+# higher predictions whenever the column is correlated with the others. +1
+# means high values go missing, -1 low ones; +1 when nothing tells.
+selfmask_directions <- function(ed) {
+  p <- ncol(ed$x)
+  vapply(seq_len(p), function(j) {
+    obs <- ed$observed[, j] == 1L
+    if (all(obs) || p == 1 || sum(obs) < 3) return(1)
+    design <- cbind(1, ed$x[, -j, drop = FALSE])
+    beta <- stats::lm.fit(design[obs, , drop = FALSE], ed$x[obs, j])$coefficients
+    beta[is.na(beta)] <- 0
+    predicted <- drop(design %*% beta)
+    if (mean(predicted[!obs]) < mean(predicted[obs])) -1 else 1
+  }, numeric(1))
+}
+
 fresh_state <- function(theta) {
   list(theta = theta, adam_m = numeric(length(theta)), adam_v = numeric(length(theta)), iteration = 0)
 }
@@ -145,7 +186,7 @@ select_start <- function(spec, ed, args, starts, progress) {
   seeds <- start_seeds(args$seed, starts)
   runs <- lapply(seeds, function(s) {
     start_args$seed <- s
-    run <- run_training(spec, train_ed, fresh_state(cpp_init_params(spec, s)), start_args, progress, "Start")
+    run <- run_training(spec, train_ed, fresh_state(initial_params(spec, ed, s)), start_args, progress, "Start")
     bound <- cpp_bound(spec, held_ed$x, held_ed$observed, run$state$theta, max(args$K, 20L), args$seed, FALSE,
                        args$threads)$bound
     c(run, list(held_out_bound = bound))
