@@ -33,7 +33,8 @@
 #' @param seed Integer seed (`NULL`: drawn from R's generator).
 #' @param threads Number of threads.
 #' @param progress Show a progress bar.
-#' @param ... Unused.
+#' @param ... Nothing: a misspelt argument (say `new_data`) is an error rather
+#'   than silently ignored.
 #' @return The data as a data.frame (a tibble stays a tibble) on the original
 #'   scale, with the observed cells untouched, the missing ones imputed, and the
 #'   columns in their original order.
@@ -51,6 +52,7 @@ impute.default <- function(fit, ...) {
 #' @export
 impute.deepmnar_fit <- function(fit, newdata = NULL, L = 10000, type = c("mean", "median"), seed = NULL,
                                 threads = NULL, progress = interactive(), ...) {
+  check_no_extra_args(...)
   type <- check_choice(type, c("mean", "median"), "type")
   run <- run_imputation(fit, newdata, L, if (type == "mean") 0L else 1L, 0L, seed, threads, progress)
   fill_in(run$original, run$point, run$x)

@@ -79,6 +79,57 @@ check_fit <- function(fit) {
   if (!inherits(fit, "deepmnar_fit")) {
     deepmnar_abort("`fit` must be a model fitted by deepmnar, such as `notmiwae()`.", data = list(argument = "fit"))
   }
+  validate_fit(fit)
+}
+
+# A fit read back from disk or edited by hand is checked before the engine
+# sees it: a spec the engine cannot build, a parameter vector of the wrong
+# length or with non-finite values, or data and scaling of the wrong shape
+# would otherwise crash R or impute silently with wrong numbers.
+validate_fit <- function(fit) {
+  damaged <- function(what) {
+    deepmnar_abort(sprintf("This fit is damaged or from another version of deepmnar: %s. Refit the model.", what),
+                   kind = "damaged_fit", data = list(argument = "fit", field = sub(" .*", "", what)))
+  }
+  spec <- fit$spec
+  if (!is.list(spec)) damaged("`spec` is missing")
+  is_count <- function(v, max = 4096) is.numeric(v) && length(v) == 1 && !is.na(v) && v == round(v) && v >= 1 && v <= max
+  is_code <- function(v, codes) is.numeric(v) && length(v) == 1 && !is.na(v) && v %in% codes
+  if (!is_code(spec$model_code, model_codes)) damaged("`spec$model_code` names no model")
+  if (!identical(spec$model, names(model_codes)[match(spec$model_code, model_codes)])) damaged("`spec$model` does not match `spec$model_code`")
+  if (!is_count(spec$p, 1e5)) damaged("`spec$p` is not a column count")
+  if (!is_count(spec$latent_dim)) damaged("`spec$latent_dim` is not a dimension")
+  for (field in c("hidden", "missing_hidden")) {
+    v <- spec[[field]]
+    if (!is.numeric(v) || !length(v) || anyNA(v) || any(v != round(v) | v < 1 | v > 4096)) {
+      damaged(sprintf("`spec$%s` is not a vector of layer widths", field))
+    }
+  }
+  codes <- list(activation_code = activation_codes, obs_code = obs_codes, decoder_code = decoder_codes,
+                missing_code = missing_model_codes, variant_code = psmvae_variant_codes)
+  for (field in names(codes)) if (!is_code(spec[[field]], codes[[field]])) damaged(sprintf("`spec$%s` is not a known code", field))
+  if (!is_count(spec$K2, 1e5) || !is_count(spec$eta_dim) || !is_count(spec$k, 100)) damaged("`spec` has a bad K2, eta_dim or k")
+  p <- spec$p
+  if (!is.numeric(spec$direction) || length(spec$direction) != p || !all(spec$direction %in% c(-1, 1))) {
+    damaged("`spec$direction` does not hold one +1/-1 per column")
+  }
+  for (field in c("sigma_floor", "alpha", "pi_prime")) {
+    v <- spec[[field]]
+    if (!is.numeric(v) || length(v) != 1 || !is.finite(v) || v < 0) damaged(sprintf("`spec$%s` is not a number >= 0", field))
+  }
+  if (length(fit$columns) != p || !is.character(fit$columns)) damaged("`columns` does not name the spec's columns")
+  if (!is.matrix(fit$data) || !is.numeric(fit$data) || ncol(fit$data) != p) damaged("`data` is not the numeric training matrix")
+  sc <- fit$scaling
+  if (!is.list(sc) || length(sc$center) != p || length(sc$scale) != p || !all(is.finite(sc$center)) ||
+      !all(is.finite(sc$scale)) || any(sc$scale <= 0)) {
+    damaged("`scaling` does not hold a finite centre and a positive scale per column")
+  }
+  if (!is.numeric(fit$theta) || !all(is.finite(fit$theta))) damaged("`theta` is not a finite numeric vector")
+  expected <- cpp_n_params(spec)
+  if (length(fit$theta) != expected) {
+    damaged(sprintf("`theta` has %d parameters where the spec needs %d", length(fit$theta), as.integer(expected)))
+  }
+  invisible(fit)
 }
 
 # An engine row summary (`what`: see cpp_row_summaries()) of the rows

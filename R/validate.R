@@ -184,3 +184,15 @@ check_probability <- function(x, arg) {
   }
   as.numeric(x)
 }
+
+# S3 methods must take `...`; an argument that lands there is a typo or an
+# argument of another function, and ignoring it would impute the wrong data.
+check_no_extra_args <- function(...) {
+  extra <- list(...)
+  if (!length(extra)) return(invisible())
+  nms <- names(extra)
+  if (is.null(nms)) nms <- rep("", length(extra))
+  shown <- ifelse(nzchar(nms), sprintf("`%s`", nms), sprintf("an unnamed argument (position %d)", seq_along(nms)))
+  deepmnar_abort(sprintf("Unknown argument %s: check its spelling (e.g. `newdata`, not `new_data`).",
+                         paste(shown, collapse = ", ")), data = list(argument = nms[1]))
+}

@@ -14,7 +14,8 @@
 #                   must not hurt.
 # Estimands: the mean of x1 (lm(x1 ~ 1)) and the slope of lm(x1 ~ x3).
 # Methods: complete cases, mice pmm and norm (m imputations, mice's
-# defaults), and deepmnar's MIWAE, not-MIWAE selfmask_known and selfmask,
+# defaults), and deepmnar's MIWAE, not-MIWAE selfmask_known, selfmask and
+# linear (the mask from the whole row, which nests MAR on observed columns),
 # GNR and PSMVAE, each fitted once and multiply imputed with
 # multiple_impute(method = "bootstrap"), the package default.
 #
@@ -147,6 +148,7 @@ deep_fit <- function(method, data, seed) {
     miwae = do.call(notmiwae, c(common, missing_model = "none")),
     notmiwae_known = do.call(notmiwae, c(common, missing_model = "selfmask_known")),
     notmiwae_selfmask = do.call(notmiwae, c(common, missing_model = "selfmask")),
+    notmiwae_linear = do.call(notmiwae, c(common, missing_model = "linear")),
     gnr = do.call(gnr, common),
     psmvae = do.call(psmvae, c(common[names(common) != "iterations"], iterations = iterations)))
 }
@@ -181,6 +183,9 @@ run_cell <- function(design, method, rep) {
   rows$seconds <- proc.time()[["elapsed"]] - started
   rows$slope1 <- slopes[1]
   rows$slope2 <- slopes[2]
+  rows$settings <- if (method %in% c("cc", "mice_pmm", "mice_norm")) sprintf("m %d", m) else
+    sprintf("m %d, hidden %s, %d iterations, L %d, refit %s", m, paste(hidden, collapse = "x"), iterations, L,
+            if (is.null(refit)) "default" else refit)
   cbind(design = design, method = method, rep = rep, rows)
 }
 
@@ -203,7 +208,17 @@ if (!isTRUE(opt$report)) {
 
 files <- list.files(cache_dir, pattern = "\\.rds$", full.names = TRUE)
 if (!length(files)) stop("no cached cells in ", cache_dir, ": run the grid first")
-all <- do.call(rbind, lapply(files, readRDS))
+cells <- lapply(files, readRDS)
+columns <- unique(unlist(lapply(cells, names)))
+all <- do.call(rbind, lapply(cells, function(cell) {
+  for (col in setdiff(columns, names(cell))) cell[[col]] <- NA
+  cell[columns]
+}))
+# Cells cached before the settings were recorded ran with the first grid's
+# settings: hidden 32x32, 6000 iterations, L 1000, default refit.
+if (is.null(all$settings)) all$settings <- NA_character_
+all$settings[is.na(all$settings)] <- ifelse(all$method[is.na(all$settings)] %in% c("cc", "mice_pmm", "mice_norm"),
+                                            "m 10", "m 10, hidden 32x32, 6000 iterations, L 1000, refit default")
 
 summarise_cell <- function(r) {
   R <- nrow(r)
@@ -220,9 +235,11 @@ summarise_cell <- function(r) {
   )
 }
 
-method_order <- c("cc", "mice_pmm", "mice_norm", "miwae", "notmiwae_known", "notmiwae_selfmask", "gnr", "psmvae")
+method_order <- c("cc", "mice_pmm", "mice_norm", "miwae", "notmiwae_known", "notmiwae_selfmask", "notmiwae_linear",
+                  "gnr", "psmvae")
 method_label <- c(cc = "complete cases", mice_pmm = "mice pmm", mice_norm = "mice norm", miwae = "MIWAE",
                   notmiwae_known = "not-MIWAE selfmask_known", notmiwae_selfmask = "not-MIWAE selfmask (learned)",
+                  notmiwae_linear = "not-MIWAE linear (learned)",
                   gnr = "GNR", psmvae = "PSMVAE")
 keys <- unique(all[c("design", "method", "estimand")])
 summary_table <- do.call(rbind, lapply(seq_len(nrow(keys)), function(i) {
@@ -233,14 +250,16 @@ summary_table <- do.call(rbind, lapply(seq_len(nrow(keys)), function(i) {
 summary_table <- summary_table[order(match(summary_table$design, c("gauss_selfmask", "latent_skewed", "gauss_mar")),
                                      summary_table$estimand, match(summary_table$method, method_order)), ]
 
+cell_settings <- if (is.null(all$settings)) character(0) else
+  tapply(all$settings, all$method, function(v) paste(unique(v), collapse = " / "))
 fmt <- function(x, d = 3) ifelse(is.na(x), "", formatC(x, format = "f", digits = d))
 lines <- c(
   "# Coverage of pooled analyses under MNAR (bench/coverage.R)",
   "",
-  sprintf("Generated %s by `Rscript bench/coverage.R` (n = %d, m = %d imputations, deepmnar fits: hidden %s, %d iterations, L = %d, multiple_impute(method = \"bootstrap\") with refit_iterations %s; mice %s, its defaults otherwise). deepmnar %s.",
-          format(Sys.time(), "%Y-%m-%d %H:%M"), n, m, paste(hidden, collapse = "x"), iterations, L,
-          if (is.null(refit)) "at the package default (max(500, iterations / 4))" else refit,
-          as.character(utils::packageVersion("mice")), as.character(utils::packageVersion("deepmnar"))),
+  sprintf("Generated %s by `Rscript bench/coverage.R --report` from the cached cells (n = %d rows; mice %s with its defaults; deepmnar %s, each fit followed by multiple_impute(method = \"bootstrap\"), the default, with refit_iterations at the package default max(500, iterations / 4) unless stated). Settings of the cells: %s.",
+          format(Sys.time(), "%Y-%m-%d %H:%M"), n, as.character(utils::packageVersion("mice")),
+          as.character(utils::packageVersion("deepmnar")),
+          paste(sprintf("%s: %s", names(cell_settings), cell_settings), collapse = "; ")),
   "",
   "Per design, estimand and method: R replications; bias (± its Monte Carlo SE); empirical SE of the estimates; mean pooled SE; their ratio; coverage of the 95% interval (± MCSE); mean interval width; mean fraction of missing information; mean seconds per replication (fit and all imputations). `MAR-like` counts learned self-masking fits whose standardised slope on x1 or x2 is below 0.5 (the true slope is 3).",
   "")

@@ -100,7 +100,7 @@ test_that("a start's held-out score is the bound of its parameters on the held-o
   s <- fit$starts$seed[2]
   args <- list(K = 5L, batch_size = 16L, iterations = 250L, lr = 1e-3, seed = s, threads = 1L)
   run <- run_training(fit$spec, rows_of_engine_data(ed, setdiff(seq_len(n), held)),
-                      fresh_state(cpp_init_params(fit$spec, s)), args, FALSE)
+                      fresh_state(initial_params(fit$spec, ed, s)), args, FALSE)
   replayed <- cpp_bound(fit$spec, ed$x[held, , drop = FALSE], ed$observed[held, , drop = FALSE], run$state$theta,
                         20L, 3L, FALSE, 1L)$bound
   expect_equal(replayed, fit$starts$held_out_bound[2])
@@ -145,4 +145,30 @@ test_that("mnar_sensitivity() names the model and imputation where the analysis 
   expect_error(mnar_sensitivity(di, a ~ b, models = list(function(d, s) 1)), class = "deepmnar_error_input",
                regexp = "`models`")
   expect_error(mnar_sensitivity(di, a ~ b, models = models, m = 1), class = "deepmnar_error_input", regexp = "`m`")
+})
+
+test_that("learned self-masking slopes start with the sign the other columns suggest", {
+  set.seed(8)
+  n <- 400
+  z <- rnorm(n)
+  x <- cbind(a = z + 0.5 * rnorm(n), b = z + 0.5 * rnorm(n), c = z + 0.5 * rnorm(n))
+  x[x[, "a"] > 0.2, "a"] <- NA        # high values of a missing
+  x[x[, "b"] < -0.2, "b"] <- NA       # low values of b missing
+  ed <- engine_data(x, fit_scaling(x))
+  expect_identical(selfmask_directions(ed), c(1, -1, 1))
+  spec <- model_spec("notmiwae", colnames(x), 2L, c(8L, 8L), "tanh", "gaussian", "mlp", "selfmask", rep(1, 3), 1e-4)
+  theta <- initial_params(spec, ed, 1)
+  raw <- cpp_init_params(spec, 1)
+  slopes_at <- length(theta) - 2 * 3 + 1:3
+  expect_identical(theta[slopes_at[1:2]], c(1.5, -1.5))
+  # the complete column keeps the engine's initialisation, as does everything but the mask model
+  expect_identical(theta[slopes_at[3]], raw[slopes_at[3]])
+  expect_identical(theta[seq_len(slopes_at[1] - 1)], raw[seq_len(slopes_at[1] - 1)])
+  # P(observed) at the column's observed mean equals its observed share
+  location <- theta[slopes_at[1:2] + 3]
+  expect_equal(stats::plogis(c(1.5, -1.5) * location), unname(colMeans(!is.na(x))[1:2]))
+  # the fitted model reads the same direction back (slope sign on the original scale)
+  fit <- notmiwae(x, missing_model = "selfmask", hidden = c(8, 8), K = 5, iterations = 400, seed = 2, threads = 1,
+                  progress = FALSE)
+  expect_identical(sign(summary(fit)$columns$mask_slope[1:2]), c(-1, 1))
 })
