@@ -162,6 +162,7 @@ run_imputation <- function(fit, newdata, L, type_code, draws, seed, threads, pro
   original <- if (is.null(newdata)) restore_data(fit$data, fit$data_format) else newdata
   x <- rows_of(fit, newdata)
   ed <- engine_data(x, fit$scaling)
+  check_within_reach(ed, colnames(x), if (is.null(newdata)) "data" else "newdata")
   n <- nrow(x)
   p <- ncol(x)
   point <- matrix(NA_real_, n, p)
@@ -184,11 +185,9 @@ run_imputation <- function(fit, newdata, L, type_code, draws, seed, threads, pro
   }
   if (progress) cli::cli_progress_done(id = bar)
   missing <- ed$observed == 0L
-  if (any(!is.finite(point[missing])) || (draws > 0 && any(!is.finite(draw_array[rep(missing, draws)]))) ||
-      (mask && any(!is.finite(mask_prob)))) {
-    deepmnar_abort("The imputation produced non-finite values: the fitted parameters are unusable. Refit with a lower `lr`.",
-                   kind = "nonfinite")
-  }
+  bad_cells <- (missing & !is.finite(point)) | (if (mask) !is.finite(mask_prob) else FALSE)
+  if (draws > 0) bad_cells <- bad_cells | (missing & apply(!is.finite(draw_array), c(1, 2), any))
+  if (any(bad_cells)) abort_nonfinite_imputation(bad_cells, colnames(x))
   point[!missing] <- 0
   point <- unstandardise(point, fit$scaling)
   if (draws > 0) {
@@ -224,4 +223,28 @@ fill_in <- function(original, values, x) {
     out[[colnames(x)[j]]] <- col
   }
   out
+}
+
+# Observed values so far from the training data that the networks saturate or
+# overflow (1e300 in a column with sd 1) cannot be imputed from; say which.
+check_within_reach <- function(ed, columns, arg, limit = 1e6) {
+  far <- ed$observed == 1L & abs(ed$x) > limit
+  if (!any(far)) return(invisible())
+  cols <- columns[colSums(far) > 0]
+  deepmnar_abort(sprintf(paste0(
+    "Column %s of `%s` holds values more than %g standard deviations from the training mean (e.g. %s in row %d): ",
+    "the model cannot impute from them. Check the units or recode them as NA."),
+    quote_names(cols), arg, limit, format(ed$x[far][1], digits = 3), which(far, arr.ind = TRUE)[1, 1]),
+    data = list(argument = arg, columns = cols))
+}
+
+# The parameters are finite (validate_fit()) and the inputs within reach, so a
+# non-finite imputation means the fitted model itself overflows there.
+abort_nonfinite_imputation <- function(bad_cells, columns) {
+  rows <- which(rowSums(bad_cells) > 0)
+  cols <- columns[colSums(bad_cells) > 0]
+  deepmnar_abort(sprintf(paste0(
+    "The fitted model gives non-finite imputations in %d row(s) (first: row %d; column %s): its parameters are ",
+    "finite but overflow on these rows, a sign that training diverged. Refit with a lower `lr` or more starts."),
+    length(rows), rows[1], quote_names(cols)), kind = "nonfinite", data = list(rows = rows, columns = cols))
 }

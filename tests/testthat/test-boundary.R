@@ -63,3 +63,13 @@ test_that("a misspelt argument of impute() is an error, not ignored", {
   expect_error(impute(fb, NULL, 5, "mean", 1, 1, FALSE, "extra"), class = "deepmnar_error_input",
                regexp = "unnamed argument")
 })
+
+test_that("observed values far outside the training data are named, not blamed on lr", {
+  nd <- db[1:6, ]
+  nd[2, "c2"] <- 1e300
+  err <- expect_error(impute(fb, newdata = nd, L = 5, seed = 1, progress = FALSE), class = "deepmnar_error_input")
+  expect_match(conditionMessage(err), "Column `c2` of `newdata` holds values more than 1e\\+06 standard deviations")
+  expect_match(conditionMessage(err), "row 2")
+  expect_false(grepl("lr", conditionMessage(err)))
+  expect_identical(err$columns, "c2")
+})

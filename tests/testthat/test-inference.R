@@ -172,3 +172,25 @@ test_that("learned self-masking slopes start with the sign the other columns sug
                   progress = FALSE)
   expect_identical(sign(summary(fit)$columns$mask_slope[1:2]), c(-1, 1))
 })
+
+test_that("every model gives proper imputations from its own replicates", {
+  fits <- list(
+    gnr = gnr(di, hidden = c(8, 8), K = 5, iterations = 60, seed = 1, threads = 1, starts = 2, progress = FALSE),
+    not2miwae = not2miwae(di, hidden = c(8, 8), K = 3, K2 = 2, iterations = 60, seed = 1, threads = 1, starts = 2,
+                          progress = FALSE),
+    psmvae = psmvae(di, hidden = c(8, 8), iterations = 60, seed = 1, threads = 1, starts = 2, progress = FALSE))
+  for (name in names(fits)) {
+    f <- fits[[name]]
+    expect_identical(nrow(f$starts), 2L)
+    mi <- multiple_impute(f, m = 2, L = 30, refit_iterations = 20, seed = 1, format = "list", threads = 1,
+                          progress = FALSE)
+    expect_length(mi, 2)
+    for (x in mi) {
+      expect_true(all(is.finite(x$a)), info = name)
+      expect_identical(x[!is.na(di$a), ], di[!is.na(di$a), ])
+    }
+    expect_false(identical(mi[[1]]$a, mi[[2]]$a))
+    reps <- bootstrap_fits(f, m = 1, refit_iterations = 10, seed = 1, threads = 1, progress = FALSE)
+    expect_s3_class(reps[[1]], class(f)[1])
+  }
+})
