@@ -42,7 +42,8 @@ data_format <- function(data) {
 # Validates the options every model shares, fits `model` and returns the fit.
 fit_model <- function(model, data, obs, decoder, activation, sigma_floor, latent_dim, hidden, K, batch_size,
                       iterations, lr, seed, threads, progress, call, missing_model = "none", direction = "high",
-                      alpha = 1, K2 = 1L, eta_dim = NULL, k = 1L, variant = "b", pi_prime = 0.5, starts = NULL) {
+                      alpha = 1, K2 = 1L, eta_dim = NULL, k = 1L, variant = "b", pi_prime = 0.5, starts = NULL,
+                      encoder_mask = FALSE) {
   obs <- check_choice(obs, c("gaussian", "t"), "obs")
   decoder <- check_choice(decoder, c("mlp", "linear"), "decoder")
   activation <- check_choice(activation, c("tanh", "relu"), "activation")
@@ -52,7 +53,8 @@ fit_model <- function(model, data, obs, decoder, activation, sigma_floor, latent
   eta_dim <- check_count(if (is.null(eta_dim)) max(1, ncol(x) - 1) else eta_dim, "eta_dim", 1, 4096)
   spec <- model_spec(model, colnames(x), args$latent_dim, args$hidden, activation, obs, decoder, missing_model,
                      check_direction(direction, colnames(x)), sigma_floor, alpha = alpha, K2 = K2, eta_dim = eta_dim,
-                     k = k, variant = variant, pi_prime = pi_prime)
+                     k = k, variant = variant, pi_prime = pi_prime,
+                     encoder_mask = check_flag(encoder_mask, "encoder_mask"))
   args$starts <- check_count(if (is.null(starts)) default_starts(spec) else starts, "starts", 1, 100)
   fit <- train_model(spec, x, args, isTRUE(progress), call, paste0("deepmnar_", model))
   fit$data_format <- data_format(data)

@@ -108,6 +108,9 @@ validate_fit <- function(fit) {
   codes <- list(activation_code = activation_codes, obs_code = obs_codes, decoder_code = decoder_codes,
                 missing_code = missing_model_codes, variant_code = psmvae_variant_codes)
   for (field in names(codes)) if (!is_code(spec[[field]], codes[[field]])) damaged(sprintf("`spec$%s` is not a known code", field))
+  if (!is.null(spec$encoder_mask) && !(length(spec$encoder_mask) == 1 && spec$encoder_mask %in% c(0, 1))) {
+    damaged("`spec$encoder_mask` is not 0 or 1")
+  }
   if (!is_count(spec$K2, 1e5) || !is_count(spec$eta_dim) || !is_count(spec$k, 100)) damaged("`spec` has a bad K2, eta_dim or k")
   p <- spec$p
   if (!is.numeric(spec$direction) || length(spec$direction) != p || !all(spec$direction %in% c(-1, 1))) {

@@ -17,8 +17,9 @@ print.deepmnar_fit <- function(x, ...) {
   cat(sprintf("<deepmnar fit> %s\n", model_label(x)))
   cat(sprintf("  data: %d rows x %d columns, %d missing cells (%.1f%%)\n", nrow(x$data), ncol(x$data), n_missing,
               100 * n_missing / length(x$data)))
-  cat(sprintf("  network: %s decoder, %s observations, latent %d, hidden %s (%s), %d parameters\n", spec$decoder,
-              spec$obs, spec$latent_dim, paste(spec$hidden, collapse = "x"), spec$activation, length(x$theta)))
+  cat(sprintf("  network: %s decoder, %s observations, latent %d, hidden %s (%s), %d parameters%s\n", spec$decoder,
+              spec$obs, spec$latent_dim, paste(spec$hidden, collapse = "x"), spec$activation, length(x$theta),
+              if (isTRUE(spec$encoder_mask == 1L)) "; the encoder reads the mask" else ""))
   cat(sprintf("  training: %d/%d iterations, K = %d, batch %d, lr %g, seed %d (%.1f s, %s)\n", s$iterations_done,
               s$iterations, s$K, s$batch_size, s$lr, s$seed, x$seconds, x$instruction_set))
   if (!is.null(x$starts)) {

@@ -73,6 +73,10 @@
 #'   yeast data, whose `erl` and `pox` columns take one value in 99% of the
 #'   rows, 100,000 iterations gave an imputation RMSE of 1.71 with the default
 #'   and 1.51 with 0.05 (`bench/results/uci.md`).
+#' @param encoder_mask Give the encoder of z the missingness mask beside the
+#'   zero-filled row (`TRUE`), so that it can tell a missing cell from an
+#'   observed one at the column mean. The papers' encoders read the
+#'   zero-filled row alone (`FALSE`, the default).
 #' @param starts Number of initialisations to try (see the section on starts);
 #'   default 4 for models that learn the mask mechanism (`"selfmask"`,
 #'   `"linear"`, `"nonlinear"`, and every [gnr()], [not2miwae()] and [psmvae()]
@@ -102,10 +106,10 @@ notmiwae <- function(data,
                      obs = c("gaussian", "t"), decoder = c("mlp", "linear"), latent_dim = NULL,
                      hidden = c(128, 128), K = 20, batch_size = 16, iterations = 20000, lr = 1e-3,
                      direction = "high", activation = c("tanh", "relu"), sigma_floor = 1e-4,
-                     starts = NULL, seed = NULL, threads = NULL, progress = interactive()) {
+                     encoder_mask = FALSE, starts = NULL, seed = NULL, threads = NULL, progress = interactive()) {
   missing_model <- check_choice(missing_model, eval(formals(notmiwae)$missing_model), "missing_model")
   fit_model("notmiwae", data, obs = obs, decoder = decoder, activation = activation, sigma_floor = sigma_floor,
             latent_dim = latent_dim, hidden = hidden, K = K, batch_size = batch_size, iterations = iterations,
-            lr = lr, seed = seed, threads = threads, progress = progress, starts = starts, call = match.call(),
+            lr = lr, seed = seed, threads = threads, progress = progress, encoder_mask = encoder_mask, starts = starts, call = match.call(),
             missing_model = missing_model, direction = direction)
 }

@@ -196,3 +196,10 @@ check_no_extra_args <- function(...) {
   deepmnar_abort(sprintf("Unknown argument %s: check its spelling (e.g. `newdata`, not `new_data`).",
                          paste(shown, collapse = ", ")), data = list(argument = nms[1]))
 }
+
+check_flag <- function(x, arg) {
+  if (!is.logical(x) || length(x) != 1 || is.na(x)) {
+    deepmnar_abort(sprintf("`%s` must be TRUE or FALSE, not %s.", arg, describe(x)), data = list(argument = arg))
+  }
+  x
+}

@@ -127,6 +127,8 @@ deepmnar_io::ModelSpec spec_from(const Rcpp::List& s) {
   spec.k = Rcpp::as<int>(s["k"]);
   spec.variant = Rcpp::as<int>(s["variant_code"]);
   spec.pi_prime = Rcpp::as<double>(s["pi_prime"]);
+  // Fits made before the option existed have no field: their encoder reads the row alone.
+  spec.encoder_mask = s.containsElementNamed("encoder_mask") ? Rcpp::as<int>(s["encoder_mask"]) : 0;
   return spec;
 }
 

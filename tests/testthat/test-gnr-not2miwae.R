@@ -42,7 +42,7 @@ toy_data <- function(n = 300, seed = 4) {
 
 test_that("GNR with alpha = 0 is MIWAE: same parameters and imputations", {
   d <- toy_data()
-  args <- list(d, hidden = c(8, 8), iterations = 150, K = 5, seed = 9, threads = 1, progress = FALSE)
+  args <- list(d, hidden = c(8, 8), iterations = 150, K = 5, seed = 9, threads = 1, progress = FALSE, starts = 1)
   miwae <- do.call(notmiwae, c(args, missing_model = "none"))
   g0 <- do.call(gnr, c(args, alpha = 0))
   shared <- seq_along(miwae$theta)

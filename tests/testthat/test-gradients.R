@@ -14,6 +14,20 @@ for (i in seq_len(nrow(grid))) {
   })
 }
 
+test_that("gradient matches finite differences when the encoder reads the mask", {
+  x <- tiny_mnar_data()
+  for (model in c("notmiwae", "gnr", "not2miwae")) {
+    spec <- tiny_spec(ncol(x), if (model == "notmiwae") "selfmask" else "none", model = model)
+    spec$encoder_mask <- 1L
+    plain <- spec
+    plain$encoder_mask <- 0L
+    # the mask adds p inputs to the encoder's first layer
+    expect_identical(deepmnar:::cpp_n_params(spec) - deepmnar:::cpp_n_params(plain), ncol(x) * spec$hidden[1] * 1)
+    set.seed(7)
+    expect_lt(gradient_error(spec, x), 1e-6)
+  }
+})
+
 test_that("the gradient is the same from one thread or two", {
   x <- tiny_mnar_data(n = 40)
   ev <- engine_view(x)

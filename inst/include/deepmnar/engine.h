@@ -115,11 +115,9 @@ void row_summaries(const deepmnar_io::ModelSpec& spec, const deepmnar_io::DataVi
     if (what == deepmnar_io::summary_pattern_probability) model.pattern_probabilities(th.data(), all, result);
     else model.latent_means(th.data(), all, result);
   } else if (what == deepmnar_io::summary_latent_mean) {
+    // Every model but PSMVAE lays its LatentCore out first.
     ParamLayout layout;
-    const GaussianEncoder encoder(spec.p, spec.hidden, spec.latent, activation_from(spec.activation), layout);
-    EncoderOutput e;
-    encoder.forward(th.data(), data.x, e);
-    result = e.mu;
+    LatentCore(spec, layout).latent_means(th.data(), data.x, data.observed, result);
   } else if (what == deepmnar_io::summary_eta_mean) {
     Not2Miwae(spec).eta_means(th.data(), data.x, result);
   } else {

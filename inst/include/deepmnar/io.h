@@ -52,6 +52,7 @@ struct ModelSpec {
   int k = 1;                      // PSMVAE: number of pattern sets
   int variant = psmvae_b;         // PSMVAE: generative model (b) or (a)
   double pi_prime = 0.5;          // PSMVAE: P(an observed value does not supervise x_mis)
+  int encoder_mask = 0;           // 1: the encoder of z reads the mask beside the zero-filled row
 };
 
 // Data arrive column-major (R's layout): x[i + n * j]. Missing cells of `x` may

@@ -1,5 +1,6 @@
 // What every model of the package shares: z ~ q(z | x^o) from the zero-filled
-// row, the observation decoder p(x | z), and the MIWAE part of the log-weight,
+// row (and, with spec.encoder_mask, the mask beside it), the observation
+// decoder p(x | z), and the MIWAE part of the log-weight,
 //   log p(x^o | z_k) + log p(z_k) - log q(z_k | x^o),
 // with reparameterised draws of the missing cells when a model needs them.
 // Its backward pass is split in stages so that a model can add the gradients
@@ -16,6 +17,7 @@ struct CoreState {
   EncoderOutput enc;
   RowMat eps, z;
   ObservationParams obs;
+  RowMat enc_in;  // the encoder's input when it also reads the mask
   RowMat xfill, draw_d_scale, draw_d_df;
   Eigen::VectorXd lw;  // Eigen storage: aligned, so reductions are reproducible
   int K = 0;
@@ -25,10 +27,32 @@ struct CoreState {
 class LatentCore {
  public:
   LatentCore() = default;
-  LatentCore(const deepmnar_io::ModelSpec& spec, ParamLayout& layout) : p_(spec.p), latent_(spec.latent) {
+  LatentCore(const deepmnar_io::ModelSpec& spec, ParamLayout& layout)
+      : p_(spec.p), latent_(spec.latent), encoder_mask_(spec.encoder_mask != 0) {
     const Activation act = activation_from(spec.activation);
-    encoder_ = GaussianEncoder(spec.p, spec.hidden, spec.latent, act, layout);
+    encoder_ = GaussianEncoder(encoder_width(spec), spec.hidden, spec.latent, act, layout);
     decoder_ = ObservationDecoder(spec, spec.latent, layout);
+  }
+
+  // The zero-filled row alone cannot tell a missing cell from an observed one
+  // at the column mean; with the mask beside it the encoder can move the
+  // proposal for rows whose values went missing because of what they are.
+  static int encoder_width(const deepmnar_io::ModelSpec& spec) { return spec.encoder_mask ? 2 * spec.p : spec.p; }
+
+  // The encoder's input for rows x with mask `observed`: x, or [x, observed].
+  static const RowMat& encoder_input(bool with_mask, const RowMat& x, const RowMat& observed, RowMat& buffer) {
+    if (!with_mask) return x;
+    buffer.resize(x.rows(), 2 * x.cols());
+    buffer << x, observed;
+    return buffer;
+  }
+
+  // Posterior means of z for rows x with mask `observed`.
+  void latent_means(const double* theta, const RowMat& x, const RowMat& observed, RowMat& out) const {
+    RowMat buffer;
+    EncoderOutput e;
+    encoder_.forward(theta, encoder_input(encoder_mask_, x, observed, buffer), e);
+    out = e.mu;
   }
 
   const ObservationDecoder& decoder() const { return decoder_; }
@@ -44,7 +68,7 @@ class LatentCore {
   void forward(const double* theta, RowBlock& b, int K, CoreState& w) const {
     const int R = int(b.x.rows());
     w.K = K;
-    encoder_.forward(theta, b.x, w.enc);
+    encoder_.forward(theta, encoder_input(encoder_mask_, b.x, b.observed, w.enc_in), w.enc);
     reparameterised_draws(w.enc, K, b.rng, 1, w.eps, w.z);
     decoder_.forward(theta, w.z, w.obs);
     // log p(z) - log q(z | x): the 2 pi terms cancel.
@@ -143,11 +167,13 @@ class LatentCore {
     decoder_.backward(theta, w.z, w.obs, w.d_mu, w.d_scale, w.d_df, grad, &w.d_z_decoder);
     w.d_z += w.d_z_decoder;
     reparameterisation_backward(w.d_z, w.eps, w.enc, g, R, K, d, w.d_mu_q, w.d_log_var);
-    encoder_.backward(theta, b.x, w.enc, w.d_mu_q, w.d_log_var, grad, nullptr);
+    encoder_.backward(theta, encoder_input(encoder_mask_, b.x, b.observed, w.enc_in), w.enc, w.d_mu_q, w.d_log_var,
+                      grad, nullptr);
   }
 
  private:
   int p_ = 0, latent_ = 0;
+  bool encoder_mask_ = false;
   GaussianEncoder encoder_;
   ObservationDecoder decoder_;
 };
