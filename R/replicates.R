@@ -79,12 +79,13 @@ replicate_imputations <- function(fit, m, target, L, refit_iterations, seed, thr
 
 # lapply over replicates, through future.apply when a plan with more than one
 # worker is set. Seeds are fixed before the map, so the plan does not change
-# the result.
+# the result; each replicate sets R's generator from its own seed (and puts it
+# back), which future would otherwise flag as undeclared random numbers.
 map_replicates <- function(indices, f, progress) {
   parallel_plan <- requireNamespace("future.apply", quietly = TRUE) && requireNamespace("future", quietly = TRUE) &&
     future::nbrOfWorkers() > 1
   if (parallel_plan) {
-    return(future.apply::future_lapply(indices, f, future.seed = FALSE, future.packages = "deepmnar"))
+    return(future.apply::future_lapply(indices, f, future.seed = NULL, future.packages = "deepmnar"))
   }
   if (progress) bar <- cli::cli_progress_bar("Bootstrap replicates", total = length(indices), clear = TRUE)
   out <- vector("list", length(indices))

@@ -45,6 +45,18 @@ test_that("bootstrap imputations are the same for 1 and 2 threads and follow the
   expect_identical(mice::complete(imp1, "long"), mice::complete(imp2, "long"))
 })
 
+test_that("replicates on a future plan of two workers give the same imputations", {
+  skip_if_not_installed("future")
+  skip_if_not_installed("future.apply")
+  sequential <- multiple_impute(fi, m = 2, L = 50, refit_iterations = 20, seed = 6, format = "list", threads = 1,
+                                progress = FALSE)
+  old_plan <- future::plan(future::multisession, workers = 2)
+  on.exit(future::plan(old_plan), add = TRUE)
+  parallel <- multiple_impute(fi, m = 2, L = 50, refit_iterations = 20, seed = 6, format = "list", threads = 1,
+                              progress = FALSE)
+  expect_identical(parallel, sequential)
+})
+
 test_that("bootstrap replicates are valid fits on their own resamples", {
   reps <- bootstrap_fits(fi, m = 2, refit_iterations = 30, seed = 2, threads = 1, progress = FALSE)
   expect_length(reps, 2)
