@@ -17,7 +17,9 @@
 # defaults), and deepmnar's MIWAE, not-MIWAE selfmask_known, selfmask and
 # linear (the mask from the whole row, which nests MAR on observed columns),
 # GNR and PSMVAE, each fitted once and multiply imputed with
-# multiple_impute(method = "bootstrap"), the package default.
+# multiple_impute(method = "bootstrap"), the package default; a method name
+# ending in "_sir" (e.g. notmiwae_known_sir) draws all imputations from the
+# one fit instead (method = "sir"), to show what the bootstrap adds.
 #
 # Run from the package root with the package installed:
 #   Rscript bench/coverage.R --reps=1:100 --designs=gauss_selfmask
@@ -173,10 +175,12 @@ run_cell <- function(design, method, rep) {
       pooled_rows(lapply(seq_len(m), function(i) mice::complete(imp, i)))
     },
     {
-      fit <- deep_fit(method, d$data, seed = rep)
+      single_fit <- grepl("_sir$", method)
+      fit <- deep_fit(sub("_sir$", "", method), d$data, seed = rep)
       slopes <- learned_slopes(fit)
-      completed <- multiple_impute(fit, m = m, L = L, refit_iterations = refit, format = "list", seed = rep,
-                                   threads = threads, progress = FALSE)
+      completed <- multiple_impute(fit, m = m, method = if (single_fit) "sir" else "bootstrap", L = L,
+                                   refit_iterations = refit, format = "list", seed = rep, threads = threads,
+                                   progress = FALSE)
       pooled_rows(completed)
     })
   rows$truth <- d$truth[rows$estimand]
@@ -185,7 +189,7 @@ run_cell <- function(design, method, rep) {
   rows$slope2 <- slopes[2]
   rows$settings <- if (method %in% c("cc", "mice_pmm", "mice_norm")) sprintf("m %d", m) else
     sprintf("m %d, hidden %s, %d iterations, L %d, refit %s", m, paste(hidden, collapse = "x"), iterations, L,
-            if (is.null(refit)) "default" else refit)
+            if (grepl("_sir$", method)) "none (sir)" else if (is.null(refit)) "default" else refit)
   cbind(design = design, method = method, rep = rep, rows)
 }
 
@@ -235,10 +239,11 @@ summarise_cell <- function(r) {
   )
 }
 
-method_order <- c("cc", "mice_pmm", "mice_norm", "miwae", "notmiwae_known", "notmiwae_selfmask", "notmiwae_linear",
-                  "gnr", "psmvae")
+method_order <- c("cc", "mice_pmm", "mice_norm", "miwae", "notmiwae_known_sir", "notmiwae_known", "notmiwae_selfmask",
+                  "notmiwae_linear", "gnr", "psmvae")
 method_label <- c(cc = "complete cases", mice_pmm = "mice pmm", mice_norm = "mice norm", miwae = "MIWAE",
-                  notmiwae_known = "not-MIWAE selfmask_known", notmiwae_selfmask = "not-MIWAE selfmask (learned)",
+                  notmiwae_known = "not-MIWAE selfmask_known",
+                  notmiwae_known_sir = "not-MIWAE selfmask_known, single-fit draws (sir)", notmiwae_selfmask = "not-MIWAE selfmask (learned)",
                   notmiwae_linear = "not-MIWAE linear (learned)",
                   gnr = "GNR", psmvae = "PSMVAE")
 keys <- unique(all[c("design", "method", "estimand")])

@@ -123,7 +123,7 @@ test_that("mnar_sensitivity() pools an analysis under each model of the mechanis
   skip_if_not_installed("mice")
   models <- sensitivity_models(hidden = c(8, 8), K = 5, iterations = 150, threads = 1)
   expect_named(models, c("MAR (MIWAE)", "self-masking, high values missing", "self-masking, low values missing",
-                         "self-masking, direction learned"))
+                         "self-masking, direction learned", "mask from the whole row, learned"))
   small <- models[c(1, 2, 3)]
   sens <- mnar_sensitivity(di, a ~ b, models = small, m = 2, L = 50, seed = 1, threads = 1, progress = FALSE)
   expect_s3_class(sens, "deepmnar_sensitivity")
