@@ -1,0 +1,116 @@
+# The imputation methods compare_imputers() runs: the built-in baselines
+# (mean, median, mice, missForest), deepmnar's models, and user functions.
+
+call_method <- function(method, x, seed, args, default_threads) {
+  if (is.function(method)) return(do.call(method, c(list(x, seed), args)))
+  switch(method,
+         mean = impute_column_stat(x, mean),
+         median = impute_column_stat(x, stats::median),
+         mice_norm = impute_mice(x, seed, if (is.null(args[["method"]])) c(list(method = "norm"), args) else args),
+         mice_pmm = impute_mice(x, seed, args),
+         missforest = impute_missforest(x, args),
+         notmiwae = impute_deep(notmiwae, x, seed, args, default_threads),
+         gnr = impute_deep(gnr, x, seed, args, default_threads),
+         not2miwae = impute_deep(not2miwae, x, seed, args, default_threads),
+         psmvae = impute_deep(psmvae, x, seed, args, default_threads))
+}
+
+impute_column_stat <- function(x, stat) {
+  frame <- is.data.frame(x)
+  for (j in seq_len(ncol(x))) {
+    col <- if (frame) x[[j]] else x[, j]
+    miss <- is.na(col)
+    if (!any(miss)) next
+    if (all(miss)) stop(sprintf("column %d has no observed value to impute from", j), call. = FALSE)
+    col <- as.double(col)
+    col[miss] <- stat(col[!miss])
+    if (frame) x[[j]] <- col else x[, j] <- col
+  }
+  x
+}
+
+# mice and missForest get a data.frame with plain column names (mice builds
+# formulas from them); the completed data come back as a matrix in the
+# original column order.
+plain_frame <- function(x) {
+  df <- as.data.frame(numeric_matrix(x, "data"))
+  names(df) <- paste0("V", seq_len(ncol(df)))
+  df
+}
+
+impute_mice <- function(x, seed, args) {
+  require_suggested("mice")
+  # [[ ]], not $: `args$m` would partially match `method`.
+  if (is.null(args[["m"]])) args[["m"]] <- 5L
+  if (is.null(args[["printFlag"]])) args[["printFlag"]] <- FALSE
+  # mice warns "Number of logged events" when it drops collinear or constant
+  # predictors (see imp$loggedEvents); that is routine, not a failure.
+  imp <- withCallingHandlers(
+    do.call(mice::mice, c(list(plain_frame(x), seed = seed), args)),
+    warning = function(w) {
+      if (grepl("^Number of logged events", conditionMessage(w))) invokeRestart("muffleWarning")
+    })
+  completed <- lapply(seq_len(imp$m), function(i) as.matrix(mice::complete(imp, i)))
+  Reduce(`+`, completed) / imp$m
+}
+
+impute_missforest <- function(x, args) {
+  require_suggested("missForest")
+  fit <- do.call(missForest::missForest, c(list(plain_frame(x)), args))
+  as.matrix(fit$ximp)
+}
+
+# Fits one of the package's models and imputes. `L` and `type` go to
+# impute(); `mask_L`, if given, also predicts the mask with that many samples
+# and attaches it as attribute "prob_observed" (see mask_accuracy_metric()).
+impute_deep <- function(model, x, seed, args, default_threads) {
+  impute_names <- c("L", "type")
+  mask_L <- args[["mask_L"]]
+  args[["mask_L"]] <- NULL
+  fit_args <- args[setdiff(names(args), impute_names)]
+  impute_args <- args[intersect(names(args), impute_names)]
+  if (is.null(fit_args[["threads"]])) fit_args[["threads"]] <- default_threads
+  if (is.null(fit_args[["progress"]])) fit_args[["progress"]] <- FALSE
+  fit <- do.call(model, c(list(x), fit_args, list(seed = seed)))
+  completed <- do.call(impute, c(list(fit), impute_args,
+                                 list(seed = seed, threads = fit_args[["threads"]], progress = FALSE)))
+  if (!is.null(mask_L)) {
+    attr(completed, "prob_observed") <- predict_mask(fit, L = mask_L, seed = seed, threads = fit_args[["threads"]],
+                                                     progress = FALSE)
+  }
+  completed
+}
+
+#' Mask accuracy as a comparison metric
+#'
+#' For [compare_imputers()]'s `metrics`: the accuracy of the mask predicted by
+#' a deepmnar model (pass `mask_L` in its `method_args` so that the imputation
+#' carries [predict_mask()]'s probabilities), `NA` for methods without one.
+#' @param truth,imputed,mask As for [imputation_rmse()].
+#' @return A number.
+#' @export
+mask_accuracy_metric <- function(truth, imputed, mask) {
+  prob <- attr(imputed, "prob_observed")
+  if (is.null(prob)) return(NA_real_)
+  mask_accuracy(prob, if (inherits(mask, "deepmnar_amputed")) mask$mask else mask)[["accuracy"]]
+}
+
+has_package <- function(pkg) requireNamespace(pkg, quietly = TRUE)
+
+require_suggested <- function(pkg) {
+  if (!has_package(pkg)) {
+    stop(sprintf("the %s package is not installed: install.packages(\"%s\")", pkg, pkg), call. = FALSE)
+  }
+}
+
+# A method's output as a numeric matrix aligned with the truth, by position.
+completed_matrix <- function(completed, truth) {
+  if (!is.data.frame(completed) && !is.matrix(completed)) {
+    stop(sprintf("the method returned %s, not a data.frame or matrix", class(completed)[1]), call. = FALSE)
+  }
+  if (!identical(dim(completed), dim(truth))) {
+    stop(sprintf("the method returned %d x %d data for a %d x %d dataset", nrow(completed), ncol(completed),
+                 nrow(truth), ncol(truth)), call. = FALSE)
+  }
+  numeric_matrix(completed, "imputed")
+}
