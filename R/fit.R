@@ -43,7 +43,7 @@ data_format <- function(data) {
 fit_model <- function(model, data, obs, decoder, activation, sigma_floor, latent_dim, hidden, K, batch_size,
                       iterations, lr, seed, threads, progress, call, missing_model = "none", direction = "high",
                       alpha = 1, K2 = 1L, eta_dim = NULL, k = 1L, variant = "b", pi_prime = 0.5, starts = NULL,
-                      encoder_mask = FALSE) {
+                      encoder_mask = FALSE, stop_early = NULL) {
   obs <- check_choice(obs, c("gaussian", "t"), "obs")
   decoder <- check_choice(decoder, c("mlp", "linear"), "decoder")
   activation <- check_choice(activation, c("tanh", "relu"), "activation")
@@ -55,6 +55,7 @@ fit_model <- function(model, data, obs, decoder, activation, sigma_floor, latent
                      check_direction(direction, colnames(x)), sigma_floor, alpha = alpha, K2 = K2, eta_dim = eta_dim,
                      k = k, variant = variant, pi_prime = pi_prime,
                      encoder_mask = check_flag(encoder_mask, "encoder_mask"))
+  args$stop_early <- check_stop_early(stop_early)
   args$starts <- check_count(if (is.null(starts)) default_starts(spec) else starts, "starts", 1, 100)
   fit <- train_model(spec, x, args, isTRUE(progress), call, paste0("deepmnar_", model))
   fit$data_format <- data_format(data)
@@ -102,7 +103,8 @@ train_model <- function(spec, x, args, progress, call, class, scaling = fit_scal
   } else {
     state <- fresh_state(initial_params(spec, ed, args$seed))
   }
-  run <- run_training(spec, ed, state, args, progress)
+  run <- if (is.null(args$stop_early)) run_training(spec, ed, state, args, progress) else
+    run_with_early_stopping(spec, ed, state, args, progress, args$stop_early)
   structure(
     list(
       model = spec$model,
@@ -116,6 +118,7 @@ train_model <- function(spec, x, args, progress, call, class, scaling = fit_scal
                       iterations_done = as.integer(run$state$iteration), lr = args$lr, seed = args$seed,
                       threads = args$threads, starts = starts),
       starts = selection$table,
+      stopping = run$stopping,
       seconds = proc.time()[["elapsed"]] - started,
       instruction_set = cpp_instruction_set(),
       call = call,
@@ -246,5 +249,101 @@ run_training <- function(spec, ed, state, args, progress, label = "Training") {
     deepmnar_warn(sprintf("Training was interrupted after %d of %d iterations; the fit holds the parameters reached.",
                           as.integer(state$iteration), args$iterations), kind = "interrupt")
   }
-  list(state = state, trace = trace)
+  list(state = state, trace = trace, interrupted = interrupted)
+}
+
+#' Early stopping on held-out rows
+#'
+#' A rule for the `stop_early` argument of the model functions: a share
+#' `holdout` of the rows is set aside, the importance-weighted bound on them is
+#' computed every `every` iterations (the same draws each time, so checks are
+#' comparable), training stops when it has not improved for `patience` checks,
+#' and the fit keeps the parameters of the best check. `iterations` is then a
+#' cap; reaching it while the held-out bound still improves gives a warning.
+#' The held-out rows are not trained on, but they are imputed like the others.
+#'
+#' @param holdout Share of the rows held out, in (0, 0.5].
+#' @param every Iterations between checks; default `max(50, iterations / 200)`.
+#' @param patience Checks without improvement before training stops.
+#' @return A rule (a list of class `deepmnar_early_stopping`).
+#' @examples
+#' x <- banknote[, 1:4]
+#' x$variance[x$variance > mean(x$variance)] <- NA
+#' fit <- notmiwae(x, iterations = 2000, stop_early = early_stopping(patience = 5), seed = 1, threads = 1)
+#' fit$stopping$reason
+#' @export
+early_stopping <- function(holdout = 0.1, every = NULL, patience = 10) {
+  ok <- is.numeric(holdout) && length(holdout) == 1 && !is.na(holdout) && holdout > 0 && holdout <= 0.5
+  if (!ok) {
+    deepmnar_abort(sprintf("`holdout` must be a share of the rows in (0, 0.5], not %s.", describe(holdout)),
+                   data = list(argument = "holdout"))
+  }
+  structure(list(holdout = as.numeric(holdout), every = if (is.null(every)) NULL else check_count(every, "every", 1, 1e9),
+                 patience = check_count(patience, "patience", 1, 1e6)),
+            class = "deepmnar_early_stopping")
+}
+
+check_stop_early <- function(stop_early) {
+  if (is.null(stop_early) || isFALSE(stop_early)) return(NULL)
+  if (isTRUE(stop_early)) return(early_stopping())
+  if (!inherits(stop_early, "deepmnar_early_stopping")) {
+    deepmnar_abort(sprintf("`stop_early` must be TRUE, FALSE or an `early_stopping()` rule, not %s.", describe(stop_early)),
+                   data = list(argument = "stop_early"))
+  }
+  stop_early
+}
+
+# Trains on all rows but the held-out ones in chunks of `every` iterations
+# (the batch schedule depends only on the iteration count, so chunks do not
+# change the path), scores the held-out bound after each, keeps the best.
+run_with_early_stopping <- function(spec, ed, state, args, progress, rule) {
+  n <- nrow(ed$x)
+  held_out <- sort(with_seed(args$seed, sample.int(n, max(1L, min(n - 2L, as.integer(round(rule$holdout * n)))))))
+  train_ed <- rows_of_engine_data(ed, setdiff(seq_len(n), held_out))
+  held_ed <- rows_of_engine_data(ed, held_out)
+  every <- if (is.null(rule$every)) max(50L, as.integer(args$iterations %/% 200L)) else rule$every
+  chunk_args <- args
+  chunk_args$batch_size <- min(args$batch_size, nrow(train_ed$x))
+  score <- function(theta) {
+    cpp_bound(spec, held_ed$x, held_ed$observed, theta, max(args$K, 20L), args$seed, FALSE, args$threads)$bound
+  }
+  best <- list(bound = score(state$theta), theta = state$theta, iteration = state$iteration)
+  checks <- data.frame(iteration = state$iteration, held_out_bound = best$bound)
+  trace <- numeric(0)
+  since_best <- 0L
+  reason <- "iteration cap"
+  while (state$iteration < args$iterations) {
+    chunk_args$iterations <- min(args$iterations, state$iteration + every)
+    run <- run_training(spec, train_ed, state, chunk_args, progress)
+    state <- run$state
+    trace <- c(trace, run$trace)
+    bound <- score(state$theta)
+    checks <- rbind(checks, data.frame(iteration = state$iteration, held_out_bound = bound))
+    if (is.finite(bound) && bound > best$bound) {
+      best <- list(bound = bound, theta = state$theta, iteration = state$iteration)
+      since_best <- 0L
+    } else {
+      since_best <- since_best + 1L
+    }
+    if (run$interrupted) {
+      reason <- "interrupted"
+      break
+    }
+    if (since_best >= rule$patience) {
+      reason <- "held-out bound stopped improving"
+      break
+    }
+  }
+  if (reason == "iteration cap") {
+    deepmnar_warn(sprintf(paste0(
+      "Training reached the cap of %d iterations while the bound on the held-out rows was still improving ",
+      "(best at the last %d checks): it has not converged. Raise `iterations`."),
+      as.integer(args$iterations), rule$patience), kind = "not_converged")
+  }
+  stopped_at <- state$iteration
+  state$theta <- best$theta
+  list(state = state, trace = trace, interrupted = reason == "interrupted",
+       stopping = list(held_out_rows = held_out, every = every, patience = rule$patience, checks = checks,
+                       best_iteration = as.integer(best$iteration), stopped_at = as.integer(stopped_at),
+                       reason = reason, converged = reason == "held-out bound stopped improving"))
 }

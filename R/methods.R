@@ -22,6 +22,13 @@ print.deepmnar_fit <- function(x, ...) {
               if (isTRUE(spec$encoder_mask == 1L)) "; the encoder reads the mask" else ""))
   cat(sprintf("  training: %d/%d iterations, K = %d, batch %d, lr %g, seed %d (%.1f s, %s)\n", s$iterations_done,
               s$iterations, s$K, s$batch_size, s$lr, s$seed, x$seconds, x$instruction_set))
+  if (!is.null(x$stopping)) {
+    st <- x$stopping
+    cat(sprintf("  early stopping: %s at iteration %d (checks every %d iterations on %d held-out rows); best at %d%s\n",
+                if (isTRUE(st$converged)) "converged, stopped" else "did not converge, stopped", st$stopped_at,
+                st$every, length(st$held_out_rows), st$best_iteration,
+                if (isTRUE(st$converged)) sprintf(" (no gain in %d checks)", st$patience) else sprintf(" (%s)", st$reason)))
+  }
   if (!is.null(x$starts)) {
     cat(sprintf("  starts: best of %d by the held-out bound (%s)\n", nrow(x$starts),
                 paste(sprintf("%.3f%s", x$starts$held_out_bound, ifelse(x$starts$chosen, "*", "")), collapse = ", ")))

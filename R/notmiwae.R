@@ -77,6 +77,11 @@
 #'   zero-filled row (`TRUE`), so that it can tell a missing cell from an
 #'   observed one at the column mean. The papers' encoders read the
 #'   zero-filled row alone (`FALSE`, the default).
+#' @param stop_early `NULL` or `FALSE` (the default: train for `iterations`, as
+#'   the papers do), `TRUE`, or an [early_stopping()] rule: hold out a share of
+#'   the rows, stop when the bound on them stops improving and keep the best
+#'   parameters; `iterations` is then a cap. `fit$stopping` and `print(fit)`
+#'   say where and why training stopped.
 #' @param starts Number of initialisations to try (see the section on starts);
 #'   default 4 for models that learn the mask mechanism (`"selfmask"`,
 #'   `"linear"`, `"nonlinear"`, and every [gnr()], [not2miwae()] and [psmvae()]
@@ -106,10 +111,12 @@ notmiwae <- function(data,
                      obs = c("gaussian", "t"), decoder = c("mlp", "linear"), latent_dim = NULL,
                      hidden = c(128, 128), K = 20, batch_size = 16, iterations = 20000, lr = 1e-3,
                      direction = "high", activation = c("tanh", "relu"), sigma_floor = 1e-4,
-                     encoder_mask = FALSE, starts = NULL, seed = NULL, threads = NULL, progress = interactive()) {
+                     encoder_mask = FALSE, stop_early = NULL, starts = NULL, seed = NULL, threads = NULL,
+                     progress = interactive()) {
   missing_model <- check_choice(missing_model, eval(formals(notmiwae)$missing_model), "missing_model")
   fit_model("notmiwae", data, obs = obs, decoder = decoder, activation = activation, sigma_floor = sigma_floor,
             latent_dim = latent_dim, hidden = hidden, K = K, batch_size = batch_size, iterations = iterations,
-            lr = lr, seed = seed, threads = threads, progress = progress, encoder_mask = encoder_mask, starts = starts, call = match.call(),
+            lr = lr, seed = seed, threads = threads, progress = progress, encoder_mask = encoder_mask,
+            stop_early = stop_early, starts = starts, call = match.call(),
             missing_model = missing_model, direction = direction)
 }

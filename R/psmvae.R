@@ -89,15 +89,18 @@
 #' head(impute(fit, L = 100))
 #' table(pattern_sets(fit)$set, is.na(x$variance))
 #' @export
-psmvae <- function(data, k = 2, variant = c("b", "a"), pi_prime = 0.5, direction = "high", latent_dim = NULL, hidden = c(128, 128),
+psmvae <- function(data, k = 2, variant = c("b", "a"), pi_prime = 0.5, direction = "high", latent_dim = NULL,
+hidden = c(128, 128),
                    K = 1, batch_size = 64, iterations = 20000, lr = 1e-3, activation = c("tanh", "relu"),
-                   sigma_floor = 1e-4, starts = NULL, seed = NULL, threads = NULL, progress = interactive()) {
+                   sigma_floor = 1e-4, stop_early = NULL, starts = NULL, seed = NULL, threads = NULL,
+                   progress = interactive()) {
   k <- check_count(k, "k", 1, 100)
   variant <- check_choice(variant, c("b", "a"), "variant")
   pi_prime <- check_probability(pi_prime, "pi_prime")
   fit_model("psmvae", data, obs = "gaussian", decoder = "mlp", activation = activation, sigma_floor = sigma_floor,
             latent_dim = latent_dim, hidden = hidden, K = K, batch_size = batch_size, iterations = iterations,
-            lr = lr, seed = seed, threads = threads, progress = progress, starts = starts, call = match.call(), k = k,
+            lr = lr, seed = seed, threads = threads, progress = progress, stop_early = stop_early, starts = starts,
+            call = match.call(), k = k,
             variant = variant, pi_prime = pi_prime, direction = direction)
 }
 

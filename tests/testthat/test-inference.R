@@ -206,3 +206,39 @@ test_that("every model gives proper imputations from its own replicates", {
     expect_s3_class(reps[[1]], class(f)[1])
   }
 })
+
+test_that("early stopping keeps the parameters with the best held-out bound", {
+  rule <- early_stopping(holdout = 0.2, every = 20, patience = 3)
+  fit <- notmiwae(di, hidden = c(8, 8), K = 5, iterations = 3000, lr = 0.01, seed = 2, threads = 1, progress = FALSE,
+                  stop_early = rule)
+  st <- fit$stopping
+  expect_identical(st$reason, "held-out bound stopped improving")
+  expect_true(st$converged)
+  expect_lt(st$stopped_at, 3000L)
+  expect_identical(fit$settings$iterations_done, st$stopped_at)
+  expect_identical(st$stopped_at - st$best_iteration, 3L * 20L)
+  expect_identical(length(st$held_out_rows), 40L)
+  expect_equal(st$checks$iteration, seq(0, st$stopped_at, by = 20))
+  # the kept parameters score the best check's bound on the held-out rows
+  ed <- engine_data(fit$data, fit$scaling)
+  held <- st$held_out_rows
+  score <- cpp_bound(fit$spec, ed$x[held, , drop = FALSE], ed$observed[held, , drop = FALSE], fit$theta, 20L,
+                     fit$settings$seed, FALSE, 1L)$bound
+  expect_equal(score, max(st$checks$held_out_bound))
+  expect_equal(st$checks$held_out_bound[st$checks$iteration == st$best_iteration], score)
+  expect_output(print(fit), "early stopping: converged, stopped at iteration")
+  expect_true(all(is.finite(impute(fit, L = 20, seed = 1, progress = FALSE)$a)))
+})
+
+test_that("early stopping that reaches the cap warns, and bad rules are refused", {
+  expect_warning(fit <- notmiwae(di, hidden = c(8, 8), K = 5, iterations = 40, seed = 2, threads = 1, progress = FALSE,
+                                 stop_early = early_stopping(every = 20, patience = 5)),
+                 class = "deepmnar_warning_not_converged")
+  expect_false(fit$stopping$converged)
+  expect_identical(fit$stopping$reason, "iteration cap")
+  expect_output(print(fit), "did not converge")
+  expect_null(small_fit(di)$stopping)
+  expect_error(small_fit(di, stop_early = "yes"), class = "deepmnar_error_input", regexp = "`stop_early`")
+  expect_error(early_stopping(holdout = 0.9), class = "deepmnar_error_input", regexp = "`holdout`")
+  expect_error(early_stopping(patience = 0), class = "deepmnar_error_input", regexp = "`patience`")
+})
