@@ -77,7 +77,9 @@ impute.deepmnar_fit <- function(fit, newdata = NULL, L = 10000, type = c("mean",
 #'     mice's `norm.boot`, with a warm start because a deep model cannot be
 #'     retrained from scratch m times at reasonable cost. Cost: m refits of
 #'     `refit_iterations` steps, by default a quarter of the fit's iterations,
-#'     so m = 10 costs about 2.5 fits (see `vignette("inference")`).}
+#'     so m = 10 costs about 2.8 fits with their imputations (86 s next to a
+#'     31 s fit on banknote with the defaults, one thread:
+#'     `bench/results/inference_cost.md`).}
 #'   \item{`"sir"`}{All m imputations from the one fitted parameter vector:
 #'     for each row, `L` importance samples are weighted as in [impute()] and
 #'     `m` of them are resampled with probability proportional to their weights
