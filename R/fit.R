@@ -269,7 +269,8 @@ run_training <- function(spec, ed, state, args, progress, label = "Training") {
 #' @examples
 #' x <- banknote[, 1:4]
 #' x$variance[x$variance > mean(x$variance)] <- NA
-#' fit <- notmiwae(x, iterations = 2000, stop_early = early_stopping(patience = 5), seed = 1, threads = 1)
+#' rule <- early_stopping(patience = 5)
+#' fit <- notmiwae(x, iterations = 2000, stop_early = rule, seed = 1, threads = 1)
 #' fit$stopping$reason
 #' @export
 early_stopping <- function(holdout = 0.1, every = NULL, patience = 10) {

@@ -26,7 +26,7 @@
 #' @examples
 #' x <- banknote[, 1:4]
 #' x$variance[x$variance > mean(x$variance)] <- NA
-#' fit <- gnr(x, alpha = 1, iterations = 300, seed = 1, threads = 1)
+#' fit <- gnr(x, alpha = 1, iterations = 300, starts = 1, seed = 1, threads = 1)
 #' head(impute(fit, L = 100))
 #' @export
 gnr <- function(data, alpha = 1, obs = c("gaussian", "t"), decoder = c("mlp", "linear"), latent_dim = NULL,

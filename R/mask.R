@@ -23,7 +23,7 @@
 #' @examples
 #' x <- banknote[, 1:4]
 #' x$variance[x$variance > mean(x$variance)] <- NA
-#' fit <- gnr(x, iterations = 300, seed = 1, threads = 1)
+#' fit <- gnr(x, iterations = 300, starts = 1, seed = 1, threads = 1)
 #' p_obs <- predict_mask(fit, L = 100)
 #' mask_accuracy(p_obs, is.na(x))
 #' @export

@@ -23,7 +23,8 @@
 #' @examples
 #' x <- banknote[, 1:4]
 #' x$variance[x$variance > mean(x$variance)] <- NA
-#' fit <- not2miwae(x, K = 5, K2 = 5, hidden = c(32, 32), iterations = 200, seed = 1, threads = 1)
+#' fit <- not2miwae(x, K = 5, K2 = 5, hidden = c(32, 32), iterations = 200, starts = 1,
+#'                  seed = 1, threads = 1)
 #' head(impute(fit, L = 100))
 #' @export
 not2miwae <- function(data, K = 20, K2 = 20, eta_dim = NULL, obs = c("gaussian", "t"), decoder = c("mlp", "linear"),

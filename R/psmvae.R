@@ -85,7 +85,7 @@
 #' @examples
 #' x <- banknote[, 1:4]
 #' x$variance[x$variance > mean(x$variance)] <- NA
-#' fit <- psmvae(x, k = 2, iterations = 300, seed = 1, threads = 1)
+#' fit <- psmvae(x, k = 2, iterations = 300, starts = 1, seed = 1, threads = 1)
 #' head(impute(fit, L = 100))
 #' table(pattern_sets(fit)$set, is.na(x$variance))
 #' @export
@@ -117,7 +117,7 @@ hidden = c(128, 128),
 #' @examples
 #' x <- banknote[, 1:4]
 #' x$variance[x$variance > mean(x$variance)] <- NA
-#' fit <- psmvae(x, k = 2, iterations = 300, seed = 1, threads = 1)
+#' fit <- psmvae(x, k = 2, iterations = 300, starts = 1, seed = 1, threads = 1)
 #' ps <- pattern_sets(fit)
 #' head(ps$probabilities)
 #' @export
