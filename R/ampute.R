@@ -443,10 +443,7 @@ check_ampute_args <- function(mechanism, prob, offset, rate, w, b, mcar,
     abort_input("`mcar` must be above 0 for mechanism \"mcar\".")
   }
   if (!is.null(seed)) check_number(seed, "seed")
-  if (!is.logical(standardise) || length(standardise) != 1L ||
-      is.na(standardise)) {
-    abort_input("`standardise` must be TRUE or FALSE.")
-  }
+  check_flag(standardise, "standardise")
 }
 
 default_rate <- function(mechanism, rate) {

@@ -141,12 +141,11 @@ initial_params <- function(spec, ed, seed) {
   p <- spec$p
   incomplete <- which(colSums(ed$observed) < nrow(ed$observed))
   if (!length(incomplete)) return(theta)
-  slope_at <- length(theta) - 2 * p
-  direction <- selfmask_directions(ed)
+  at <- selfmask_indices(length(theta), p)
   observed_share <- pmin(pmax(colMeans(ed$observed), 0.02), 0.98)
-  slope <- 1.5 * direction
-  theta[slope_at + incomplete] <- slope[incomplete]
-  theta[slope_at + p + incomplete] <- stats::qlogis(observed_share[incomplete]) / slope[incomplete]
+  slope <- 1.5 * selfmask_directions(ed)
+  theta[at$slope[incomplete]] <- slope[incomplete]
+  theta[at$location[incomplete]] <- stats::qlogis(observed_share[incomplete]) / slope[incomplete]
   theta
 }
 
@@ -192,9 +191,7 @@ select_start <- function(spec, ed, args, starts, progress) {
   runs <- lapply(seeds, function(s) {
     start_args$seed <- s
     run <- run_training(spec, train_ed, fresh_state(initial_params(spec, ed, s)), start_args, progress, "Start")
-    bound <- cpp_bound(spec, held_ed$x, held_ed$observed, run$state$theta, max(args$K, 20L), args$seed, FALSE,
-                       args$threads)$bound
-    c(run, list(held_out_bound = bound))
+    c(run, list(held_out_bound = held_out_bound(spec, held_ed, run$state$theta, args)))
   })
   bounds <- vapply(runs, `[[`, numeric(1), "held_out_bound")
   best <- if (all(!is.finite(bounds))) 1L else which.max(replace(bounds, !is.finite(bounds), -Inf))
@@ -206,6 +203,12 @@ select_start <- function(spec, ed, args, starts, progress) {
 # The first start keeps the user's seed, so `starts = 1` is the plain fit.
 start_seeds <- function(seed, starts) {
   c(seed, (seed + seq_len(starts - 1L) * 7919L) %% .Machine$integer.max)
+}
+
+# The bound on held-out rows, with at least 20 importance samples and the
+# fit's seed, so that every parameter vector scored is judged on the same draws.
+held_out_bound <- function(spec, held_ed, theta, args) {
+  cpp_bound(spec, held_ed$x, held_ed$observed, theta, max(args$K, 20L), args$seed, FALSE, args$threads)$bound
 }
 
 rows_of_engine_data <- function(ed, rows) {
@@ -305,9 +308,7 @@ run_with_early_stopping <- function(spec, ed, state, args, progress, rule) {
   every <- if (is.null(rule$every)) max(50L, as.integer(args$iterations %/% 200L)) else rule$every
   chunk_args <- args
   chunk_args$batch_size <- min(args$batch_size, nrow(train_ed$x))
-  score <- function(theta) {
-    cpp_bound(spec, held_ed$x, held_ed$observed, theta, max(args$K, 20L), args$seed, FALSE, args$threads)$bound
-  }
+  score <- function(theta) held_out_bound(spec, held_ed, theta, args)
   best <- list(bound = score(state$theta), theta = state$theta, iteration = state$iteration)
   checks <- data.frame(iteration = state$iteration, held_out_bound = best$bound)
   trace <- numeric(0)
@@ -338,7 +339,7 @@ run_with_early_stopping <- function(spec, ed, state, args, progress, rule) {
   if (reason == "iteration cap") {
     deepmnar_warn(sprintf(paste0(
       "Training reached the cap of %d iterations while the bound on the held-out rows was still improving ",
-      "(best at the last %d checks): it has not converged. Raise `iterations`."),
+      "(its best check was among the last %d): it has not converged. Raise `iterations`."),
       as.integer(args$iterations), rule$patience), kind = "not_converged")
   }
   stopped_at <- state$iteration

@@ -136,15 +136,15 @@ multiple_impute <- function(fit, m = 5, method = c("bootstrap", "sir"), newdata 
                    kind = "dependency", data = list(argument = "format"))
   }
   seed <- check_seed(seed)
+  original <- if (is.null(newdata)) restore_data(fit$data, fit$data_format) else newdata
   completed <- if (method == "sir") {
     run <- run_imputation(fit, newdata, L, 0L, m, seed, threads, progress)
-    lapply(seq_len(m), function(d) fill_in(run$original, run$draws[, , d, drop = TRUE], run$x))
+    lapply(seq_len(m), function(d) fill_in(original, run$draws[, , d, drop = TRUE], run$x))
   } else {
-    target <- if (is.null(newdata)) restore_data(fit$data, fit$data_format) else newdata
-    replicate_imputations(fit, m, target, L, refit_iterations, seed, threads, progress)
+    replicate_imputations(fit, m, original, L, refit_iterations, seed, threads, progress)
   }
   if (format == "list") return(completed)
-  as_mids(if (is.null(newdata)) restore_data(fit$data, fit$data_format) else newdata, completed)
+  as_mids(original, completed)
 }
 
 # Stacks the incomplete data and its completions in the long format mice reads.

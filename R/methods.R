@@ -61,13 +61,19 @@ summary.deepmnar_fit <- function(object, ...) {
             class = "summary.deepmnar_fit")
 }
 
+# Where not-MIWAE's self-masking parameters sit in theta: the missing model is
+# laid out last, p raw slopes then p locations (MissingModel in
+# missing_models.h).
+selfmask_indices <- function(n_params, p) {
+  list(slope = n_params - 2 * p + seq_len(p), location = n_params - p + seq_len(p))
+}
+
 # The self-masking logistic regression on the original scale: P(observed) is
 # 1/2 at `midpoint`, and `slope` is the logit's change per unit of the column.
 selfmask_parameters <- function(fit) {
-  p <- fit$spec$p
-  n_before <- length(fit$theta) - 2 * p
-  raw_w <- fit$theta[n_before + seq_len(p)]
-  b <- fit$theta[n_before + p + seq_len(p)]
+  at <- selfmask_indices(length(fit$theta), fit$spec$p)
+  raw_w <- fit$theta[at$slope]
+  b <- fit$theta[at$location]
   w <- if (fit$spec$missing_model == "selfmask_known") fit$spec$direction * log1p(exp(raw_w)) else raw_w
   data.frame(mask_slope = -w / fit$scaling$scale, mask_midpoint = fit$scaling$center + b * fit$scaling$scale)
 }

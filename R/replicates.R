@@ -32,14 +32,15 @@ bootstrap_fits <- function(fit, m = 10, refit_iterations = NULL, seed = NULL, th
   m <- check_count(m, "m", 1, 1000)
   seed <- check_seed(seed)
   threads <- check_threads(threads)
-  refit_iterations <- check_count(
-    if (is.null(refit_iterations)) default_refit_iterations(fit) else refit_iterations, "refit_iterations", 1, 1e9)
+  refit_iterations <- check_refit_iterations(refit_iterations, fit)
   seeds <- replicate_seeds(seed, m)
   map_replicates(seq_len(m), function(d) refit_on_resample(fit, seeds[d], refit_iterations, threads), progress)
 }
 
-default_refit_iterations <- function(fit) {
-  max(500L, as.integer(ceiling(fit$settings$iterations_done / 4)))
+# Default: a quarter of the fit's iterations, at least 500.
+check_refit_iterations <- function(refit_iterations, fit) {
+  if (is.null(refit_iterations)) return(max(500L, as.integer(ceiling(fit$settings$iterations_done / 4))))
+  check_count(refit_iterations, "refit_iterations", 1, 1e9)
 }
 
 replicate_seeds <- function(seed, m) with_seed(seed, sample.int(.Machine$integer.max - 1L, m))
@@ -66,8 +67,7 @@ refit_on_resample <- function(fit, seed, iterations, threads) {
 replicate_imputations <- function(fit, m, target, L, refit_iterations, seed, threads, progress) {
   threads <- check_threads(threads)
   L <- check_count(L, "L", 1, 1e8)
-  refit_iterations <- check_count(
-    if (is.null(refit_iterations)) default_refit_iterations(fit) else refit_iterations, "refit_iterations", 1, 1e9)
+  refit_iterations <- check_refit_iterations(refit_iterations, fit)
   rows_of(fit, target)  # validates newdata before any refit
   seeds <- replicate_seeds(seed, m)
   map_replicates(seq_len(m), function(d) {
