@@ -42,10 +42,11 @@ bool cpu_has_avx2() { return __builtin_cpu_supports("avx2") && __builtin_cpu_sup
 
 // A CPU that advertises AVX2 and FMA may still not run them at speed: on a
 // virtual machine seen here (AMD EPYC guest) the AVX2 build multiplied
-// matrices at 0.6 GFLOP/s against 17 for the baseline, a 30-fold loss on every
-// fit. So the AVX2 build is used only if a short product runs at least half as
-// fast as the baseline's; real AVX2 hardware is 2-3 times faster, so the
-// choice does not flip with timing noise.
+// matrices at times at 0.6 GFLOP/s against 17 for the baseline, a 30-fold loss
+// on every fit (at other times it ran 2-3 times faster, as on real hardware).
+// So the AVX2 build is used only if a short product, timed once per session,
+// runs at least half as fast as the baseline's; far from that threshold in
+// both states, the choice does not flip with timing noise.
 bool avx2_runs_at_speed() {
   const double avx2 = avx2_engine.gemm_gflops(64, 64, 64, 20);
   const double base = baseline_engine.gemm_gflops(64, 64, 64, 20);

@@ -167,8 +167,8 @@ class LatentCore {
     decoder_.backward(theta, w.z, w.obs, w.d_mu, w.d_scale, w.d_df, grad, &w.d_z_decoder);
     w.d_z += w.d_z_decoder;
     reparameterisation_backward(w.d_z, w.eps, w.enc, g, R, K, d, w.d_mu_q, w.d_log_var);
-    encoder_.backward(theta, encoder_input(encoder_mask_, b.x, b.observed, w.enc_in), w.enc, w.d_mu_q, w.d_log_var,
-                      grad, nullptr);
+    // forward() left the encoder's input in w.enc_in when it reads the mask.
+    encoder_.backward(theta, encoder_mask_ ? w.enc_in : b.x, w.enc, w.d_mu_q, w.d_log_var, grad, nullptr);
   }
 
  private:
