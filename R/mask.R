@@ -116,9 +116,21 @@ validate_fit <- function(fit) {
   if (!is.numeric(spec$direction) || length(spec$direction) != p || !all(spec$direction %in% c(-1, 1))) {
     damaged("`spec$direction` does not hold one +1/-1 per column")
   }
-  for (field in c("sigma_floor", "alpha", "pi_prime")) {
+  for (field in c("alpha", "pi_prime")) {
     v <- spec[[field]]
     if (!is.numeric(v) || length(v) != 1 || !is.finite(v) || v < 0) damaged(sprintf("`spec$%s` is not a number >= 0", field))
+  }
+  floor <- spec$sigma_floor
+  if (!is.numeric(floor) || !length(floor) %in% c(1, p) || !all(is.finite(floor)) || any(floor < 0)) {
+    damaged("`spec$sigma_floor` does not hold one number >= 0 per column")
+  }
+  if (!is.null(spec$point_mass) && (!is.numeric(spec$point_mass) || length(spec$point_mass) != p ||
+                                    any(is.infinite(spec$point_mass)))) {
+    damaged("`spec$point_mass` does not hold one value or NA per column")
+  }
+  if (!is.null(spec$temperature) && !(is.numeric(spec$temperature) && length(spec$temperature) == 1 &&
+                                      is.finite(spec$temperature) && spec$temperature > 0)) {
+    damaged("`spec$temperature` is not a positive number")
   }
   if (length(fit$columns) != p || !is.character(fit$columns)) damaged("`columns` does not name the spec's columns")
   if (!is.matrix(fit$data) || !is.numeric(fit$data) || ncol(fit$data) != p) damaged("`data` is not the numeric training matrix")

@@ -20,6 +20,7 @@ print.deepmnar_fit <- function(x, ...) {
   cat(sprintf("  network: %s decoder, %s observations, latent %d, hidden %s (%s), %d parameters%s\n", spec$decoder,
               spec$obs, spec$latent_dim, paste(spec$hidden, collapse = "x"), spec$activation, length(x$theta),
               if (isTRUE(spec$encoder_mask == 1L)) "; the encoder reads the mask" else ""))
+  for (line in describe_observation(x)) cat(sprintf("  %s\n", line))
   cat(sprintf("  training: %d/%d iterations, K = %d, batch %d, lr %g, seed %d (%.1f s, %s)\n", s$iterations_done,
               s$iterations, s$K, s$batch_size, s$lr, s$seed, x$seconds, x$instruction_set))
   if (!is.null(x$stopping)) {
@@ -53,6 +54,7 @@ summary.deepmnar_fit <- function(object, ...) {
     observed_sd = unname(object$scaling$scale),
     row.names = NULL
   )
+  if (!is.null(object$observation)) columns <- cbind(columns, object$observation[, c("point_mass", "point_mass_share", "scale_floor")])
   if (object$spec$missing_model %in% c("selfmask", "selfmask_known")) {
     columns <- cbind(columns, selfmask_parameters(object))
   }

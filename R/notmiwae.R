@@ -110,13 +110,15 @@ notmiwae <- function(data,
                      missing_model = c("selfmask_known", "selfmask", "linear", "nonlinear", "none"),
                      obs = c("gaussian", "t"), decoder = c("mlp", "linear"), latent_dim = NULL,
                      hidden = c(128, 128), K = 20, batch_size = 16, iterations = 20000, lr = 1e-3,
-                     direction = "high", activation = c("tanh", "relu"), sigma_floor = 1e-4,
-                     encoder_mask = FALSE, stop_early = NULL, starts = NULL, seed = NULL, threads = NULL,
+                     direction = "high", activation = c("tanh", "relu"), sigma_floor = "auto",
+                     point_mass = "auto", temperature = 0.5, encoder_mask = FALSE,
+                     stop_early = TRUE, starts = NULL, seed = NULL, threads = NULL,
                      progress = interactive()) {
   missing_model <- check_choice(missing_model, eval(formals(notmiwae)$missing_model), "missing_model")
   fit_model("notmiwae", data, obs = obs, decoder = decoder, activation = activation, sigma_floor = sigma_floor,
             latent_dim = latent_dim, hidden = hidden, K = K, batch_size = batch_size, iterations = iterations,
             lr = lr, seed = seed, threads = threads, progress = progress, encoder_mask = encoder_mask,
-            stop_early = stop_early, starts = starts, call = match.call(),
+            stop_early = stop_early, starts = starts, point_mass = point_mass, temperature = temperature,
+            call = match.call(),
             missing_model = missing_model, direction = direction)
 }

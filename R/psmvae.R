@@ -92,7 +92,7 @@
 psmvae <- function(data, k = 2, variant = c("b", "a"), pi_prime = 0.5, direction = "high", latent_dim = NULL,
 hidden = c(128, 128),
                    K = 1, batch_size = 64, iterations = 20000, lr = 1e-3, activation = c("tanh", "relu"),
-                   sigma_floor = 1e-4, stop_early = NULL, starts = NULL, seed = NULL, threads = NULL,
+                   sigma_floor = "auto", stop_early = TRUE, starts = NULL, seed = NULL, threads = NULL,
                    progress = interactive()) {
   k <- check_count(k, "k", 1, 100)
   variant <- check_choice(variant, c("b", "a"), "variant")

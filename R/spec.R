@@ -11,7 +11,8 @@ psmvae_variant_codes <- c(b = 0L, a = 1L)
 
 model_spec <- function(model, columns, latent_dim, hidden, activation, obs, decoder, missing_model,
                        direction, sigma_floor, alpha = 1, K2 = 1L, eta_dim = 1L, k = 1L, variant = "b",
-                       pi_prime = 0.5, encoder_mask = FALSE) {
+                       pi_prime = 0.5, encoder_mask = FALSE, point_mass = rep(NA_real_, length(columns)),
+                       temperature = 0.5) {
   p <- length(columns)
   list(
     model = model, model_code = model_codes[[model]], alpha = alpha, K2 = K2, eta_dim = eta_dim,
@@ -20,7 +21,8 @@ model_spec <- function(model, columns, latent_dim, hidden, activation, obs, deco
     missing_hidden = hidden[1], activation = activation, activation_code = activation_codes[[activation]],
     obs = obs, obs_code = obs_codes[[obs]], decoder = decoder, decoder_code = decoder_codes[[decoder]],
     missing_model = missing_model, missing_code = missing_model_codes[[missing_model]],
-    direction = direction, sigma_floor = sigma_floor, encoder_mask = as.integer(isTRUE(encoder_mask))
+    direction = direction, sigma_floor = sigma_floor, encoder_mask = as.integer(isTRUE(encoder_mask)),
+    point_mass = point_mass, temperature = temperature
   )
 }
 

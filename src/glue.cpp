@@ -121,7 +121,14 @@ deepmnar_io::ModelSpec spec_from(const Rcpp::List& s) {
   spec.decoder = Rcpp::as<int>(s["decoder_code"]);
   spec.missing = Rcpp::as<int>(s["missing_code"]);
   spec.direction = Rcpp::as<std::vector<double>>(s["direction"]);
-  spec.sigma_floor = Rcpp::as<double>(s["sigma_floor"]);
+  // Older fits hold one floor for every column and no point masses.
+  spec.sigma_floor = Rcpp::as<std::vector<double>>(s["sigma_floor"]);
+  if (spec.sigma_floor.size() == 1) spec.sigma_floor.assign(std::size_t(spec.p), spec.sigma_floor[0]);
+  spec.point_mass = s.containsElementNamed("point_mass") ? Rcpp::as<std::vector<double>>(s["point_mass"])
+                                                          : std::vector<double>(std::size_t(spec.p), NAN);
+  if (s.containsElementNamed("temperature")) spec.temperature = Rcpp::as<double>(s["temperature"]);
+  if (spec.sigma_floor.size() != std::size_t(spec.p) || spec.point_mass.size() != std::size_t(spec.p))
+    Rcpp::stop("the spec's sigma_floor and point_mass need one value per column");
   spec.alpha = Rcpp::as<double>(s["alpha"]);
   spec.K2 = Rcpp::as<int>(s["K2"]);
   spec.eta_dim = Rcpp::as<int>(s["eta_dim"]);

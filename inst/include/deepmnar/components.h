@@ -4,6 +4,7 @@
 #define DEEPMNAR_COMPONENTS_H
 
 #include <algorithm>
+#include <cmath>
 #include <vector>
 
 #include "distributions.h"
@@ -85,31 +86,71 @@ inline void bernoulli_logit_gradients(const RowMat& logits, const RowMat& observ
   }
 }
 
-// Per-sample parameters of p(x | z): location, scale and (Student-t) df.
-struct ObservationParams {
-  RowMat mu, scale, df, scale_raw, df_raw;
-  MlpCache cache;
+// Where a column's point mass sits: its slot among the point-mass logits
+// (-1 for none) and its standardised value.
+struct PointMasses {
+  std::vector<int> slot;
+  std::vector<double> value;
+  int count = 0;
+
+  PointMasses() = default;
+  explicit PointMasses(const std::vector<double>& values) : slot(values.size(), -1), value(values) {
+    for (std::size_t j = 0; j < values.size(); ++j)
+      if (!std::isnan(values[j])) slot[j] = count++;
+  }
+  bool any() const { return count > 0; }
+  // Exact equality in the original units may not survive standardisation.
+  bool at(int j, double x) const { return slot[std::size_t(j)] >= 0 && std::fabs(x - value[std::size_t(j)]) < 1e-9; }
 };
 
-// The decoder's heads share one output layer: [mu | scale | df]. The linear
-// (PPCA-like) decoder maps z to mu with one dense layer and learns one scale
-// (and one df) shared by all columns, as in the paper's PPCA variant.
+// Per-sample parameters of p(x | z): location, scale, (Student-t) df and the
+// logits of the point masses, P(x_j = its point mass | z) = sigmoid(logit).
+struct ObservationParams {
+  RowMat mu, scale, df, scale_raw, df_raw, spike_logit;
+  const PointMasses* spikes = nullptr;
+  MlpCache cache;
+
+  // E[x_j | z] of sample n.
+  double mean(Eigen::Index n, int j) const {
+    const int s = spikes ? spikes->slot[std::size_t(j)] : -1;
+    if (s < 0) return mu(n, j);
+    const double w = sigmoid(spike_logit(n, s));
+    return w * spikes->value[std::size_t(j)] + (1.0 - w) * mu(n, j);
+  }
+};
+
+// The decoder's heads share one output layer: [mu | scale | df | point-mass
+// logits], the last with one column per column that has a point mass. The
+// linear (PPCA-like) decoder maps z to [mu | point-mass logits] with one dense
+// layer and learns one scale (and one df) shared by all columns, as in the
+// paper's PPCA variant.
+//
+// A column with a point mass (a hurdle model) has density
+//   sigmoid(l) at the point mass, (1 - sigmoid(l)) p_continuous(x) elsewhere;
+// its point-mass cells cannot pull the continuous scale towards zero. A
+// missing cell's draw is the mixture b v + (1 - b) x_cont with b ~
+// Bernoulli(sigmoid(l)); in training b is relaxed to sigmoid((l + logistic
+// noise) / temperature) so the mask model's gradient reaches l.
 class ObservationDecoder {
  public:
   ObservationDecoder() = default;
   ObservationDecoder(const deepmnar_io::ModelSpec& spec, int latent, ParamLayout& layout)
       : p_(spec.p), student_t_(spec.obs == deepmnar_io::obs_student_t),
-        linear_(spec.decoder == deepmnar_io::decoder_linear), floor_(spec.sigma_floor) {
+        linear_(spec.decoder == deepmnar_io::decoder_linear), temperature_(spec.temperature),
+        spikes_(spec.point_mass.empty() ? std::vector<double>(std::size_t(spec.p), NAN) : spec.point_mass) {
+    floor_ = Eigen::Map<const Eigen::RowVectorXd>(spec.sigma_floor.data(), Eigen::Index(spec.sigma_floor.size()));
     if (linear_) {
-      mlp_ = Mlp(latent, {}, p_, Activation::identity, layout);
+      mlp_ = Mlp(latent, {}, p_ + spikes_.count, Activation::identity, layout);
       shared_offset_ = layout.take(student_t_ ? 2 : 1);
     } else {
-      mlp_ = Mlp(latent, spec.hidden, heads() * p_, activation_from(spec.activation), layout);
+      mlp_ = Mlp(latent, spec.hidden, heads() * p_ + spikes_.count, activation_from(spec.activation), layout);
     }
   }
 
   bool student_t() const { return student_t_; }
   int heads() const { return student_t_ ? 3 : 2; }
+  const PointMasses& point_masses() const { return spikes_; }
+  double temperature() const { return temperature_; }
 
   void init(double* theta, Rng& rng) const {
     mlp_.init(theta, rng);
@@ -127,37 +168,46 @@ class ObservationDecoder {
   void forward(const double* theta, const Eigen::MatrixBase<In>& z, ObservationParams& o) const {
     const RowMat& h = mlp_.forward(theta, z, o.cache);
     const Eigen::Index n = z.rows();
+    o.mu = h.leftCols(p_);
     if (linear_) {
-      o.mu = h;
       o.scale_raw.setConstant(n, p_, theta[shared_offset_]);
       if (student_t_) o.df_raw.setConstant(n, p_, theta[shared_offset_ + 1]);
     } else {
-      o.mu = h.leftCols(p_);
       o.scale_raw = h.middleCols(p_, p_);
-      if (student_t_) o.df_raw = h.rightCols(p_);
+      if (student_t_) o.df_raw = h.middleCols(2 * p_, p_);
     }
-    o.scale = (softplus_array(o.scale_raw.array()) + floor_).matrix();
+    o.scale = (softplus_array(o.scale_raw.array()).rowwise() + floor_.array()).matrix();
     if (student_t_) o.df = o.df_raw.unaryExpr([](double r) { return df_of(r); });
+    o.spike_logit = h.rightCols(spikes_.count);
+    o.spikes = &spikes_;
   }
 
-  // Gradients in mu, scale, df per sample are consumed; d_z receives the
-  // gradient in the decoder input.
+  // Gradients in mu, scale, df and the point-mass logits per sample are
+  // consumed; d_z receives the gradient in the decoder input.
   template <class In>
   void backward(const double* theta, const Eigen::MatrixBase<In>& z, ObservationParams& o, RowMat& d_mu,
-                RowMat& d_scale, RowMat& d_df, double* grad, RowMat* d_z) const {
+                RowMat& d_scale, RowMat& d_df, const RowMat& d_spike, double* grad, RowMat* d_z) const {
     const auto sig = [](double r) { return sigmoid(r); };
     d_scale.array() *= o.scale_raw.unaryExpr(sig).array();
     if (student_t_) d_df.array() *= o.df_raw.unaryExpr(sig).array();
+    const int c = spikes_.count;
     if (linear_) {
       grad[shared_offset_] += d_scale.sum();
       if (student_t_) grad[shared_offset_ + 1] += d_df.sum();
-      mlp_.backward(theta, z, o.cache, d_mu, grad, d_z);
+      if (c == 0) {
+        mlp_.backward(theta, z, o.cache, d_mu, grad, d_z);
+        return;
+      }
+      RowMat d_out(z.rows(), p_ + c);
+      d_out << d_mu, d_spike;
+      mlp_.backward(theta, z, o.cache, d_out, grad, d_z);
       return;
     }
-    RowMat d_out(z.rows(), heads() * p_);
+    RowMat d_out(z.rows(), heads() * p_ + c);
     d_out.leftCols(p_) = d_mu;
     d_out.middleCols(p_, p_) = d_scale;
-    if (student_t_) d_out.rightCols(p_) = d_df;
+    if (student_t_) d_out.middleCols(2 * p_, p_) = d_df;
+    if (c > 0) d_out.rightCols(c) = d_spike;
     mlp_.backward(theta, z, o.cache, d_out, grad, d_z);
   }
 
@@ -168,6 +218,16 @@ class ObservationDecoder {
     const int p = int(x.size());
     for (int j = 0; j < p; ++j) {
       if (!(observed(j) > 0)) continue;
+      const int s = spikes_.slot[std::size_t(j)];
+      if (s >= 0) {
+        // log sigmoid(l) at the point mass, log sigmoid(-l) + continuous elsewhere.
+        const bool at = spikes_.at(j, x(j));
+        for (Eigen::Index n = first; n < first + count; ++n) {
+          const double l = o.spike_logit(n, s);
+          out(n - first) += at ? -softplus(-l) : -softplus(l) + log_density(o, n, j, x(j)).value;
+        }
+        continue;
+      }
       if (student_t_) {
         for (Eigen::Index n = first; n < first + count; ++n) out(n - first) += log_density(o, n, j, x(j)).value;
       } else {
@@ -192,7 +252,9 @@ class ObservationDecoder {
  private:
   int p_ = 0;
   bool student_t_ = false, linear_ = false;
-  double floor_ = 0.0;
+  double temperature_ = 0.5;
+  Eigen::RowVectorXd floor_;
+  PointMasses spikes_;
   std::size_t shared_offset_ = 0;
   Mlp mlp_;
 };

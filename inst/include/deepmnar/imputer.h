@@ -6,8 +6,9 @@
 // the per-sample values of that row's missing cells.
 //
 // When the weights do not depend on x^m (MIWAE), E[x^m | z_l] may replace the
-// draw (Rao-Blackwellisation): the mean averages the decoder means and the
-// median solves the weighted mixture CDF = 1/2. When they do (a mask model
+// draw (Rao-Blackwellisation): the mean averages the conditional means and
+// the median solves the weighted mixture CDF = 1/2 (from the draws for a
+// column with a point mass). When they do (a mask model
 // p(s | x)), the target's x^m given z is p(x^m | z) reweighted by p(s | x), so
 // the decoder means would converge to the wrong value; the draws themselves
 // are averaged, and the median is the weighted median of the draws.
@@ -136,6 +137,11 @@ void impute_rows(const Model& model, const double* theta, const RowData& data, i
   const bool rao_blackwell = !model.weights_use_missing_draws();
   par.run(std::size_t(row_end - row_begin), [&](std::size_t begin, std::size_t end) {
     typename Model::Workspace ws;
+    // A point mass makes p(x_j | z) a mixture with an atom: its median comes
+    // from the draws. (Read after a forward pass, which sets ws.obs.spikes.)
+    const auto median_from_mixture = [&](int j) {
+      return rao_blackwell && !(ws.obs.spikes && ws.obs.spikes->slot[std::size_t(j)] >= 0);
+    };
     RowBlock block;
     StreamingWeights stream;
     Reservoir reservoir;
@@ -170,13 +176,13 @@ void impute_rows(const Model& model, const double* theta, const RowData& data, i
             const double wm = mask_stream.add(lw);
             for (int j = 0; j < p; ++j) mask_stream.add_value(j, wm * mask_prob(l, j));
           }
-          const auto value = [&](int j) { return rao_blackwell ? mu(l, j) : ws.xfill(l, j); };
+          const auto value = [&](int j) { return rao_blackwell ? ws.obs.mean(l, j) : ws.xfill(l, j); };
           const double w = stream.add(lw);
           for (int a = 0; a < m; ++a) stream.add_value(a, w * value(missing[a]));
           if (opt.draws > 0) reservoir.offer(lw, [&](int a) { return ws.xfill(l, missing[a]); }, resample_rng);
           for (std::size_t a = 0; a < comps.size(); ++a) {
             const int j = missing[a];
-            comps[a].push_back({lw, value(j), ws.obs.scale(l, j),
+            comps[a].push_back({lw, median_from_mixture(j) ? mu(l, j) : ws.xfill(l, j), ws.obs.scale(l, j),
                                 model.student_t() ? ws.obs.df(l, j) : 0.0});
           }
         }
@@ -187,7 +193,8 @@ void impute_rows(const Model& model, const double* theta, const RowData& data, i
         const int j = missing[a];
         double value = stream.empty() ? NAN : stream.mean(a);
         if (!comps.empty() && !stream.empty())
-          value = rao_blackwell ? mixture_median(model.student_t(), comps[a]) : weighted_median_of_draws(comps[a]);
+          value = median_from_mixture(j) ? mixture_median(model.student_t(), comps[a])
+                                         : weighted_median_of_draws(comps[a]);
         point_out[i + std::size_t(n) * j] = value;
         for (int d = 0; d < opt.draws; ++d)
           draws_out[i + std::size_t(n) * j + std::size_t(n) * p * d] = reservoir.value(d, a);

@@ -45,7 +45,12 @@ struct ModelSpec {
   int decoder = decoder_mlp;
   int missing = missing_none;
   std::vector<double> direction;  // +1: high values go missing (selfmask_known)
-  double sigma_floor = 0.0;       // lower bound added to the observation scale
+  std::vector<double> sigma_floor;  // per column: lower bound added to the observation scale
+  // Per column, standardised: the value of a point mass (exact zeros, a
+  // detection limit, top-coding) modelled apart from the continuous part; NaN
+  // for a column without one.
+  std::vector<double> point_mass;
+  double temperature = 0.5;       // of the relaxed point-mass draws in training
   double alpha = 1.0;             // GNR: weight of log p(s | z)
   int K2 = 1;                     // not-2-MIWAE: eta draws per z draw
   int eta_dim = 1;                // not-2-MIWAE: dimension of eta

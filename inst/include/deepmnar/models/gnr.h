@@ -38,7 +38,7 @@ class Gnr {
 
   void forward(const double* theta, RowBlock& b, int K, bool imputing, Workspace& w) const {
     core_.forward(theta, b, K, w);
-    if (imputing) core_.fill_missing(b, w);
+    if (imputing) core_.fill_missing(b, w, true);
     const RowMat& l = mask_decoder_.forward(theta, w.z, w.mask_cache);
     w.lw += alpha_ * bernoulli_log_likelihoods(l, b.observed, K);
   }

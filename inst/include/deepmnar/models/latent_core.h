@@ -18,10 +18,10 @@ struct CoreState {
   RowMat eps, z;
   ObservationParams obs;
   RowMat enc_in;  // the encoder's input when it also reads the mask
-  RowMat xfill, draw_d_scale, draw_d_df;
+  RowMat xfill, draw_d_mu, draw_d_scale, draw_d_df, draw_d_spike;
   Eigen::VectorXd lw;  // Eigen storage: aligned, so reductions are reproducible
   int K = 0;
-  RowMat d_mu, d_scale, d_df, d_z, d_z_decoder, d_mu_q, d_log_var;
+  RowMat d_mu, d_scale, d_df, d_spike, d_z, d_z_decoder, d_mu_q, d_log_var;
 };
 
 class LatentCore {
@@ -81,12 +81,17 @@ class LatentCore {
 
   // Fills the missing cells of every sample with a reparameterised draw from
   // p(x^m | z_k), keeping the derivatives of each draw for the backward pass.
-  void fill_missing(RowBlock& b, CoreState& w) const {
+  // `exact` draws a point mass's indicator itself (imputation) instead of its
+  // relaxation (training).
+  void fill_missing(RowBlock& b, CoreState& w, bool exact = false) const {
     const int R = int(b.x.rows()), K = w.K;
     const Eigen::Index N = Eigen::Index(R) * K;
+    const PointMasses& spikes = decoder_.point_masses();
     w.xfill.resize(N, p_);
+    w.draw_d_mu.setOnes(N, p_);
     w.draw_d_scale.setZero(N, p_);
     w.draw_d_df.setZero(N, p_);
+    w.draw_d_spike.setZero(N, spikes.count);
     const bool t = decoder_.student_t();
     for (Eigen::Index n = 0; n < N; ++n) {
       const int r = int(n / K);
@@ -100,8 +105,26 @@ class LatentCore {
         w.xfill(n, j) = dg.x;
         w.draw_d_scale(n, j) = dg.d_scale;
         w.draw_d_df(n, j) = dg.d_df;
+        const int s = spikes.slot[std::size_t(j)];
+        if (s >= 0) mix_point_mass(spikes.value[std::size_t(j)], w.obs.spike_logit(n, s), exact, b.rng[r], n, j, s, w);
       }
     }
+  }
+
+  // Turns the continuous draw of cell (n, j) into b v + (1 - b) x with b the
+  // point-mass indicator (relaxed unless `exact`), with its derivatives.
+  void mix_point_mass(double v, double logit, bool exact, Rng& rng, Eigen::Index n, int j, int s,
+                      CoreState& w) const {
+    const double u = rng.uniform();
+    const double noisy = logit + std::log(u) - std::log1p(-u);
+    const double tau = decoder_.temperature();
+    const double b = exact ? (noisy > 0 ? 1.0 : 0.0) : sigmoid(noisy / tau);
+    const double x = w.xfill(n, j);
+    w.xfill(n, j) = b * v + (1.0 - b) * x;
+    w.draw_d_mu(n, j) = 1.0 - b;
+    w.draw_d_scale(n, j) *= 1.0 - b;
+    w.draw_d_df(n, j) *= 1.0 - b;
+    w.draw_d_spike(n, s) = exact ? 0.0 : (v - x) * b * (1.0 - b) / tau;
   }
 
   // Stage 1: gradients of the MIWAE terms in the decoder's outputs and in z;
@@ -112,19 +135,42 @@ class LatentCore {
     w.d_mu.setZero(N, p_);
     w.d_scale.setZero(N, p_);
     w.d_df.setZero(N, p_);
+    w.d_spike.setZero(N, decoder_.point_masses().count);
     w.d_z = -(w.z.array().colwise() * g.array()).matrix();
     if (!decoder_.student_t()) {
       gaussian_observed_gradient(b, g, w);
-      return;
+    } else {
+      for (Eigen::Index n = 0; n < N; ++n) {
+        const int r = int(n / K);
+        for (int j = 0; j < p_; ++j) {
+          if (!(b.observed(r, j) > 0)) continue;
+          const LogDensityGrad ld = decoder_.log_density(w.obs, n, j, b.x(r, j));
+          w.d_mu(n, j) += g[n] * ld.d_mu;
+          w.d_scale(n, j) += g[n] * ld.d_scale;
+          w.d_df(n, j) += g[n] * ld.d_df;
+        }
+      }
     }
-    for (Eigen::Index n = 0; n < N; ++n) {
+    if (decoder_.point_masses().any()) point_mass_observed_gradient(b, g, w);
+  }
+
+  // Observed cells of point-mass columns: the logit's gradient, and no
+  // continuous gradient for the cells at the point mass.
+  void point_mass_observed_gradient(const RowBlock& b, const Eigen::VectorXd& g, CoreState& w) const {
+    const PointMasses& spikes = decoder_.point_masses();
+    const int K = w.K;
+    for (Eigen::Index n = 0; n < w.z.rows(); ++n) {
       const int r = int(n / K);
       for (int j = 0; j < p_; ++j) {
-        if (!(b.observed(r, j) > 0)) continue;
-        const LogDensityGrad ld = decoder_.log_density(w.obs, n, j, b.x(r, j));
-        w.d_mu(n, j) += g[n] * ld.d_mu;
-        w.d_scale(n, j) += g[n] * ld.d_scale;
-        w.d_df(n, j) += g[n] * ld.d_df;
+        const int s = spikes.slot[std::size_t(j)];
+        if (s < 0 || !(b.observed(r, j) > 0)) continue;
+        const double prob = sigmoid(w.obs.spike_logit(n, s));
+        if (spikes.at(j, b.x(r, j))) {
+          w.d_mu(n, j) = w.d_scale(n, j) = w.d_df(n, j) = 0.0;
+          w.d_spike(n, s) = g[n] * (1.0 - prob);
+        } else {
+          w.d_spike(n, s) = -g[n] * prob;
+        }
       }
     }
   }
@@ -152,9 +198,11 @@ class LatentCore {
       for (int j = 0; j < p_; ++j) {
         if (b.observed(r, j) > 0) continue;
         const double dx = d_xfill(n, j);
-        w.d_mu(n, j) += dx;
+        w.d_mu(n, j) += dx * w.draw_d_mu(n, j);
         w.d_scale(n, j) += dx * w.draw_d_scale(n, j);
         w.d_df(n, j) += dx * w.draw_d_df(n, j);
+        const int s = decoder_.point_masses().slot[std::size_t(j)];
+        if (s >= 0) w.d_spike(n, s) += dx * w.draw_d_spike(n, s);
       }
     }
   }
@@ -164,7 +212,7 @@ class LatentCore {
   void end_backward(const double* theta, const RowBlock& b, const Eigen::VectorXd& g, CoreState& w,
                     double* grad) const {
     const int R = int(b.x.rows()), d = latent_, K = w.K;
-    decoder_.backward(theta, w.z, w.obs, w.d_mu, w.d_scale, w.d_df, grad, &w.d_z_decoder);
+    decoder_.backward(theta, w.z, w.obs, w.d_mu, w.d_scale, w.d_df, w.d_spike, grad, &w.d_z_decoder);
     w.d_z += w.d_z_decoder;
     reparameterisation_backward(w.d_z, w.eps, w.enc, g, R, K, d, w.d_mu_q, w.d_log_var);
     // forward() left the encoder's input in w.enc_in when it reads the mask.

@@ -49,7 +49,7 @@ class Not2Miwae {
   // k * K2 + l). Imputing: lw holds the K eta-marginal log-weights.
   void forward(const double* theta, RowBlock& b, int K, bool imputing, Workspace& w) const {
     core_.forward(theta, b, K, w);
-    core_.fill_missing(b, w);
+    core_.fill_missing(b, w, imputing);
     w.lw_core = w.lw;
     w.K2 = K2_;
     eta_encoder_.forward(theta, w.xfill, w.eta_enc);

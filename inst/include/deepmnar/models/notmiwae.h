@@ -39,7 +39,7 @@ class NotMiwae {
   // the missing cells are drawn even when the bound does not need them.
   void forward(const double* theta, RowBlock& b, int K, bool imputing, Workspace& w) const {
     core_.forward(theta, b, K, w);
-    if (missing_.active() || imputing) core_.fill_missing(b, w);
+    if (missing_.active() || imputing) core_.fill_missing(b, w, imputing);
     if (!missing_.active()) return;
     w.logits = &missing_.logits(theta, w.xfill, w.missing_cache, w.logits_buffer);
     w.lw += bernoulli_log_likelihoods(*w.logits, b.observed, K);

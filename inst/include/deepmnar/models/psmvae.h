@@ -73,7 +73,8 @@ class Psmvae {
 
   explicit Psmvae(const deepmnar_io::ModelSpec& spec)
       : p_(spec.p), latent_(spec.latent), k_(spec.k), variant_a_(spec.variant == deepmnar_io::psmvae_a),
-        pi_(spec.pi_prime), floor_(spec.sigma_floor),
+        pi_(spec.pi_prime),
+        floor_(Eigen::Map<const RowVec>(spec.sigma_floor.data(), Eigen::Index(spec.sigma_floor.size()))),
         direction_(Eigen::Map<const RowVec>(spec.direction.data(), Eigen::Index(spec.direction.size()))) {
     const Activation act = activation_from(spec.activation);
     ParamLayout layout;
@@ -333,9 +334,9 @@ class Psmvae {
     for (Eigen::Index n = 0; n < N; ++n) w.dec_in(n, latent_ + w.set_of[n]) = 1.0;
     const RowMat& h = decoder_.forward(theta, w.dec_in, w.dec_cache);
     w.mu_o = h.leftCols(p_);
-    w.scale_o = (softplus_array(h.middleCols(p_, p_).array()) + floor_).matrix();
+    w.scale_o = (softplus_array(h.middleCols(p_, p_).array()).rowwise() + floor_.array()).matrix();
     w.obs.mu = h.middleCols(2 * p_, p_);
-    w.obs.scale = (softplus_array(h.middleCols(3 * p_, p_).array()) + floor_).matrix();
+    w.obs.scale = (softplus_array(h.middleCols(3 * p_, p_).array()).rowwise() + floor_.array()).matrix();
     if (!variant_a_) w.logits = h.rightCols(p_);
   }
 
@@ -456,8 +457,8 @@ class Psmvae {
 
   int p_, latent_, k_;
   bool variant_a_;
-  double pi_, floor_;
-  RowVec direction_;
+  double pi_;
+  RowVec floor_, direction_;
   Mlp r_encoder_, decoder_;
   GaussianEncoder z_encoder_, x_encoder_;
   std::size_t prior_offset_ = 0, mask_offset_ = 0, n_params_ = 0;

@@ -1,0 +1,109 @@
+# How each column is observed: the floor of its decoder scale and its point
+# mass, chosen from the column's own values unless the user gives them.
+
+# A value recorded to a grain of `g` is only known to within +-g/2, so a
+# continuous density for it should not be narrower than the rounding error,
+# sd g / sqrt(12). The grain is the smallest gap between distinct observed
+# values; on finely recorded data it is tiny and the floor of 1e-4 sd applies.
+resolution_floor <- function(col, sd) {
+  values <- sort(unique(col[!is.na(col)]))
+  if (length(values) < 2) return(1e-4)
+  gaps <- diff(values)
+  grain <- min(gaps[gaps > 1e-12 * (values[length(values)] - values[1])])
+  max(1e-4, grain / (sqrt(12) * sd))
+}
+
+# `sigma_floor`: "auto", one number for every column, or numbers per column
+# (unnamed, one per column; or named, the others "auto").
+column_floors <- function(sigma_floor, x) {
+  columns <- colnames(x)
+  auto <- vapply(seq_along(columns), function(j) resolution_floor(x[, j], stats::sd(x[, j], na.rm = TRUE)), 0)
+  if (identical(sigma_floor, "auto")) return(stats::setNames(auto, columns))
+  values <- per_column_values(sigma_floor, columns, "sigma_floor", function(v) is.numeric(v) && all(is.finite(v) & v >= 0 & v <= 1),
+                              "numbers in [0, 1] or \"auto\"")
+  stats::setNames(ifelse(is.na(values), auto, values), columns)
+}
+
+# A point mass is a value that a share of the column holds exactly at one
+# end of its range: exact zeros of an amount, a detection limit, top-coding.
+# Exact ties have no probability under a continuous model, which would shrink
+# its scale onto them; a separate mass keeps them from driving the fit.
+detect_point_mass <- function(col, share = 0.1) {
+  col <- col[!is.na(col)]
+  values <- unique(col)
+  if (length(values) < 2) return(NA_real_)
+  counts <- tabulate(match(col, values))
+  top <- values[which.max(counts)]
+  at_end <- top == min(col) || top == max(col)
+  if (at_end && max(counts) >= share * length(col)) top else NA_real_
+}
+
+# `point_mass`: "auto", "none" (or NULL / FALSE), or a named vector of values
+# for some columns (NA: none; the others "auto").
+column_point_masses <- function(point_mass, x) {
+  columns <- colnames(x)
+  if (is.null(point_mass) || isFALSE(point_mass) || identical(point_mass, "none")) {
+    return(stats::setNames(rep(NA_real_, length(columns)), columns))
+  }
+  auto <- vapply(seq_along(columns), function(j) detect_point_mass(x[, j]), 0)
+  if (identical(point_mass, "auto")) return(stats::setNames(auto, columns))
+  if (is.null(names(point_mass))) {
+    deepmnar_abort("`point_mass` must be \"auto\", \"none\" or a named vector of values (NA for none) for some columns.",
+                   data = list(argument = "point_mass"))
+  }
+  values <- per_column_values(point_mass, columns, "point_mass", function(v) is.numeric(v) && !any(is.infinite(v)),
+                              "finite numbers or NA")
+  given <- names(point_mass)
+  out <- stats::setNames(auto, columns)
+  out[given] <- values[match(given, columns)]
+  absent <- given[!is.na(out[given]) & !vapply(given, function(g) any(x[, g] == out[[g]], na.rm = TRUE), logical(1))]
+  if (length(absent)) {
+    deepmnar_abort(sprintf("`point_mass` for column %s is a value that column never takes.", quote_names(absent)),
+                   data = list(argument = "point_mass", columns = absent))
+  }
+  out
+}
+
+# Values given for all columns (unnamed: one, or one per column) or for some
+# (named); NA where a named vector leaves a column out.
+per_column_values <- function(v, columns, arg, ok, what) {
+  if (!ok(v[!is.na(v)]) || (is.null(names(v)) && anyNA(v))) {
+    deepmnar_abort(sprintf("`%s` must hold %s, not %s.", arg, what, describe(v)), data = list(argument = arg))
+  }
+  if (!is.null(names(v))) {
+    unknown <- setdiff(names(v), columns)
+    if (length(unknown)) {
+      deepmnar_abort(sprintf("`%s` names unknown column %s.", arg, quote_names(unknown)),
+                     data = list(argument = arg, columns = unknown))
+    }
+    return(as.numeric(v[columns]))
+  }
+  if (length(v) == 1) return(rep(as.numeric(v), length(columns)))
+  if (length(v) != length(columns)) {
+    deepmnar_abort(sprintf("`%s` must have length 1 or %d (one per column), not %d.", arg, length(columns), length(v)),
+                   data = list(argument = arg))
+  }
+  as.numeric(v)
+}
+
+# The observation model of each column, kept in the fit for print(),
+# summary() and the user.
+observation_table <- function(x, obs, floors, masses) {
+  share <- vapply(seq_len(ncol(x)), function(j) if (is.na(masses[j])) NA_real_ else mean(x[, j] == masses[j], na.rm = TRUE), 0)
+  data.frame(column = colnames(x), family = obs, point_mass = unname(masses), point_mass_share = share,
+             scale_floor = unname(floors), row.names = NULL)
+}
+
+describe_observation <- function(fit) {
+  tab <- fit$observation
+  if (is.null(tab)) return(character(0))
+  masses <- tab[!is.na(tab$point_mass), ]
+  mass_text <- if (nrow(masses)) {
+    paste(sprintf("%s at %s (%.0f%%)", masses$column, format(masses$point_mass, digits = 4), 100 * masses$point_mass_share),
+          collapse = ", ")
+  } else "none"
+  floors <- range(tab$scale_floor)
+  floor_text <- if (floors[1] == floors[2]) format(floors[1], digits = 2) else
+    sprintf("%s to %s", format(floors[1], digits = 2), format(floors[2], digits = 2))
+  sprintf("point masses: %s; scale floors: %s sd", mass_text, floor_text)
+}
