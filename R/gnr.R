@@ -31,8 +31,8 @@
 #' @export
 gnr <- function(data, alpha = 1, obs = c("gaussian", "t"), decoder = c("mlp", "linear"), latent_dim = NULL,
                 hidden = c(128, 128), K = 20, batch_size = 16, iterations = 20000, lr = 1e-3,
-                activation = c("tanh", "relu"), sigma_floor = "auto", point_mass = "auto", temperature = 0.5, encoder_mask = FALSE,
-                     stop_early = TRUE,
+                activation = c("tanh", "relu"), sigma_floor = "auto", point_mass = "auto", temperature = 0.5,
+                encoder_mask = FALSE, stop_early = TRUE,
                 starts = NULL, seed = NULL, threads = NULL,
                 progress = interactive()) {
   alpha <- check_nonnegative_number(alpha, "alpha")

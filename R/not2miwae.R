@@ -29,8 +29,8 @@
 #' @export
 not2miwae <- function(data, K = 20, K2 = 20, eta_dim = NULL, obs = c("gaussian", "t"), decoder = c("mlp", "linear"),
                       latent_dim = NULL, hidden = c(128, 128), batch_size = 16, iterations = 20000, lr = 1e-3,
-                      activation = c("tanh", "relu"), sigma_floor = "auto", point_mass = "auto", temperature = 0.5, encoder_mask = FALSE,
-                     stop_early = TRUE,
+                      activation = c("tanh", "relu"), sigma_floor = "auto", point_mass = "auto", temperature = 0.5,
+                      encoder_mask = FALSE, stop_early = TRUE,
                       starts = NULL, seed = NULL, threads = NULL,
                       progress = interactive()) {
   K2 <- check_count(K2, "K2", 1, 1e4)

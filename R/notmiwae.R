@@ -67,21 +67,38 @@
 #'   named vector for some columns (others "high").
 #' @param activation Hidden-layer activation: `"tanh"` (the papers') or `"relu"`.
 #' @param sigma_floor Lower bound added to the decoder's scale, in standard
-#'   deviations of the column. The authors' code has none; a small floor keeps
-#'   the likelihood bounded when a column has repeated values. Raise it (e.g. to
-#'   0.05) for data with near-constant columns (a warning says when): on the
-#'   yeast data, whose `erl` and `pox` columns take one value in 99% of the
-#'   rows, 100,000 iterations gave an imputation RMSE of 1.71 with the default
-#'   and 1.51 with 0.05 (`bench/results/uci.md`).
+#'   deviations of the column: `"auto"` (the default), one number for every
+#'   column, one per column, or a named vector for some columns (the others
+#'   `"auto"`). `"auto"` takes each column's recording grain g (the smallest
+#'   gap between its distinct observed values) and floors the scale at the
+#'   rounding error's sd, \eqn{g / \sqrt{12}}, and at least 1e-4: a value
+#'   recorded to 0.1 is only known to +-0.05, and a narrower density would
+#'   chase the rounding. The authors' code has no floor.
+#' @param point_mass Point masses (a hurdle observation model): `"auto"` (the
+#'   default), `"none"`, or a named vector giving the value of some columns'
+#'   point mass (`NA`: none; the other columns `"auto"`). `"auto"` gives a column
+#'   a point mass at its most frequent value when that value holds at least 10%
+#'   of the observed cells and lies at an end of the observed range (exact
+#'   zeros of an amount, a detection limit, top-coding). Such a column has
+#'   density \eqn{\pi(z)} at the value and \eqn{(1 - \pi(z))} times the
+#'   continuous density elsewhere, so exact ties cannot pull the continuous
+#'   scale to zero; imputations draw the value itself with probability
+#'   \eqn{\pi}. `print(fit)`, `summary(fit)` and `fit$observation` show the
+#'   choice for every column.
+#' @param temperature Temperature of the relaxed (logistic) draws of a point
+#'   mass's indicator in training, through which the missing model's gradient
+#'   reaches \eqn{\pi}; imputation draws the indicator itself.
 #' @param encoder_mask Give the encoder of z the missingness mask beside the
 #'   zero-filled row (`TRUE`), so that it can tell a missing cell from an
 #'   observed one at the column mean. The papers' encoders read the
 #'   zero-filled row alone (`FALSE`, the default).
-#' @param stop_early `NULL` or `FALSE` (the default: train for `iterations`, as
-#'   the papers do), `TRUE`, or an [early_stopping()] rule: hold out a share of
-#'   the rows, stop when the bound on them stops improving and keep the best
-#'   parameters; `iterations` is then a cap. `fit$stopping` and `print(fit)`
-#'   say where and why training stopped.
+#' @param stop_early `TRUE` (the default) or an [early_stopping()] rule: hold
+#'   out a share of the rows (10% by default), track the bound on them, stop
+#'   when it has stopped improving and keep the best parameters, so that
+#'   `iterations` is a cap; reaching the cap while the bound still improves
+#'   warns. `FALSE` trains for exactly `iterations` on all rows, as the papers
+#'   do (their setting: `iterations = 1e5, stop_early = FALSE`). `fit$stopping`
+#'   and `print(fit)` say where and why training stopped.
 #' @param starts Number of initialisations to try (see the section on starts);
 #'   default 4 for models that learn the mask mechanism (`"selfmask"`,
 #'   `"linear"`, `"nonlinear"`, and every [gnr()], [not2miwae()] and [psmvae()]

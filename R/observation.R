@@ -7,7 +7,7 @@
 # values; on finely recorded data it is tiny and the floor of 1e-4 sd applies.
 resolution_floor <- function(col, sd) {
   values <- sort(unique(col[!is.na(col)]))
-  if (length(values) < 2) return(1e-4)
+  if (length(values) < 2) return(1)
   gaps <- diff(values)
   grain <- min(gaps[gaps > 1e-12 * (values[length(values)] - values[1])])
   max(1e-4, grain / (sqrt(12) * sd))
@@ -31,7 +31,7 @@ column_floors <- function(sigma_floor, x) {
 detect_point_mass <- function(col, share = 0.1) {
   col <- col[!is.na(col)]
   values <- unique(col)
-  if (length(values) < 2) return(NA_real_)
+  if (length(values) < 2) return(values)
   counts <- tabulate(match(col, values))
   top <- values[which.max(counts)]
   at_end <- top == min(col) || top == max(col)
@@ -67,7 +67,8 @@ column_point_masses <- function(point_mass, x) {
 # Values given for all columns (unnamed: one, or one per column) or for some
 # (named); NA where a named vector leaves a column out.
 per_column_values <- function(v, columns, arg, ok, what) {
-  if (!ok(v[!is.na(v)]) || (is.null(names(v)) && anyNA(v))) {
+  if (is.logical(v) && length(v) && all(is.na(v))) v <- stats::setNames(rep(NA_real_, length(v)), names(v))
+  if (!is.numeric(v) || !ok(v[!is.na(v)]) || (is.null(names(v)) && anyNA(v))) {
     deepmnar_abort(sprintf("`%s` must hold %s, not %s.", arg, what, describe(v)), data = list(argument = arg))
   }
   if (!is.null(names(v))) {

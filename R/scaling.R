@@ -1,7 +1,13 @@
 # Standardisation with the observed values' mean and sd, as the encoder and
 # the decoder work on standardised columns.
+# A column with a single observed value has no spread to scale by; its size
+# (or 1 at zero) stands in, since the point mass there carries its cells.
 fit_scaling <- function(x) {
-  list(center = colMeans(x, na.rm = TRUE), scale = apply(x, 2, stats::sd, na.rm = TRUE))
+  center <- colMeans(x, na.rm = TRUE)
+  scale <- apply(x, 2, stats::sd, na.rm = TRUE)
+  flat <- is.na(scale) | scale == 0
+  scale[flat] <- pmax(abs(center[flat]), 1)
+  list(center = center, scale = scale)
 }
 
 standardise <- function(x, scaling) {

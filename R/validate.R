@@ -134,11 +134,12 @@ check_training_matrix <- function(x) {
       "Column %s of `data` has values too large for its mean and standard deviation to be computed (they overflow): rescale it.",
       quote_names(huge)), data = list(argument = "data", columns = huge))
   }
-  constant <- colnames(x)[is.na(sds) | sds == 0]
+  constant <- colnames(x)[(is.na(sds) | sds == 0) & colSums(is.na(x)) > 0]
   if (length(constant)) {
-    deepmnar_abort(sprintf(
-      "Column %s of `data` is constant over its observed values (or has a single one), so it cannot be standardised: drop it.",
-      quote_names(constant)), data = list(argument = "data", columns = constant))
+    deepmnar_warn(sprintf(paste0(
+      "Column %s of `data` takes a single value over its observed cells: it is modelled as a point mass there, ",
+      "and its missing cells can only be imputed near that value unless the other columns tell otherwise."),
+      quote_names(constant)), kind = "constant_column")
   }
   invisible(x)
 }

@@ -8,10 +8,22 @@ tiny_mnar_data <- function(n = 12, p = 3, seed = 1) {
 }
 
 tiny_spec <- function(p, missing_model = "selfmask_known", obs = "gaussian", decoder = "mlp", latent = 2L,
-                      hidden = c(5L, 4L), model = "notmiwae", alpha = 1, K2 = 1L, eta_dim = 2L) {
+                      hidden = c(5L, 4L), model = "notmiwae", alpha = 1, K2 = 1L, eta_dim = 2L,
+                      point_mass = rep(NA_real_, p), sigma_floor = 1e-3) {
   deepmnar:::model_spec(model, paste0("c", seq_len(p)), latent, hidden, "tanh", obs, decoder, missing_model,
-                        rep(c(1, -1), length.out = p), 1e-3, alpha = alpha, K2 = as.integer(K2),
-                        eta_dim = as.integer(eta_dim))
+                        rep(c(1, -1), length.out = p), rep_len(sigma_floor, p), alpha = alpha, K2 = as.integer(K2),
+                        eta_dim = as.integer(eta_dim), point_mass = point_mass)
+}
+
+# tiny_mnar_data() with point masses: column 1 at -0.5 and column 3 at 0.25
+# hold observed cells at the mass and off it, and missing cells.
+tiny_point_mass_data <- function(n = 14) {
+  x <- tiny_mnar_data(n)
+  x[c(1, 4, 7, 9), 1] <- -0.5
+  x[1, 1] <- NA
+  x[c(2, 3, 5, 8), 3] <- 0.25
+  x[c(3, 6, 10), 3] <- NA
+  x
 }
 
 # Largest gap between the analytic gradient of the bound and central finite

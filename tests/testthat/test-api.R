@@ -13,9 +13,9 @@ make_data <- function(n = 150, seed = 1) {
 }
 
 quick_fit <- function(data, ..., hidden = c(8, 8), iterations = 100, K = 5, batch_size = 16, seed = 1,
-                      threads = 1) {
+                      threads = 1, stop_early = FALSE) {
   notmiwae(data, ..., hidden = hidden, iterations = iterations, K = K, batch_size = batch_size, seed = seed,
-           threads = threads, progress = FALSE)
+           threads = threads, stop_early = stop_early, progress = FALSE)
 }
 
 # Observed cells of `imputed` must be exactly those of `data`; all others finite.

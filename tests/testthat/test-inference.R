@@ -10,8 +10,9 @@ inference_data <- function(n = 200, seed = 5) {
   x
 }
 di <- inference_data()
-small_fit <- function(data, ...) {
-  notmiwae(data, ..., hidden = c(16, 16), K = 5, iterations = 300, seed = 3, threads = 1, progress = FALSE)
+small_fit <- function(data, ..., stop_early = FALSE) {
+  notmiwae(data, ..., hidden = c(16, 16), K = 5, iterations = 300, seed = 3, threads = 1, stop_early = stop_early,
+           progress = FALSE)
 }
 fi <- small_fit(di)
 
@@ -238,6 +239,7 @@ test_that("early stopping that reaches the cap warns, and bad rules are refused"
   expect_identical(fit$stopping$reason, "iteration cap")
   expect_output(print(fit), "did not converge")
   expect_null(small_fit(di)$stopping)
+  for (model in list(notmiwae, gnr, not2miwae, psmvae)) expect_true(formals(model)$stop_early)
   expect_error(small_fit(di, stop_early = "yes"), class = "deepmnar_error_input", regexp = "`stop_early`")
   expect_error(early_stopping(holdout = 0.9), class = "deepmnar_error_input", regexp = "`holdout`")
   expect_error(early_stopping(patience = 0), class = "deepmnar_error_input", regexp = "`patience`")

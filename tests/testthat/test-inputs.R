@@ -13,7 +13,7 @@ make_data <- function(n = 60, seed = 1) {
 d <- make_data()
 fit_quick <- function(data, ...) {
   args <- utils::modifyList(list(hidden = 8, iterations = 10, K = 3, batch_size = 8, seed = 1, threads = 1,
-                                 progress = FALSE), list(...))
+                                 stop_early = FALSE, progress = FALSE), list(...))
   do.call(notmiwae, c(list(data), args))
 }
 fit <- fit_quick(d)
@@ -50,14 +50,6 @@ test_that("columns that cannot be learned are refused by name", {
   expect_input_error(fit_quick(de), "`empty`.*no observed value")
   de$empty <- NA # logical NA column
   expect_input_error(fit_quick(de), "`empty`.*no observed value")
-  dk <- d
-  dk$const <- 3
-  dk$const[1:5] <- NA
-  expect_input_error(fit_quick(dk), "`const`.*constant")
-  d1 <- d
-  d1$single <- NA_real_
-  d1$single[7] <- 1
-  expect_input_error(fit_quick(d1), "`single`.*constant")
   dh <- d
   dh$a[2] <- 1e308
   dh$a[3] <- -1e308
@@ -251,13 +243,33 @@ test_that("odd but valid input neither crashes nor leaves NaN", {
   expect_true(all(is.finite(unlist(impute(fit, newdata = far, L = 20, seed = 1, type = "median", progress = FALSE)))))
 })
 
+test_that("a column with one observed value is fitted as a point mass there, with a warning that names it", {
+  for (values in list(c(rep(3, 55), rep(NA, 5)), c(rep(NA, 6), 1, rep(NA, 53)))) {
+    dk <- d
+    dk$const <- values
+    expect_warning(fit <- fit_quick(dk), class = "deepmnar_warning_constant_column", regexp = "`const`")
+    value <- values[!is.na(values)][1]
+    expect_equal(fit$observation$point_mass[fit$observation$column == "const"], value)
+    expect_equal(fit$observation$point_mass_share[fit$observation$column == "const"], 1)
+    imp <- impute(fit, L = 50, seed = 1, progress = FALSE)
+    expect_true(all(is.finite(imp$const)))
+    expect_equal(imp$const[!is.na(values)], values[!is.na(values)])
+  }
+})
+
 test_that("a near-constant column gets a classed warning that names it", {
   set.seed(3)
   n <- 100
-  d <- data.frame(a = rnorm(n), flag = c(rep(0.5, 95), rep(1, 5)), b = rnorm(n))
+  # 0.5 is inside the column's range, so no point mass is found there.
+  d <- data.frame(a = rnorm(n), flag = c(rep(0.5, 94), 0, rep(1, 5)), b = rnorm(n))
   d$a[d$a > 0.5] <- NA
-  expect_warning(notmiwae(d, hidden = 4, iterations = 2, seed = 1, progress = FALSE),
-                 class = "deepmnar_warning_near_constant", regexp = "`flag`.*sigma_floor")
+  expect_warning(notmiwae(d, hidden = 4, iterations = 2, seed = 1, stop_early = FALSE, progress = FALSE),
+                 class = "deepmnar_warning_near_constant", regexp = "`flag`.*point_mass.*sigma_floor")
+  # At an end of the range it becomes a point mass, and the warning goes.
+  d$flag[95] <- 0.5
+  fit <- withCallingHandlers(notmiwae(d, hidden = 4, iterations = 2, seed = 1, stop_early = FALSE, progress = FALSE),
+                             deepmnar_warning_near_constant = function(w) stop("unexpected warning"))
+  expect_equal(fit$observation$point_mass[2], 0.5)
   d$flag <- rnorm(n)
   expect_no_near_constant <- function(expr) {
     withCallingHandlers(expr, deepmnar_warning_near_constant = function(w) stop("unexpected warning"))
