@@ -17,6 +17,14 @@ cpp_n_params <- function(spec) {
     .Call(`_deepmnar_cpp_n_params`, spec)
 }
 
+cpp_registry <- function() {
+    .Call(`_deepmnar_cpp_registry`)
+}
+
+cpp_param_blocks <- function(spec) {
+    .Call(`_deepmnar_cpp_param_blocks`, spec)
+}
+
 cpp_init_params <- function(spec, seed) {
     .Call(`_deepmnar_cpp_init_params`, spec, seed)
 }

@@ -11,6 +11,19 @@ deepmnar_abort <- function(message, kind = "input", data = list()) {
 
 abort_input <- function(message) deepmnar_abort(message, "input")
 
+# The glue checks everything that crosses into the engine and refuses what
+# does not fit with "deepmnar boundary: <field>: <problem>"; such a refusal
+# is a damaged (or foreign) fit, raised as a classed error naming the field.
+through_engine <- function(expr) {
+  tryCatch(expr, error = function(e) {
+    message <- conditionMessage(e)
+    if (!startsWith(message, "deepmnar boundary: ")) stop(e)
+    what <- sub("^deepmnar boundary: ", "", message)
+    deepmnar_abort(sprintf("This fit is damaged or from another version of deepmnar: %s. Refit the model.", what),
+                   kind = "damaged_fit", data = list(argument = "fit", field = sub(":.*", "", what)))
+  })
+}
+
 deepmnar_warn <- function(message, kind = "input") {
   cond <- structure(
     list(message = message, call = NULL),

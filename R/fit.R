@@ -149,7 +149,7 @@ initial_params <- function(spec, ed, seed) {
   p <- spec$p
   incomplete <- which(colSums(ed$observed) < nrow(ed$observed))
   if (!length(incomplete)) return(theta)
-  at <- selfmask_indices(length(theta), p)
+  at <- selfmask_indices(spec)
   observed_share <- pmin(pmax(colMeans(ed$observed), 0.02), 0.98)
   slope <- 1.5 * selfmask_directions(ed)
   theta[at$slope[incomplete]] <- slope[incomplete]

@@ -180,8 +180,8 @@ run_imputation <- function(fit, newdata, L, type_code, draws, seed, threads, pro
   for (start in seq(0L, n - 1L, by = block)) {
     end <- min(start + block, n)
     if (any(rows_to_visit > start & rows_to_visit <= end)) {
-      cpp_impute(fit$spec, ed$x, ed$observed, fit$theta, start, end, L, chunk, type_code, draws, seed, threads,
-                 point, draw_array, mask_prob)
+      through_engine(cpp_impute(fit$spec, ed$x, ed$observed, fit$theta, start, end, L, chunk, type_code, draws, seed,
+                                threads, point, draw_array, mask_prob))
     }
     if (progress) cli::cli_progress_update(set = end, id = bar)
   }

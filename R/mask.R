@@ -66,7 +66,7 @@ latent <- function(fit, newdata = NULL, L = 1000, seed = NULL, threads = NULL) {
   check_fit(fit)
   x <- rows_of(fit, newdata)
   ed <- engine_data(x, fit$scaling)
-  z <- cpp_row_summaries(fit$spec, ed$x, ed$observed, fit$theta, 0L, fit$spec$latent_dim)
+  z <- through_engine(cpp_row_summaries(fit$spec, ed$x, ed$observed, fit$theta, 0L, fit$spec$latent_dim))
   colnames(z) <- paste0("z", seq_len(ncol(z)))
   if (fit$model != "not2miwae") return(z)
   run <- run_imputation(fit, newdata, L, 0L, 0L, seed, threads, FALSE)
@@ -95,8 +95,14 @@ validate_fit <- function(fit) {
   if (!is.list(spec)) damaged("`spec` is missing")
   is_count <- function(v, max = 4096) is.numeric(v) && length(v) == 1 && !is.na(v) && v == round(v) && v >= 1 && v <= max
   is_code <- function(v, codes) is.numeric(v) && length(v) == 1 && !is.na(v) && v %in% codes
+  model_codes <- codes_of("model")
   if (!is_code(spec$model_code, model_codes)) damaged("`spec$model_code` names no model")
   if (!identical(spec$model, names(model_codes)[match(spec$model_code, model_codes)])) damaged("`spec$model` does not match `spec$model_code`")
+  if (!is.null(spec$registry_version) && !identical(as.integer(spec$registry_version), registry()$version) &&
+      spec$registry_version > registry()$version) {
+    damaged(sprintf("`spec$registry_version` is %s, newer than this deepmnar's %d", format(spec$registry_version),
+                    registry()$version))
+  }
   if (!is_count(spec$p, 1e5)) damaged("`spec$p` is not a column count")
   if (!is_count(spec$latent_dim)) damaged("`spec$latent_dim` is not a dimension")
   for (field in c("hidden", "missing_hidden")) {
@@ -105,9 +111,10 @@ validate_fit <- function(fit) {
       damaged(sprintf("`spec$%s` is not a vector of layer widths", field))
     }
   }
-  codes <- list(activation_code = activation_codes, obs_code = obs_codes, decoder_code = decoder_codes,
-                missing_code = missing_model_codes, variant_code = psmvae_variant_codes)
-  for (field in names(codes)) if (!is_code(spec[[field]], codes[[field]])) damaged(sprintf("`spec$%s` is not a known code", field))
+  fields <- registry()$code_fields
+  for (option in names(fields)) {
+    if (!is_code(spec[[fields[[option]]]], codes_of(option))) damaged(sprintf("`spec$%s` is not a known code", fields[[option]]))
+  }
   if (!is.null(spec$encoder_mask) && !(length(spec$encoder_mask) == 1 && spec$encoder_mask %in% c(0, 1))) {
     damaged("`spec$encoder_mask` is not 0 or 1")
   }
@@ -140,7 +147,7 @@ validate_fit <- function(fit) {
     damaged("`scaling` does not hold a finite centre and a positive scale per column")
   }
   if (!is.numeric(fit$theta) || !all(is.finite(fit$theta))) damaged("`theta` is not a finite numeric vector")
-  expected <- cpp_n_params(spec)
+  expected <- through_engine(cpp_n_params(spec))
   if (length(fit$theta) != expected) {
     damaged(sprintf("`theta` has %d parameters where the spec needs %d", length(fit$theta), as.integer(expected)))
   }
@@ -155,5 +162,5 @@ completed_row_summaries <- function(fit, run, what, width) {
   completed[missing] <- run$point[missing]
   completed <- standardise(completed, fit$scaling)
   all_observed <- matrix(1L, nrow(completed), ncol(completed))
-  cpp_row_summaries(fit$spec, completed, all_observed, fit$theta, what, width)
+  through_engine(cpp_row_summaries(fit$spec, completed, all_observed, fit$theta, what, width))
 }

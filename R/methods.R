@@ -63,17 +63,23 @@ summary.deepmnar_fit <- function(object, ...) {
             class = "summary.deepmnar_fit")
 }
 
-# Where not-MIWAE's self-masking parameters sit in theta: the missing model is
-# laid out last, p raw slopes then p locations (MissingModel in
-# missing_models.h).
-selfmask_indices <- function(n_params, p) {
-  list(slope = n_params - 2 * p + seq_len(p), location = n_params - p + seq_len(p))
+# Where not-MIWAE's self-masking parameters sit in theta, as the engine
+# lays them out (its named parameter blocks).
+selfmask_indices <- function(spec) {
+  blocks <- param_blocks(spec)
+  at <- function(name) {
+    b <- blocks[blocks$name == name, ]
+    b$start + seq_len(b$size) - 1
+  }
+  list(slope = at("mask_slope"), location = at("mask_location"))
 }
+
+param_blocks <- function(spec) through_engine(cpp_param_blocks(spec))
 
 # The self-masking logistic regression on the original scale: P(observed) is
 # 1/2 at `midpoint`, and `slope` is the logit's change per unit of the column.
 selfmask_parameters <- function(fit) {
-  at <- selfmask_indices(length(fit$theta), fit$spec$p)
+  at <- selfmask_indices(fit$spec)
   raw_w <- fit$theta[at$slope]
   b <- fit$theta[at$location]
   w <- if (fit$spec$missing_model == "selfmask_known") fit$spec$direction * log1p(exp(raw_w)) else raw_w

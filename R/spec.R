@@ -1,13 +1,19 @@
 # A model spec is a plain list that describes the network shapes; the engine
 # rebuilds every layer from it and the flat parameter vector.
 
-missing_model_codes <- c(none = 0L, selfmask = 1L, selfmask_known = 2L, linear = 3L, nonlinear = 4L)
-obs_codes <- c(gaussian = 0L, t = 1L)
-decoder_codes <- c(mlp = 0L, linear = 1L)
-activation_codes <- c(identity = 0L, tanh = 1L, relu = 2L)
+# The engine's registry (registry.h) is the one list of models and options:
+# the codes below are read from it, once per session.
+registry <- local({
+  cached <- NULL
+  function() {
+    if (is.null(cached)) cached <<- cpp_registry()
+    cached
+  }
+})
 
-model_codes <- c(notmiwae = 0L, gnr = 1L, not2miwae = 2L, psmvae = 3L)
-psmvae_variant_codes <- c(b = 0L, a = 1L)
+# Named codes of one option: "model", "missing_model", "obs", "decoder",
+# "activation" or "variant".
+codes_of <- function(option) registry()$options[[option]]
 
 model_spec <- function(model, columns, latent_dim, hidden, activation, obs, decoder, missing_model,
                        direction, sigma_floor, alpha = 1, K2 = 1L, eta_dim = 1L, k = 1L, variant = "b",
@@ -15,14 +21,14 @@ model_spec <- function(model, columns, latent_dim, hidden, activation, obs, deco
                        temperature = 0.5) {
   p <- length(columns)
   list(
-    model = model, model_code = model_codes[[model]], alpha = alpha, K2 = K2, eta_dim = eta_dim,
-    k = k, variant = variant, variant_code = psmvae_variant_codes[[variant]], pi_prime = pi_prime,
+    model = model, model_code = codes_of("model")[[model]], alpha = alpha, K2 = K2, eta_dim = eta_dim,
+    k = k, variant = variant, variant_code = codes_of("variant")[[variant]], pi_prime = pi_prime,
     columns = columns, p = p, latent_dim = latent_dim, hidden = hidden,
-    missing_hidden = hidden[1], activation = activation, activation_code = activation_codes[[activation]],
-    obs = obs, obs_code = obs_codes[[obs]], decoder = decoder, decoder_code = decoder_codes[[decoder]],
-    missing_model = missing_model, missing_code = missing_model_codes[[missing_model]],
+    missing_hidden = hidden[1], activation = activation, activation_code = codes_of("activation")[[activation]],
+    obs = obs, obs_code = codes_of("obs")[[obs]], decoder = decoder, decoder_code = codes_of("decoder")[[decoder]],
+    missing_model = missing_model, missing_code = codes_of("missing_model")[[missing_model]],
     direction = direction, sigma_floor = sigma_floor, encoder_mask = as.integer(isTRUE(encoder_mask)),
-    point_mass = point_mass, temperature = temperature
+    point_mass = point_mass, temperature = temperature, registry_version = registry()$version
   )
 }
 

@@ -56,6 +56,27 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// cpp_registry
+Rcpp::List cpp_registry();
+RcppExport SEXP _deepmnar_cpp_registry() {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::RNGScope rcpp_rngScope_gen;
+    rcpp_result_gen = Rcpp::wrap(cpp_registry());
+    return rcpp_result_gen;
+END_RCPP
+}
+// cpp_param_blocks
+Rcpp::DataFrame cpp_param_blocks(Rcpp::List spec);
+RcppExport SEXP _deepmnar_cpp_param_blocks(SEXP specSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::RNGScope rcpp_rngScope_gen;
+    Rcpp::traits::input_parameter< Rcpp::List >::type spec(specSEXP);
+    rcpp_result_gen = Rcpp::wrap(cpp_param_blocks(spec));
+    return rcpp_result_gen;
+END_RCPP
+}
 // cpp_init_params
 Rcpp::NumericVector cpp_init_params(Rcpp::List spec, double seed);
 RcppExport SEXP _deepmnar_cpp_init_params(SEXP specSEXP, SEXP seedSEXP) {
@@ -168,6 +189,8 @@ static const R_CallMethodDef CallEntries[] = {
     {"_deepmnar_cpp_instruction_set", (DL_FUNC) &_deepmnar_cpp_instruction_set, 0},
     {"_deepmnar_cpp_gemm_gflops", (DL_FUNC) &_deepmnar_cpp_gemm_gflops, 4},
     {"_deepmnar_cpp_n_params", (DL_FUNC) &_deepmnar_cpp_n_params, 1},
+    {"_deepmnar_cpp_registry", (DL_FUNC) &_deepmnar_cpp_registry, 0},
+    {"_deepmnar_cpp_param_blocks", (DL_FUNC) &_deepmnar_cpp_param_blocks, 1},
     {"_deepmnar_cpp_init_params", (DL_FUNC) &_deepmnar_cpp_init_params, 2},
     {"_deepmnar_cpp_bound", (DL_FUNC) &_deepmnar_cpp_bound, 8},
     {"_deepmnar_cpp_train", (DL_FUNC) &_deepmnar_cpp_train, 10},

@@ -22,6 +22,10 @@
 #include <string>
 #include <vector>
 
+// The plain types shared with the glue, too, so that their implicit member
+// functions are baseline code in both builds.
+#include <deepmnar/io.h>
+
 #include "avx2_target.h"
 
 #define Eigen deepmnar_avx2_eigen

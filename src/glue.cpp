@@ -4,6 +4,12 @@
 #include <RcppParallel.h>
 
 #include <deepmnar/entry.h>
+#include <deepmnar/registry.h>
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <type_traits>
 
 DEEPMNAR_DECLARE_ENTRY(deepmnar)
 #ifdef DEEPMNAR_HAVE_AVX2
@@ -13,31 +19,19 @@ DEEPMNAR_DECLARE_ENTRY(deepmnar_avx2)
 namespace {
 
 struct Engine {
-  decltype(&deepmnar::entry::n_params) n_params;
-  decltype(&deepmnar::entry::init_params) init_params;
-  decltype(&deepmnar::entry::evaluate_bound) evaluate_bound;
-  decltype(&deepmnar::entry::train) train;
-  decltype(&deepmnar::entry::impute) impute;
-  decltype(&deepmnar::entry::row_summaries) row_summaries;
-  decltype(&deepmnar::entry::psmvae_draws) psmvae_draws;
-  decltype(&deepmnar::entry::instruction_set) instruction_set;
-  decltype(&deepmnar::entry::gemm_gflops) gemm_gflops;
+#define DEEPMNAR_ENTRY_POINTER(name) decltype(&deepmnar::entry::name) name;
+  DEEPMNAR_ENTRY_NAMES(DEEPMNAR_ENTRY_POINTER)
+#undef DEEPMNAR_ENTRY_POINTER
 };
 
-const Engine baseline_engine = {deepmnar::entry::n_params,   deepmnar::entry::init_params,
-                                deepmnar::entry::evaluate_bound, deepmnar::entry::train,
-                                deepmnar::entry::impute,     deepmnar::entry::row_summaries,
-                                deepmnar::entry::psmvae_draws,
-                                deepmnar::entry::instruction_set,
-                                deepmnar::entry::gemm_gflops};
+#define DEEPMNAR_BASELINE_ENTRY(name) deepmnar::entry::name,
+const Engine baseline_engine = {DEEPMNAR_ENTRY_NAMES(DEEPMNAR_BASELINE_ENTRY)};
+#undef DEEPMNAR_BASELINE_ENTRY
 
 #ifdef DEEPMNAR_HAVE_AVX2
-const Engine avx2_engine = {deepmnar_avx2::entry::n_params,   deepmnar_avx2::entry::init_params,
-                            deepmnar_avx2::entry::evaluate_bound, deepmnar_avx2::entry::train,
-                            deepmnar_avx2::entry::impute,     deepmnar_avx2::entry::row_summaries,
-                            deepmnar_avx2::entry::psmvae_draws,
-                            deepmnar_avx2::entry::instruction_set,
-                            deepmnar_avx2::entry::gemm_gflops};
+#define DEEPMNAR_AVX2_ENTRY(name) deepmnar_avx2::entry::name,
+const Engine avx2_engine = {DEEPMNAR_ENTRY_NAMES(DEEPMNAR_AVX2_ENTRY)};
+#undef DEEPMNAR_AVX2_ENTRY
 bool cpu_has_avx2() { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
 
 // A CPU that advertises AVX2 and FMA may still not run them at speed: on a
@@ -107,40 +101,87 @@ class ArenaParallelFor : public deepmnar_io::ParallelFor {
 #endif
 };
 
-std::vector<int> int_vector(SEXP x) { return Rcpp::as<std::vector<int>>(x); }
+// Everything that crosses into the engine is checked here first; a failed
+// check raises an R error whose message starts with kBoundary and names the
+// field, which R turns into a classed "damaged fit" error.
+const char* const kBoundary = "deepmnar boundary: ";
+
+[[noreturn]] void refuse(const std::string& what) { Rcpp::stop(std::string(kBoundary) + what); }
+
+SEXP field(const Rcpp::List& s, const char* name) {
+  if (!s.containsElementNamed(name)) refuse(std::string("spec$") + name + ": missing");
+  return s[name];
+}
+
+template <class T>
+T scalar(const Rcpp::List& s, const char* name) {
+  SEXP v = field(s, name);
+  if (Rf_length(v) != 1 || !(Rf_isNumeric(v) || Rf_isLogical(v))) refuse(std::string("spec$") + name + ": not one number");
+  const double d = Rcpp::as<double>(v);
+  if (std::is_integral<T>::value && !(std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 2e9))
+    refuse(std::string("spec$") + name + ": not an integer");
+  return static_cast<T>(d);
+}
+
+std::vector<double> numbers(const Rcpp::List& s, const char* name) {
+  SEXP v = field(s, name);
+  if (!Rf_isNumeric(v) && !Rf_isLogical(v)) refuse(std::string("spec$") + name + ": not numeric");
+  return Rcpp::as<std::vector<double>>(v);
+}
+
+std::vector<int> integers(const Rcpp::List& s, const char* name) {
+  std::vector<int> out;
+  for (double d : numbers(s, name)) {
+    if (!(std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 2e9)) refuse(std::string("spec$") + name + ": not integers");
+    out.push_back(int(d));
+  }
+  return out;
+}
 
 deepmnar_io::ModelSpec spec_from(const Rcpp::List& s) {
   deepmnar_io::ModelSpec spec;
-  spec.model = Rcpp::as<int>(s["model_code"]);
-  spec.p = Rcpp::as<int>(s["p"]);
-  spec.latent = Rcpp::as<int>(s["latent_dim"]);
-  spec.hidden = int_vector(s["hidden"]);
-  spec.missing_hidden = int_vector(s["missing_hidden"]);
-  spec.activation = Rcpp::as<int>(s["activation_code"]);
-  spec.obs = Rcpp::as<int>(s["obs_code"]);
-  spec.decoder = Rcpp::as<int>(s["decoder_code"]);
-  spec.missing = Rcpp::as<int>(s["missing_code"]);
-  spec.direction = Rcpp::as<std::vector<double>>(s["direction"]);
-  // Older fits hold one floor for every column and no point masses.
-  spec.sigma_floor = Rcpp::as<std::vector<double>>(s["sigma_floor"]);
-  if (spec.sigma_floor.size() == 1) spec.sigma_floor.assign(std::size_t(spec.p), spec.sigma_floor[0]);
-  spec.point_mass = s.containsElementNamed("point_mass") ? Rcpp::as<std::vector<double>>(s["point_mass"])
-                                                          : std::vector<double>(std::size_t(spec.p), NAN);
-  if (s.containsElementNamed("temperature")) spec.temperature = Rcpp::as<double>(s["temperature"]);
-  if (spec.sigma_floor.size() != std::size_t(spec.p) || spec.point_mass.size() != std::size_t(spec.p))
-    Rcpp::stop("the spec's sigma_floor and point_mass need one value per column");
-  spec.alpha = Rcpp::as<double>(s["alpha"]);
-  spec.K2 = Rcpp::as<int>(s["K2"]);
-  spec.eta_dim = Rcpp::as<int>(s["eta_dim"]);
-  spec.k = Rcpp::as<int>(s["k"]);
-  spec.variant = Rcpp::as<int>(s["variant_code"]);
-  spec.pi_prime = Rcpp::as<double>(s["pi_prime"]);
-  // Fits made before the option existed have no field: their encoder reads the row alone.
-  spec.encoder_mask = s.containsElementNamed("encoder_mask") ? Rcpp::as<int>(s["encoder_mask"]) : 0;
+  spec.model = scalar<int>(s, "model_code");
+  spec.p = scalar<int>(s, "p");
+  spec.latent = scalar<int>(s, "latent_dim");
+  spec.hidden = integers(s, "hidden");
+  spec.missing_hidden = integers(s, "missing_hidden");
+  spec.activation = scalar<int>(s, "activation_code");
+  spec.obs = scalar<int>(s, "obs_code");
+  spec.decoder = scalar<int>(s, "decoder_code");
+  spec.missing = scalar<int>(s, "missing_code");
+  spec.direction = numbers(s, "direction");
+  // Fits made before registry version 2 hold one floor for every column and
+  // no point masses; before the encoder_mask option, no such field.
+  spec.sigma_floor = numbers(s, "sigma_floor");
+  if (spec.sigma_floor.size() == 1 && spec.p > 1) spec.sigma_floor.assign(std::size_t(spec.p), spec.sigma_floor[0]);
+  spec.point_mass = s.containsElementNamed("point_mass") ? numbers(s, "point_mass")
+                                                          : std::vector<double>(std::size_t(std::max(spec.p, 0)), NAN);
+  if (s.containsElementNamed("temperature")) spec.temperature = scalar<double>(s, "temperature");
+  spec.alpha = scalar<double>(s, "alpha");
+  spec.K2 = scalar<int>(s, "K2");
+  spec.eta_dim = scalar<int>(s, "eta_dim");
+  spec.k = scalar<int>(s, "k");
+  spec.variant = scalar<int>(s, "variant_code");
+  spec.pi_prime = scalar<double>(s, "pi_prime");
+  spec.encoder_mask = s.containsElementNamed("encoder_mask") ? scalar<int>(s, "encoder_mask") : 0;
+  const std::string problem = deepmnar_io::spec_problem(spec);
+  if (!problem.empty()) refuse("spec$" + problem);
   return spec;
 }
 
-deepmnar_io::DataView view_of(const Rcpp::NumericMatrix& x, const Rcpp::IntegerMatrix& observed) {
+std::vector<double> theta_for(const deepmnar_io::ModelSpec& spec, const Rcpp::NumericVector& theta) {
+  const std::size_t expected = engine().n_params(spec);
+  if (std::size_t(theta.size()) != expected)
+    refuse("theta: " + std::to_string(theta.size()) + " parameters where the spec needs " + std::to_string(expected));
+  for (double v : theta)
+    if (!std::isfinite(v)) refuse("theta: not finite");
+  return Rcpp::as<std::vector<double>>(theta);
+}
+
+deepmnar_io::DataView view_of(const deepmnar_io::ModelSpec& spec, const Rcpp::NumericMatrix& x,
+                              const Rcpp::IntegerMatrix& observed) {
+  if (x.ncol() != spec.p) refuse("data: " + std::to_string(x.ncol()) + " columns where the spec has " + std::to_string(spec.p));
+  if (observed.nrow() != x.nrow() || observed.ncol() != x.ncol()) refuse("data: the mask and the values differ in shape");
   deepmnar_io::DataView v;
   v.x = x.begin();
   v.observed = observed.begin();
@@ -165,6 +206,42 @@ double cpp_gemm_gflops(int m, int k, int n, int reps) { return engine().gemm_gfl
 // [[Rcpp::export]]
 double cpp_n_params(Rcpp::List spec) { return double(engine().n_params(spec_from(spec))); }
 
+// The registry's version, and for each option the names and codes of its
+// choices (R builds its code tables from this).
+// [[Rcpp::export]]
+Rcpp::List cpp_registry() {
+  Rcpp::List options;
+  for (const deepmnar_io::Option& o : deepmnar_io::registry_options()) {
+    Rcpp::IntegerVector codes;
+    Rcpp::CharacterVector names;
+    for (const deepmnar_io::Choice& c : o.choices) {
+      codes.push_back(c.code);
+      names.push_back(c.name);
+    }
+    codes.attr("names") = names;
+    options[o.field] = codes;
+  }
+  Rcpp::CharacterVector code_fields;
+  for (const deepmnar_io::Option& o : deepmnar_io::registry_options()) code_fields.push_back(o.code_field);
+  code_fields.attr("names") = options.names();
+  return Rcpp::List::create(Rcpp::Named("version") = deepmnar_io::kRegistryVersion, Rcpp::Named("options") = options,
+                            Rcpp::Named("code_fields") = code_fields);
+}
+
+// The named blocks of the spec's parameter vector (1-based start, length).
+// [[Rcpp::export]]
+Rcpp::DataFrame cpp_param_blocks(Rcpp::List spec) {
+  Rcpp::CharacterVector name;
+  Rcpp::NumericVector start, size;
+  for (const deepmnar_io::ParamBlock& b : engine().param_blocks(spec_from(spec))) {
+    name.push_back(b.name);
+    start.push_back(double(b.offset) + 1.0);
+    size.push_back(double(b.size));
+  }
+  return Rcpp::DataFrame::create(Rcpp::Named("name") = name, Rcpp::Named("start") = start, Rcpp::Named("size") = size,
+                                 Rcpp::Named("stringsAsFactors") = false);
+}
+
 // [[Rcpp::export]]
 Rcpp::NumericVector cpp_init_params(Rcpp::List spec, double seed) {
   return Rcpp::wrap(engine().init_params(spec_from(spec), seed_from(seed)));
@@ -173,8 +250,10 @@ Rcpp::NumericVector cpp_init_params(Rcpp::List spec, double seed) {
 // [[Rcpp::export]]
 Rcpp::List cpp_bound(Rcpp::List spec, Rcpp::NumericMatrix x, Rcpp::IntegerMatrix observed,
                      Rcpp::NumericVector theta, int K, double seed, bool gradient, int threads) {
-  std::vector<double> th = Rcpp::as<std::vector<double>>(theta), grad;
-  const double bound = engine().evaluate_bound(spec_from(spec), view_of(x, observed), th, K, seed_from(seed),
+  const deepmnar_io::ModelSpec s = spec_from(spec);
+  const deepmnar_io::DataView view = view_of(s, x, observed);
+  std::vector<double> th = theta_for(s, theta), grad;
+  const double bound = engine().evaluate_bound(s, view, th, std::max(K, 1), seed_from(seed),
                                                gradient ? &grad : nullptr, ArenaParallelFor(threads));
   return Rcpp::List::create(Rcpp::Named("bound") = bound, Rcpp::Named("gradient") = Rcpp::wrap(grad));
 }
@@ -185,21 +264,25 @@ Rcpp::List cpp_bound(Rcpp::List spec, Rcpp::NumericMatrix x, Rcpp::IntegerMatrix
 // [[Rcpp::export]]
 Rcpp::List cpp_train(Rcpp::List spec, Rcpp::NumericMatrix x, Rcpp::IntegerMatrix observed, Rcpp::List state,
                      double iterations, int K, int batch_size, double lr, double seed, int threads) {
+  const deepmnar_io::ModelSpec s = spec_from(spec);
+  const deepmnar_io::DataView view = view_of(s, x, observed);
   deepmnar_io::TrainState st;
-  st.theta = Rcpp::as<std::vector<double>>(state["theta"]);
+  st.theta = theta_for(s, state["theta"]);
   st.adam_m = Rcpp::as<std::vector<double>>(state["adam_m"]);
   st.adam_v = Rcpp::as<std::vector<double>>(state["adam_v"]);
+  if (st.adam_m.size() != st.theta.size() || st.adam_v.size() != st.theta.size())
+    refuse("state: the Adam moments do not match theta");
   st.iteration = static_cast<long>(Rcpp::as<double>(state["iteration"]));
+  if (batch_size < 1 || batch_size > view.n) refuse("batch_size: not between 1 and the number of rows");
   deepmnar_io::TrainOptions opt;
-  opt.K = K;
+  opt.K = std::max(K, 1);
   opt.batch_size = batch_size;
   opt.lr = lr;
   opt.seed = seed_from(seed);
   std::vector<double> trace;
   double failed_at = NA_REAL;
   try {
-    trace = engine().train(spec_from(spec), view_of(x, observed), st, static_cast<long>(iterations), opt,
-                           ArenaParallelFor(threads));
+    trace = engine().train(s, view, st, static_cast<long>(iterations), opt, ArenaParallelFor(threads));
   } catch (const deepmnar_io::NonFiniteBound& e) {
     failed_at = double(e.iteration);
   }
@@ -216,16 +299,22 @@ Rcpp::List cpp_train(Rcpp::List spec, Rcpp::NumericMatrix x, Rcpp::IntegerMatrix
 void cpp_impute(Rcpp::List spec, Rcpp::NumericMatrix x, Rcpp::IntegerMatrix observed, Rcpp::NumericVector theta,
                 int row_begin, int row_end, int L, int chunk, int type, int n_draws, double seed, int threads,
                 Rcpp::NumericMatrix point, Rcpp::NumericVector draws, Rcpp::NumericVector mask) {
+  const deepmnar_io::ModelSpec s = spec_from(spec);
+  const deepmnar_io::DataView view = view_of(s, x, observed);
+  const std::vector<double> th = theta_for(s, theta);
+  if (row_begin < 0 || row_end > view.n || row_begin > row_end) refuse("rows: outside the data");
+  if (point.nrow() != view.n || point.ncol() != view.p) refuse("point: not the data's shape");
+  if (n_draws < 0 || (n_draws > 0 && double(draws.size()) != double(view.n) * view.p * n_draws))
+    refuse("draws: not n x p x draws");
+  if (L < 1 || chunk < 1) refuse("L: not a positive count");
   deepmnar_io::ImputeOptions opt;
   opt.L = L;
   opt.chunk = chunk;
   opt.type = type;
   opt.draws = n_draws;
   opt.seed = seed_from(seed);
-  std::vector<double> th = Rcpp::as<std::vector<double>>(theta);
-  engine().impute(spec_from(spec), view_of(x, observed), th, row_begin, row_end, opt, ArenaParallelFor(threads),
-                  point.begin(), n_draws > 0 ? draws.begin() : nullptr,
-                  mask.size() == x.size() ? mask.begin() : nullptr);
+  engine().impute(s, view, th, row_begin, row_end, opt, ArenaParallelFor(threads), point.begin(),
+                  n_draws > 0 ? draws.begin() : nullptr, mask.size() == x.size() ? mask.begin() : nullptr);
 }
 
 // PSMVAE's draws (z, then x~) of cpp_bound() with the same K and seed, one
@@ -234,8 +323,9 @@ void cpp_impute(Rcpp::List spec, Rcpp::NumericMatrix x, Rcpp::IntegerMatrix obse
 Rcpp::NumericMatrix cpp_psmvae_draws(Rcpp::List spec, Rcpp::NumericMatrix x, Rcpp::IntegerMatrix observed,
                                      Rcpp::NumericVector theta, int K, double seed) {
   const deepmnar_io::ModelSpec s = spec_from(spec);
-  const std::vector<double> draws =
-      engine().psmvae_draws(s, view_of(x, observed), Rcpp::as<std::vector<double>>(theta), K, seed_from(seed));
+  if (s.model != deepmnar_io::model_psmvae) refuse("spec$model_code: not PSMVAE");
+  const deepmnar_io::DataView view = view_of(s, x, observed);
+  const std::vector<double> draws = engine().psmvae_draws(s, view, theta_for(s, theta), std::max(K, 1), seed_from(seed));
   const int width = s.latent + s.p;
   Rcpp::NumericMatrix out(int(draws.size()) / width, width);
   for (int n = 0; n < out.nrow(); ++n)
@@ -249,8 +339,20 @@ Rcpp::NumericMatrix cpp_psmvae_draws(Rcpp::List spec, Rcpp::NumericMatrix x, Rcp
 // [[Rcpp::export]]
 Rcpp::NumericMatrix cpp_row_summaries(Rcpp::List spec, Rcpp::NumericMatrix x, Rcpp::IntegerMatrix observed,
                                       Rcpp::NumericVector theta, int what, int width) {
+  const deepmnar_io::ModelSpec s = spec_from(spec);
+  const bool psmvae = s.model == deepmnar_io::model_psmvae;
+  int expected = -1;
+  switch (what) {
+    case deepmnar_io::summary_latent_mean: expected = s.latent; break;
+    case deepmnar_io::summary_eta_mean: if (s.model == deepmnar_io::model_not2miwae) expected = s.eta_dim; break;
+    case deepmnar_io::summary_mask_probability: if (s.model == deepmnar_io::model_notmiwae) expected = s.p; break;
+    case deepmnar_io::summary_pattern_probability: if (psmvae) expected = s.k; break;
+    default: break;
+  }
+  if (expected < 0) refuse("what: not a summary this model has");
+  if (width != expected) refuse("width: not the summary's width");
+  const deepmnar_io::DataView view = view_of(s, x, observed);
   Rcpp::NumericMatrix out(x.nrow(), width);
-  engine().row_summaries(spec_from(spec), view_of(x, observed), Rcpp::as<std::vector<double>>(theta), what,
-                         out.begin());
+  engine().row_summaries(s, view, theta_for(s, theta), what, out.begin());
   return out;
 }

@@ -2,7 +2,7 @@
 # refused with a classed error before the engine touches it.
 
 db <- tiny_mnar_data(n = 40, p = 3)
-fb <- notmiwae(db, hidden = c(4, 4), K = 2, iterations = 20, seed = 1, threads = 1, progress = FALSE)
+fb <- notmiwae(db, hidden = c(4, 4), K = 2, iterations = 20, stop_early = FALSE, seed = 1, threads = 1, progress = FALSE)
 
 expect_damaged <- function(fit, pattern) {
   for (call in list(function(f) impute(f, L = 5, seed = 1, progress = FALSE),
@@ -72,4 +72,89 @@ test_that("observed values far outside the training data are named, not blamed o
   expect_match(conditionMessage(err), "row 2")
   expect_false(grepl("lr", conditionMessage(err)))
   expect_identical(err$columns, "c2")
+})
+
+test_that("R's model and option names are the engine's registry", {
+  reg <- deepmnar:::cpp_registry()
+  expect_true(is.numeric(reg$version) && reg$version >= 2)
+  choices <- function(f, arg) eval(formals(f)[[arg]])
+  expect_setequal(names(reg$options$missing_model), choices(notmiwae, "missing_model"))
+  expect_setequal(names(reg$options$obs), choices(notmiwae, "obs"))
+  expect_setequal(names(reg$options$decoder), choices(notmiwae, "decoder"))
+  expect_setequal(names(reg$options$variant), choices(psmvae, "variant"))
+  expect_true(all(choices(notmiwae, "activation") %in% names(reg$options$activation)))
+  expect_setequal(names(reg$options$model), c("notmiwae", "gnr", "not2miwae", "psmvae"))
+  # every code R writes into a spec is the registry's
+  spec <- tiny_spec(3, "linear", "t", "linear")
+  for (option in names(reg$code_fields)) {
+    expect_true(spec[[reg$code_fields[[option]]]] %in% reg$options[[option]])
+  }
+  expect_identical(spec$missing_code, reg$options$missing_model[["linear"]])
+  expect_identical(spec$registry_version, reg$version)
+})
+
+test_that("the engine names its parameter blocks, and the self-masking ones are where R reads them", {
+  for (decoder in c("mlp", "linear")) for (mass in list(rep(NA_real_, 3), c(0, NA, NA))) {
+    spec <- tiny_spec(3, "selfmask", decoder = decoder, point_mass = mass)
+    blocks <- deepmnar:::cpp_param_blocks(spec)
+    expect_identical(blocks$name, c("encoder", "decoder", "mask_slope", "mask_location"))
+    expect_equal(sum(blocks$size), deepmnar:::cpp_n_params(spec))
+    expect_equal(blocks$start, cumsum(c(1, utils::head(blocks$size, -1))))
+    at <- deepmnar:::selfmask_indices(spec)
+    expect_equal(lengths(at), c(slope = 3, location = 3))
+  }
+  # the slopes R reads are the ones the engine uses: the fitted P(observed) of a
+  # complete row follows them
+  x <- tiny_mnar_data(n = 30)
+  fit <- notmiwae(x, missing_model = "selfmask", hidden = 4, iterations = 5, stop_early = FALSE, starts = 1,
+                  seed = 1, threads = 1, progress = FALSE)
+  at <- deepmnar:::selfmask_indices(fit$spec)
+  row <- matrix(c(0.5, -0.2, 1), 1)
+  prob <- deepmnar:::cpp_row_summaries(fit$spec, row, matrix(1L, 1, 3), fit$theta, 2L, 3L)
+  w <- fit$theta[at$slope]
+  b <- fit$theta[at$location]
+  expect_equal(drop(prob), stats::plogis(-w * (drop(row) - b)))
+  expect_identical(names(deepmnar:::cpp_param_blocks(
+    tiny_spec(3, "none", model = "not2miwae"))), c("name", "start", "size"))
+  expect_identical(deepmnar:::cpp_param_blocks(tiny_spec(3, "none", model = "gnr"))$name,
+                   c("encoder", "decoder", "mask_decoder"))
+})
+
+test_that("the engine refuses a spec, theta or data that do not fit, naming the field, whatever R checked", {
+  x <- tiny_mnar_data(n = 20)
+  ev <- engine_view(x)
+  spec <- tiny_spec(3, "selfmask")
+  theta <- deepmnar:::cpp_init_params(spec, 1)
+  refused <- function(expr, field) expect_error(expr, paste0("^deepmnar boundary: ", field))
+  bad <- spec; bad$model_code <- 99L
+  refused(deepmnar:::cpp_n_params(bad), "spec\\$model_code")
+  bad <- spec; bad$missing_code <- 7L
+  refused(deepmnar:::cpp_init_params(bad, 1), "spec\\$missing_code")
+  bad <- spec; bad$hidden <- integer(0)
+  refused(deepmnar:::cpp_n_params(bad), "spec\\$hidden")
+  bad <- spec; bad$p <- 4L
+  refused(deepmnar:::cpp_n_params(bad), "spec\\$direction")
+  bad <- spec; bad$sigma_floor <- c(1, 1)
+  refused(deepmnar:::cpp_n_params(bad), "spec\\$sigma_floor")
+  bad <- spec; bad$latent_dim <- NULL
+  refused(deepmnar:::cpp_n_params(bad), "spec\\$latent_dim: missing")
+  bad <- spec; bad$latent_dim <- 2.5
+  refused(deepmnar:::cpp_n_params(bad), "spec\\$latent_dim")
+  refused(deepmnar:::cpp_bound(spec, ev$x, ev$observed, theta[-1], 3L, 1, FALSE, 1L), "theta")
+  refused(deepmnar:::cpp_bound(spec, ev$x, ev$observed, c(theta, 0), 3L, 1, FALSE, 1L), "theta")
+  refused(deepmnar:::cpp_bound(spec, ev$x, ev$observed, replace(theta, 3, NaN), 3L, 1, FALSE, 1L), "theta")
+  refused(deepmnar:::cpp_bound(spec, ev$x[, 1:2], ev$observed[, 1:2], theta, 3L, 1, FALSE, 1L), "data")
+  refused(deepmnar:::cpp_bound(spec, ev$x, ev$observed[-1, ], theta, 3L, 1, FALSE, 1L), "data")
+  point <- matrix(0, 20, 3)
+  refused(deepmnar:::cpp_impute(spec, ev$x, ev$observed, theta, 0L, 21L, 10L, 10L, 0L, 0L, 1, 1L, point,
+                                numeric(0), numeric(0)), "rows")
+  refused(deepmnar:::cpp_impute(spec, ev$x, ev$observed, theta, 0L, 20L, 10L, 10L, 0L, 2L, 1, 1L, point,
+                                numeric(5), numeric(0)), "draws")
+  refused(deepmnar:::cpp_row_summaries(spec, ev$x, ev$observed, theta, 3L, 2L), "what")
+  refused(deepmnar:::cpp_row_summaries(spec, ev$x, ev$observed, theta, 0L, 5L), "width")
+  refused(deepmnar:::cpp_psmvae_draws(spec, ev$x, ev$observed, theta, 2L, 1), "spec\\$model_code")
+  # through R, the refusal is a classed error naming the field
+  err <- expect_error(deepmnar:::through_engine(deepmnar:::cpp_n_params(replace(spec, "model_code", list(99L)))),
+                      class = "deepmnar_error_damaged_fit")
+  expect_identical(err$field, "spec$model_code")
 })

@@ -44,6 +44,10 @@ std::size_t n_params(const deepmnar_io::ModelSpec& spec) {
   return with_model(spec, [](const auto& m) { return m.n_params(); });
 }
 
+std::vector<deepmnar_io::ParamBlock> param_blocks(const deepmnar_io::ModelSpec& spec) {
+  return with_model(spec, [](const auto& m) { return m.blocks(); });
+}
+
 std::vector<double> init_params(const deepmnar_io::ModelSpec& spec, std::uint64_t seed) {
   return with_model(spec, [&](const auto& m) {
     std::vector<double> theta(m.n_params(), 0.0);

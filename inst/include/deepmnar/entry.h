@@ -1,6 +1,9 @@
-// The engine's entry points, declared for one namespace. The glue declares
-// them twice, for the baseline build (`deepmnar`) and for the AVX2 build
-// (`deepmnar_avx2`), and picks one at run time.
+// The engine's entry points. The engine is compiled twice, for the baseline
+// instruction set (namespace `deepmnar`) and for AVX2+FMA (the same source
+// with the namespace renamed to `deepmnar_avx2`, see src/engine_avx2.cpp);
+// the glue declares both sets, fills one function table per build from
+// DEEPMNAR_ENTRY_NAMES, and picks a table at run time. Adding an entry point
+// means adding its declaration below and its name to the list.
 #ifndef DEEPMNAR_ENTRY_H
 #define DEEPMNAR_ENTRY_H
 
@@ -10,6 +13,7 @@
   namespace NS {                                                                                           \
   namespace entry {                                                                                        \
   std::size_t n_params(const deepmnar_io::ModelSpec& spec);                                                \
+  std::vector<deepmnar_io::ParamBlock> param_blocks(const deepmnar_io::ModelSpec& spec);                   \
   std::vector<double> init_params(const deepmnar_io::ModelSpec& spec, std::uint64_t seed);                 \
   double evaluate_bound(const deepmnar_io::ModelSpec& spec, const deepmnar_io::DataView& data,             \
                         const std::vector<double>& theta, int K, std::uint64_t seed, std::vector<double>* grad, \
@@ -29,5 +33,18 @@
   double gemm_gflops(int m, int k, int n, int reps);                                                       \
   }                                                                                                        \
   }
+
+// X(name) for every entry point declared above.
+#define DEEPMNAR_ENTRY_NAMES(X) \
+  X(n_params)                   \
+  X(param_blocks)               \
+  X(init_params)                \
+  X(evaluate_bound)             \
+  X(train)                      \
+  X(impute)                     \
+  X(row_summaries)              \
+  X(psmvae_draws)               \
+  X(instruction_set)            \
+  X(gemm_gflops)
 
 #endif

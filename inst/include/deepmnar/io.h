@@ -60,6 +60,12 @@ struct ModelSpec {
   int encoder_mask = 0;           // 1: the encoder of z reads the mask beside the zero-filled row
 };
 
+// A named, contiguous range of a model's flat parameter vector.
+struct ParamBlock {
+  std::string name;
+  std::size_t offset = 0, size = 0;
+};
+
 // Data arrive column-major (R's layout): x[i + n * j]. Missing cells of `x` may
 // hold anything; `observed` (1/0) says which cells are real.
 struct DataView {

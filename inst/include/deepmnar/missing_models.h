@@ -19,12 +19,17 @@ class MissingModel {
     switch (kind_) {
       case deepmnar_io::missing_selfmask:
       case deepmnar_io::missing_selfmask_known:
-        offset_ = layout.take(2 * std::size_t(p_));
+        layout.part("mask_slope");
+        offset_ = layout.take(std::size_t(p_));
+        layout.part("mask_location");
+        layout.take(std::size_t(p_));
         break;
       case deepmnar_io::missing_linear:
+        layout.part("missing_model");
         mlp_ = Mlp(p_, {}, p_, Activation::identity, layout);
         break;
       case deepmnar_io::missing_nonlinear:
+        layout.part("missing_model");
         mlp_ = Mlp(p_, spec.missing_hidden, p_, Activation::tanh, layout);
         break;
       default:

@@ -10,6 +10,7 @@
 #include <Eigen/Dense>
 #include <cmath>
 #include <cstddef>
+#include <string>
 #include <vector>
 
 #include "io.h"
@@ -25,17 +26,29 @@ using MapRowVec = Eigen::Map<RowVec>;
 using CMapRowVec = Eigen::Map<const RowVec>;
 
 // Hands out consecutive slices of the flat parameter vector.
+// Hands out consecutive ranges of the flat parameter vector and records them
+// under the name of the component being built (`part()`), so that R reads
+// where, e.g., the self-masking slopes sit instead of assuming an order.
 class ParamLayout {
  public:
+  void part(const std::string& name) { name_ = name; }
+
   std::size_t take(std::size_t n) {
     const std::size_t at = size_;
     size_ += n;
+    if (!blocks_.empty() && blocks_.back().name == name_ && blocks_.back().offset + blocks_.back().size == at)
+      blocks_.back().size += n;
+    else
+      blocks_.push_back({name_, at, n});
     return at;
   }
   std::size_t size() const { return size_; }
+  const std::vector<deepmnar_io::ParamBlock>& blocks() const { return blocks_; }
 
  private:
   std::size_t size_ = 0;
+  std::string name_ = "parameters";
+  std::vector<deepmnar_io::ParamBlock> blocks_;
 };
 
 enum class Activation { identity, tanh, relu };

@@ -22,11 +22,14 @@ class Gnr {
   explicit Gnr(const deepmnar_io::ModelSpec& spec) : p_(spec.p), alpha_(spec.alpha) {
     ParamLayout layout;
     core_ = LatentCore(spec, layout);
+    layout.part("mask_decoder");
     mask_decoder_ = Mlp(spec.latent, spec.hidden, spec.p, activation_from(spec.activation), layout);
+    blocks_ = layout.blocks();
     n_params_ = layout.size();
   }
 
   std::size_t n_params() const { return n_params_; }
+  const std::vector<deepmnar_io::ParamBlock>& blocks() const { return blocks_; }
   bool student_t() const { return core_.decoder().student_t(); }
   int samples_per_row(int K) const { return K; }
   bool weights_use_missing_draws() const { return false; }
@@ -62,6 +65,7 @@ class Gnr {
   LatentCore core_;
   Mlp mask_decoder_;
   std::size_t n_params_ = 0;
+  std::vector<deepmnar_io::ParamBlock> blocks_;
 };
 
 }  // namespace deepmnar

@@ -30,7 +30,9 @@ class LatentCore {
   LatentCore(const deepmnar_io::ModelSpec& spec, ParamLayout& layout)
       : p_(spec.p), latent_(spec.latent), encoder_mask_(spec.encoder_mask != 0) {
     const Activation act = activation_from(spec.activation);
+    layout.part("encoder");
     encoder_ = GaussianEncoder(encoder_width(spec), spec.hidden, spec.latent, act, layout);
+    layout.part("decoder");
     decoder_ = ObservationDecoder(spec, spec.latent, layout);
   }
 

@@ -29,12 +29,16 @@ class Not2Miwae {
     ParamLayout layout;
     core_ = LatentCore(spec, layout);
     const Activation act = activation_from(spec.activation);
+    layout.part("eta_encoder");
     eta_encoder_ = GaussianEncoder(spec.p, spec.hidden, spec.eta_dim, act, layout);
+    layout.part("mask_decoder");
     mask_decoder_ = Mlp(spec.eta_dim, spec.hidden, spec.p, act, layout);
+    blocks_ = layout.blocks();
     n_params_ = layout.size();
   }
 
   std::size_t n_params() const { return n_params_; }
+  const std::vector<deepmnar_io::ParamBlock>& blocks() const { return blocks_; }
   bool student_t() const { return core_.decoder().student_t(); }
   int samples_per_row(int K) const { return K * K2_; }
   bool weights_use_missing_draws() const { return true; }
@@ -116,6 +120,7 @@ class Not2Miwae {
   GaussianEncoder eta_encoder_;
   Mlp mask_decoder_;
   std::size_t n_params_ = 0;
+  std::vector<deepmnar_io::ParamBlock> blocks_;
 };
 
 }  // namespace deepmnar

@@ -21,10 +21,12 @@ class NotMiwae {
     ParamLayout layout;
     core_ = LatentCore(spec, layout);
     missing_ = MissingModel(spec, layout);
+    blocks_ = layout.blocks();
     n_params_ = layout.size();
   }
 
   std::size_t n_params() const { return n_params_; }
+  const std::vector<deepmnar_io::ParamBlock>& blocks() const { return blocks_; }
   bool student_t() const { return core_.decoder().student_t(); }
   int samples_per_row(int K) const { return K; }
   // The weights depend on the draws of the missing values through p(s | x).
@@ -73,6 +75,7 @@ class NotMiwae {
   LatentCore core_;
   MissingModel missing_;
   std::size_t n_params_ = 0;
+  std::vector<deepmnar_io::ParamBlock> blocks_;
 };
 
 }  // namespace deepmnar

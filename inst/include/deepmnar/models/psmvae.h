@@ -78,16 +78,24 @@ class Psmvae {
         direction_(Eigen::Map<const RowVec>(spec.direction.data(), Eigen::Index(spec.direction.size()))) {
     const Activation act = activation_from(spec.activation);
     ParamLayout layout;
+    layout.part("set_encoder");
     r_encoder_ = Mlp(2 * p_, spec.hidden, k_, act, layout);
+    layout.part("z_encoder");
     z_encoder_ = GaussianEncoder(2 * p_ + k_, spec.hidden, latent_, act, layout);
+    layout.part("prior");
     prior_offset_ = layout.take(std::size_t(2) * k_ * latent_);
+    layout.part("decoder");
     decoder_ = Mlp(latent_ + k_, spec.hidden, (variant_a_ ? 4 : 5) * p_, act, layout);
+    layout.part("x_encoder");
     x_encoder_ = GaussianEncoder(2 * p_ + latent_ + k_, spec.hidden, p_, act, layout);
+    layout.part("mask_model");
     if (variant_a_) mask_offset_ = layout.take(std::size_t(2) * k_ * p_);
+    blocks_ = layout.blocks();
     n_params_ = layout.size();
   }
 
   std::size_t n_params() const { return n_params_; }
+  const std::vector<deepmnar_io::ParamBlock>& blocks() const { return blocks_; }
   bool student_t() const { return false; }
   int samples_per_row(int) const { return 1; }  // one ELBO per row
   bool weights_use_missing_draws() const { return variant_a_; }
@@ -462,6 +470,7 @@ class Psmvae {
   Mlp r_encoder_, decoder_;
   GaussianEncoder z_encoder_, x_encoder_;
   std::size_t prior_offset_ = 0, mask_offset_ = 0, n_params_ = 0;
+  std::vector<deepmnar_io::ParamBlock> blocks_;
 };
 
 }  // namespace deepmnar
