@@ -33,8 +33,8 @@ cpp_bound <- function(spec, x, observed, theta, K, seed, gradient, threads) {
     .Call(`_deepmnar_cpp_bound`, spec, x, observed, theta, K, seed, gradient, threads)
 }
 
-cpp_train <- function(spec, x, observed, state, iterations, K, batch_size, lr, seed, threads) {
-    .Call(`_deepmnar_cpp_train`, spec, x, observed, state, iterations, K, batch_size, lr, seed, threads)
+cpp_train <- function(spec, x, observed, state, iterations, K, batch_size, lr, seed, threads, progress = NULL) {
+    .Call(`_deepmnar_cpp_train`, spec, x, observed, state, iterations, K, batch_size, lr, seed, threads, progress)
 }
 
 cpp_impute <- function(spec, x, observed, theta, row_begin, row_end, L, chunk, type, n_draws, seed, threads, point, draws, mask) {

@@ -223,44 +223,45 @@ rows_of_engine_data <- function(ed, rows) {
   list(x = ed$x[rows, , drop = FALSE], observed = ed$observed[rows, , drop = FALSE])
 }
 
-# Adam steps from `state` until `args$iterations` are done, driven in blocks
-# of about a quarter second so that Ctrl-C and the bar stay responsive.
+# Adam steps from `state` until `args$iterations` are done, in one engine
+# call that updates the bar and honours Ctrl-C from inside its loop.
 run_training <- function(spec, ed, state, args, progress, label = "Training") {
-  trace <- numeric(0)
-  interrupted <- FALSE
+  bar <- NULL
   if (progress) {
-    bar <- cli::cli_progress_bar(label, total = args$iterations, clear = TRUE,
+    bound_shown <- NA_real_
+    bar <- cli::cli_progress_bar(label, total = args$iterations, clear = TRUE, .envir = environment(),
                                  format = paste(label, "{cli::pb_current}/{cli::pb_total} iterations | bound {format(round(bound_shown, 3))} | {cli::pb_eta}"))
-  }
-  bound_shown <- NA_real_
-  block <- 25
-  tryCatch({
-    while (state$iteration < args$iterations) {
-      todo <- min(block, args$iterations - state$iteration)
-      t0 <- proc.time()[["elapsed"]]
-      out <- cpp_train(spec, ed$x, ed$observed, state, todo, args$K, args$batch_size, args$lr, args$seed, args$threads)
-      if (!is.na(out$failed_at)) {
-        deepmnar_abort(sprintf(
-          "The bound became non-finite at iteration %d. Try a lower learning rate (e.g. `lr = %g`), or check the data for extreme values.",
-          as.integer(out$failed_at), args$lr / 10), kind = "nonfinite", data = list(iteration = out$failed_at))
-      }
-      state <- out[c("theta", "adam_m", "adam_v", "iteration")]
-      trace <- c(trace, out$trace)
-      bound_shown <- mean(utils::tail(trace, 100))
-      if (progress) cli::cli_progress_update(set = state$iteration, id = bar)
-      elapsed <- max(proc.time()[["elapsed"]] - t0, 1e-3)
-      block <- max(1, min(as.integer(block * 0.25 / elapsed), 2 * block, 5000))
+    show <- function(done, bound) {
+      bound_shown <<- bound
+      cli::cli_progress_update(set = done, id = bar)
     }
-  }, interrupt = function(e) {
-    interrupted <<- TRUE
-  })
+  }
+  todo <- args$iterations - state$iteration
+  out <- if (todo > 0) {
+    cpp_train(spec, ed$x, ed$observed, state, todo, args$K, args$batch_size, args$lr, args$seed, args$threads,
+              if (progress) show else NULL)
+  } else {
+    c(state, list(trace = numeric(0), failed_at = NA_real_, interrupted = FALSE))
+  }
   if (progress) cli::cli_progress_done(id = bar)
-  if (interrupted) {
+  if (!is.na(out$failed_at)) abort_nonfinite_training(out$failed_at, args$lr)
+  state <- out[c("theta", "adam_m", "adam_v", "iteration")]
+  if (isTRUE(out$interrupted)) {
     if (state$iteration == 0) deepmnar_abort("Training was interrupted before the first iteration.", kind = "interrupt")
     deepmnar_warn(sprintf("Training was interrupted after %d of %d iterations; the fit holds the parameters reached.",
                           as.integer(state$iteration), args$iterations), kind = "interrupt")
   }
-  list(state = state, trace = trace, interrupted = interrupted)
+  list(state = state, trace = out$trace, interrupted = isTRUE(out$interrupted))
+}
+
+# The data were checked finite and of a size whose mean and sd exist, and
+# the parameters were finite before the step: a non-finite bound is the
+# optimisation diverging.
+abort_nonfinite_training <- function(iteration, lr) {
+  deepmnar_abort(sprintf(paste0(
+    "Training diverged: the bound became non-finite at iteration %d (the data and the starting parameters were ",
+    "finite). Try a lower learning rate (e.g. `lr = %g`) or a larger `sigma_floor`."),
+    as.integer(iteration), lr / 10), kind = "nonfinite", data = list(iteration = iteration))
 }
 
 #' Early stopping on held-out rows

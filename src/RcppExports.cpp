@@ -108,8 +108,8 @@ BEGIN_RCPP
 END_RCPP
 }
 // cpp_train
-Rcpp::List cpp_train(Rcpp::List spec, Rcpp::NumericMatrix x, Rcpp::IntegerMatrix observed, Rcpp::List state, double iterations, int K, int batch_size, double lr, double seed, int threads);
-RcppExport SEXP _deepmnar_cpp_train(SEXP specSEXP, SEXP xSEXP, SEXP observedSEXP, SEXP stateSEXP, SEXP iterationsSEXP, SEXP KSEXP, SEXP batch_sizeSEXP, SEXP lrSEXP, SEXP seedSEXP, SEXP threadsSEXP) {
+Rcpp::List cpp_train(Rcpp::List spec, Rcpp::NumericMatrix x, Rcpp::IntegerMatrix observed, Rcpp::List state, double iterations, int K, int batch_size, double lr, double seed, int threads, SEXP progress);
+RcppExport SEXP _deepmnar_cpp_train(SEXP specSEXP, SEXP xSEXP, SEXP observedSEXP, SEXP stateSEXP, SEXP iterationsSEXP, SEXP KSEXP, SEXP batch_sizeSEXP, SEXP lrSEXP, SEXP seedSEXP, SEXP threadsSEXP, SEXP progressSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
     Rcpp::RNGScope rcpp_rngScope_gen;
@@ -123,7 +123,8 @@ BEGIN_RCPP
     Rcpp::traits::input_parameter< double >::type lr(lrSEXP);
     Rcpp::traits::input_parameter< double >::type seed(seedSEXP);
     Rcpp::traits::input_parameter< int >::type threads(threadsSEXP);
-    rcpp_result_gen = Rcpp::wrap(cpp_train(spec, x, observed, state, iterations, K, batch_size, lr, seed, threads));
+    Rcpp::traits::input_parameter< SEXP >::type progress(progressSEXP);
+    rcpp_result_gen = Rcpp::wrap(cpp_train(spec, x, observed, state, iterations, K, batch_size, lr, seed, threads, progress));
     return rcpp_result_gen;
 END_RCPP
 }
@@ -193,7 +194,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"_deepmnar_cpp_param_blocks", (DL_FUNC) &_deepmnar_cpp_param_blocks, 1},
     {"_deepmnar_cpp_init_params", (DL_FUNC) &_deepmnar_cpp_init_params, 2},
     {"_deepmnar_cpp_bound", (DL_FUNC) &_deepmnar_cpp_bound, 8},
-    {"_deepmnar_cpp_train", (DL_FUNC) &_deepmnar_cpp_train, 10},
+    {"_deepmnar_cpp_train", (DL_FUNC) &_deepmnar_cpp_train, 11},
     {"_deepmnar_cpp_impute", (DL_FUNC) &_deepmnar_cpp_impute, 15},
     {"_deepmnar_cpp_psmvae_draws", (DL_FUNC) &_deepmnar_cpp_psmvae_draws, 6},
     {"_deepmnar_cpp_row_summaries", (DL_FUNC) &_deepmnar_cpp_row_summaries, 6},

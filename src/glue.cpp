@@ -7,6 +7,7 @@
 #include <deepmnar/registry.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <string>
 #include <type_traits>
@@ -190,6 +191,9 @@ deepmnar_io::DataView view_of(const deepmnar_io::ModelSpec& spec, const Rcpp::Nu
   return v;
 }
 
+// Stopped short of `target` without a non-finite bound: interrupted.
+bool stopped_short(double failed_at, long done, long target) { return std::isnan(failed_at) && done < target; }
+
 std::uint64_t seed_from(double seed) { return static_cast<std::uint64_t>(seed); }
 
 }  // namespace
@@ -258,12 +262,55 @@ Rcpp::List cpp_bound(Rcpp::List spec, Rcpp::NumericMatrix x, Rcpp::IntegerMatrix
   return Rcpp::List::create(Rcpp::Named("bound") = bound, Rcpp::Named("gradient") = Rcpp::wrap(grad));
 }
 
-// Runs `iterations` Adam steps from `state` (theta, adam_m, adam_v, iteration).
-// A non-finite bound is reported in the result rather than thrown, so R can
-// raise a classed error.
+namespace {
+
+void check_interrupt_fn(void*) { R_CheckUserInterrupt(); }
+
+// True if Ctrl-C is pending (and consumes it), without a longjmp through C++.
+bool interrupt_pending() { return R_ToplevelExec(check_interrupt_fn, nullptr) == FALSE; }
+
+// The training loop's monitor from R (uwot's pattern): every quarter second
+// it checks for Ctrl-C and hands the iteration count and the recent bound to
+// the R callback that draws the progress bar.
+class RMonitor : public deepmnar_io::TrainMonitor {
+ public:
+  explicit RMonitor(SEXP callback) : callback_(callback), last_(std::chrono::steady_clock::now()) {}
+
+  bool keep_going(long done, double bound) override {
+    recent_ = 0.99 * recent_ + 0.01 * bound;
+    weight_ = 0.99 * weight_ + 0.01;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_ < std::chrono::milliseconds(250)) return true;
+    last_ = now;
+    if (interrupt_pending()) return false;
+    if (Rf_isFunction(callback_)) {
+      try {
+        Rcpp::Function draw(callback_);
+        draw(double(done), recent_ / weight_);
+      } catch (const Rcpp::internal::InterruptedException&) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+ private:
+  SEXP callback_;
+  std::chrono::steady_clock::time_point last_;
+  double recent_ = 0.0, weight_ = 0.0;
+};
+
+}  // namespace
+
+// Runs `iterations` Adam steps from `state` (theta, adam_m, adam_v, iteration)
+// in one call; `progress` (a function of the iterations done and the recent
+// bound, or NULL) is called about every quarter second, and Ctrl-C stops the
+// loop with the state reached (`interrupted`). A non-finite bound is reported
+// in the result rather than thrown, so R can raise a classed error.
 // [[Rcpp::export]]
 Rcpp::List cpp_train(Rcpp::List spec, Rcpp::NumericMatrix x, Rcpp::IntegerMatrix observed, Rcpp::List state,
-                     double iterations, int K, int batch_size, double lr, double seed, int threads) {
+                     double iterations, int K, int batch_size, double lr, double seed, int threads,
+                     SEXP progress = R_NilValue) {
   const deepmnar_io::ModelSpec s = spec_from(spec);
   const deepmnar_io::DataView view = view_of(s, x, observed);
   deepmnar_io::TrainState st;
@@ -281,15 +328,18 @@ Rcpp::List cpp_train(Rcpp::List spec, Rcpp::NumericMatrix x, Rcpp::IntegerMatrix
   opt.seed = seed_from(seed);
   std::vector<double> trace;
   double failed_at = NA_REAL;
+  const long target = st.iteration + static_cast<long>(iterations);
+  RMonitor monitor(progress);
   try {
-    trace = engine().train(s, view, st, static_cast<long>(iterations), opt, ArenaParallelFor(threads));
+    trace = engine().train(s, view, st, static_cast<long>(iterations), opt, ArenaParallelFor(threads), monitor);
   } catch (const deepmnar_io::NonFiniteBound& e) {
     failed_at = double(e.iteration);
   }
   return Rcpp::List::create(Rcpp::Named("theta") = Rcpp::wrap(st.theta), Rcpp::Named("adam_m") = Rcpp::wrap(st.adam_m),
                             Rcpp::Named("adam_v") = Rcpp::wrap(st.adam_v),
                             Rcpp::Named("iteration") = double(st.iteration), Rcpp::Named("trace") = Rcpp::wrap(trace),
-                            Rcpp::Named("failed_at") = failed_at);
+                            Rcpp::Named("failed_at") = failed_at,
+                            Rcpp::Named("interrupted") = stopped_short(failed_at, st.iteration, target));
 }
 
 // Fills the missing cells of rows [row_begin, row_end) (0-based) of `point`

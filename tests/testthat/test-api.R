@@ -404,3 +404,36 @@ test_that("a diverging bound stops with a classed error naming the iteration", {
     expect_true(all(is.finite(ok$trace)))
   }
 })
+
+test_that("training runs in one engine call that Ctrl-C stops with the state reached, and chunks do not change it", {
+  x <- tiny_mnar_data(n = 60)
+  ev <- engine_view(x)
+  spec <- tiny_spec(ncol(x), "selfmask")
+  state <- deepmnar:::fresh_state(deepmnar:::cpp_init_params(spec, 1))
+  train <- function(st, iterations, progress = NULL) {
+    deepmnar:::cpp_train(spec, ev$x, ev$observed, st, iterations, 3L, 8L, 1e-3, 5, 1L, progress)
+  }
+  whole <- train(state, 300)
+  first <- train(state, 100)
+  rest <- train(first[c("theta", "adam_m", "adam_v", "iteration")], 200)
+  expect_identical(rest$theta, whole$theta)
+  expect_identical(c(first$trace, rest$trace), whole$trace)
+  expect_false(whole$interrupted)
+  skip_on_os("windows")
+  # an interrupt raised while the loop runs (here by the progress callback, as
+  # Ctrl-C would) stops it at the next check, keeping every step done
+  calls <- 0
+  interrupt_me <- function(done, bound) {
+    calls <<- calls + 1
+    expect_true(is.finite(bound))
+    if (calls == 2) tools::pskill(Sys.getpid(), tools::SIGINT)
+  }
+  stopped <- train(state, 1e7, interrupt_me)
+  expect_true(stopped$interrupted)
+  expect_gt(stopped$iteration, 0)
+  expect_lt(stopped$iteration, 1e7)
+  expect_length(stopped$trace, stopped$iteration)
+  expect_identical(calls, 2)
+  again <- train(state, stopped$iteration)
+  expect_identical(again$theta, stopped$theta)
+})

@@ -77,10 +77,10 @@ double evaluate_bound(const deepmnar_io::ModelSpec& spec, const deepmnar_io::Dat
 
 std::vector<double> train(const deepmnar_io::ModelSpec& spec, const deepmnar_io::DataView& view,
                           deepmnar_io::TrainState& state, long iterations, const deepmnar_io::TrainOptions& opt,
-                          const deepmnar_io::ParallelFor& par) {
+                          const deepmnar_io::ParallelFor& par, deepmnar_io::TrainMonitor& monitor) {
   return with_model(spec, [&](const auto& m) {
     const RowData data(view);
-    return train_iterations(m, data, state, iterations, opt, par);
+    return train_iterations(m, data, state, iterations, opt, par, monitor);
   });
 }
 

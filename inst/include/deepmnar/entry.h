@@ -20,7 +20,8 @@
                         const deepmnar_io::ParallelFor& par);                                              \
   std::vector<double> train(const deepmnar_io::ModelSpec& spec, const deepmnar_io::DataView& data,         \
                             deepmnar_io::TrainState& state, long iterations,                               \
-                            const deepmnar_io::TrainOptions& opt, const deepmnar_io::ParallelFor& par);    \
+                            const deepmnar_io::TrainOptions& opt, const deepmnar_io::ParallelFor& par,     \
+                            deepmnar_io::TrainMonitor& monitor);                                           \
   void impute(const deepmnar_io::ModelSpec& spec, const deepmnar_io::DataView& data,                       \
               const std::vector<double>& theta, int row_begin, int row_end,                                \
               const deepmnar_io::ImputeOptions& opt, const deepmnar_io::ParallelFor& par, double* point_out, \

@@ -111,6 +111,18 @@ struct SerialFor : ParallelFor {
   }
 };
 
+// Told by the training loop after every Adam step; returning false stops
+// training there (an interrupt), keeping the state reached. The glue's monitor
+// updates the progress bar and checks for Ctrl-C.
+struct TrainMonitor {
+  virtual bool keep_going(long iterations_done, double bound) = 0;
+  virtual ~TrainMonitor() {}
+};
+
+struct SilentMonitor : TrainMonitor {
+  bool keep_going(long, double) override { return true; }
+};
+
 // Raised for a bound that is not finite; `iteration` is 1-based.
 struct NonFiniteBound {
   long iteration;

@@ -107,12 +107,13 @@ class BatchSchedule {
   std::vector<int> order_;
 };
 
-// Runs `iterations` Adam steps from state.iteration on; returns the minibatch
-// bound (mean over rows) of each step. Throws NonFiniteBound.
+// Runs `iterations` Adam steps from state.iteration on, or fewer if the
+// monitor says stop; returns the minibatch bound (mean over rows) of each
+// step done. Throws NonFiniteBound.
 template <class Model>
 std::vector<double> train_iterations(const Model& model, const RowData& data, deepmnar_io::TrainState& st,
                                      long iterations, const deepmnar_io::TrainOptions& opt,
-                                     const deepmnar_io::ParallelFor& par) {
+                                     const deepmnar_io::ParallelFor& par, deepmnar_io::TrainMonitor& monitor) {
   const std::size_t np = model.n_params();
   BatchSchedule schedule(data.n(), opt.batch_size, opt.seed);
   std::vector<TaskState<Model>> tasks;
@@ -135,6 +136,10 @@ std::vector<double> train_iterations(const Model& model, const RowData& data, de
     if (!finite) break;
     adam_ascent(theta.data(), m.data(), v.data(), grad.data(), np, st.iteration + 1, cfg);
     trace.push_back(bound);
+    if (!monitor.keep_going(st.iteration + 1, bound)) {
+      ++st.iteration;
+      break;
+    }
   }
   st.theta.assign(theta.data(), theta.data() + np);
   st.adam_m.assign(m.data(), m.data() + np);
