@@ -9,7 +9,13 @@ deepmnar_abort <- function(message, kind = "input", data = list()) {
   stop(cond)
 }
 
-abort_input <- function(message) deepmnar_abort(message, "input")
+# An input error whose argument is the first name the message quotes in
+# backticks (every message names the argument or column at fault).
+abort_input <- function(message) {
+  quoted <- regmatches(message, regexpr("`[^`]+`", message))
+  argument <- if (length(quoted)) sub("^([A-Za-z_.][A-Za-z0-9_.]*).*$", "\\1", gsub("`", "", quoted)) else NULL
+  deepmnar_abort(message, "input", data = list(argument = argument))
+}
 
 # The glue checks everything that crosses into the engine and refuses what
 # does not fit with "deepmnar boundary: <field>: <problem>"; such a refusal
