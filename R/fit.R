@@ -1,8 +1,8 @@
 # The training driver every model shares: validation, scaling, the training
 # loop with progress and interruption, and the plain-list fit.
 
-prepare_training <- function(data) {
-  x <- as_numeric_matrix(data, "data")
+prepare_training <- function(data, types) {
+  x <- as_numeric_matrix(encode_binary(data, types, "data"), "data")
   check_training_matrix(x)
   if (!anyNA(x)) {
     deepmnar_warn("`data` has no missing values; the model is fitted but there is nothing to impute.",
@@ -33,11 +33,12 @@ warn_near_constant <- function(x, masses, share = 0.9) {
 }
 
 # What impute() needs to hand the training data back in the user's format.
-data_format <- function(data) {
+data_format <- function(data, types) {
   list(
     kind = if (inherits(data, "tbl_df")) "tibble" else if (is.data.frame(data)) "data.frame" else "matrix",
     integer = if (is.data.frame(data)) unname(vapply(data, is.integer, logical(1))) else rep(FALSE, NCOL(data)),
-    row_names = if (is.data.frame(data) && .row_names_info(data) > 0) rownames(data) else NULL
+    row_names = if (is.data.frame(data) && .row_names_info(data) > 0) rownames(data) else NULL,
+    types = types
   )
 }
 
@@ -49,9 +50,16 @@ fit_model <- function(model, data, obs, decoder, activation, sigma_floor, latent
   obs <- check_choice(obs, c("gaussian", "t"), "obs")
   decoder <- check_choice(decoder, c("mlp", "linear"), "decoder")
   activation <- check_choice(activation, c("tanh", "relu"), "activation")
-  x <- prepare_training(data)
+  types <- column_types(data)
+  x <- prepare_training(data, types)
+  binary <- colnames(x) %in% binary_columns(types)
+  if (any(binary) && model == "psmvae") {
+    deepmnar_abort(sprintf("`psmvae()` models numeric columns only; column %s is binary.",
+                           quote_names(colnames(x)[binary])), data = list(argument = "data", columns = colnames(x)[binary]))
+  }
   floors <- column_floors(sigma_floor, x)
   masses <- column_point_masses(point_mass, x)
+  masses[binary] <- 1
   warn_near_constant(x, masses)
   scaling <- fit_scaling(x)
   args <- check_common_args(K, batch_size, iterations, lr, latent_dim, hidden, threads, seed, nrow(x), ncol(x))
@@ -61,12 +69,13 @@ fit_model <- function(model, data, obs, decoder, activation, sigma_floor, latent
                      k = k, variant = variant, pi_prime = pi_prime,
                      encoder_mask = check_flag(encoder_mask, "encoder_mask"),
                      point_mass = unname((masses - scaling$center) / scaling$scale),
+                     binary_other = unname(ifelse(binary, (0 - scaling$center) / scaling$scale, NA_real_)),
                      temperature = check_positive_number(temperature, "temperature", 100))
   args$stop_early <- check_stop_early(stop_early)
   args$starts <- check_count(if (is.null(starts)) default_starts(spec) else starts, "starts", 1, 100)
   fit <- train_model(spec, x, args, isTRUE(progress), call, paste0("deepmnar_", model), scaling = scaling)
-  fit$observation <- observation_table(x, obs, floors, masses)
-  fit$data_format <- data_format(data)
+  fit$observation <- observation_table(x, ifelse(binary, "bernoulli", obs), ifelse(binary, NA_real_, floors), masses)
+  fit$data_format <- data_format(data, types)
   fit
 }
 

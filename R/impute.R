@@ -29,7 +29,10 @@
 #' @param newdata Optional data with the fit's columns (any order); `NULL`
 #'   imputes the data the model was fitted on.
 #' @param L Number of importance samples per row.
-#' @param type `"mean"` or `"median"`.
+#' @param type `"mean"` or `"median"`; for binary columns (logical or
+#'   two-level factors) either gives the more likely level given the observed
+#'   values. `"prob"`: as `"mean"`, but binary columns hold the probability of
+#'   their second level (`TRUE`) instead, as numbers.
 #' @param seed Integer seed (`NULL`: drawn from R's generator).
 #' @param threads Number of threads.
 #' @param progress Show a progress bar.
@@ -37,7 +40,8 @@
 #'   than silently ignored.
 #' @return The data as a data.frame (a tibble stays a tibble) on the original
 #'   scale, with the observed cells untouched, the missing ones imputed, and the
-#'   columns in their original order.
+#'   columns in their original order and types: binary columns hold levels,
+#'   integer columns rounded imputations (both as numbers with `type = "prob"`).
 #' @export
 impute <- function(fit, ...) UseMethod("impute")
 
@@ -50,12 +54,12 @@ impute.default <- function(fit, ...) {
 
 #' @rdname impute
 #' @export
-impute.deepmnar_fit <- function(fit, newdata = NULL, L = 10000, type = c("mean", "median"), seed = NULL,
+impute.deepmnar_fit <- function(fit, newdata = NULL, L = 10000, type = c("mean", "median", "prob"), seed = NULL,
                                 threads = NULL, progress = interactive(), ...) {
   check_no_extra_args(...)
-  type <- check_choice(type, c("mean", "median"), "type")
-  run <- run_imputation(fit, newdata, L, if (type == "mean") 0L else 1L, 0L, seed, threads, progress)
-  fill_in(run$original, run$point, run$x)
+  type <- check_choice(type, c("mean", "median", "prob"), "type")
+  run <- run_imputation(fit, newdata, L, if (type == "median") 1L else 0L, 0L, seed, threads, progress)
+  fill_in(run$original, run$point, run$x, fit$data_format$types, probabilities = type == "prob")
 }
 
 #' Multiple imputation that carries the uncertainty of the fit
@@ -139,7 +143,7 @@ multiple_impute <- function(fit, m = 5, method = c("bootstrap", "sir"), newdata 
   original <- if (is.null(newdata)) restore_data(fit$data, fit$data_format) else newdata
   completed <- if (method == "sir") {
     run <- run_imputation(fit, newdata, L, 0L, m, seed, threads, progress)
-    lapply(seq_len(m), function(d) fill_in(original, run$draws[, , d, drop = TRUE], run$x))
+    lapply(seq_len(m), function(d) fill_in(original, run$draws[, , d, drop = TRUE], run$x, fit$data_format$types))
   } else {
     replicate_imputations(fit, m, original, L, refit_iterations, seed, threads, progress)
   }
@@ -206,23 +210,35 @@ restore_data <- function(x, format) {
   out <- as.data.frame(x, optional = TRUE)
   names(out) <- colnames(x)
   for (j in which(format$integer)) out[[j]] <- as.integer(out[[j]])
+  for (name in binary_columns(format$types)) out[[name]] <- decode_binary(out[[name]], format$types[[name]])
   if (!is.null(format$row_names)) rownames(out) <- format$row_names
   if (identical(format$kind, "tibble") && requireNamespace("tibble", quietly = TRUE)) out <- tibble::as_tibble(out)
   out
 }
 
 # Writes the imputed cells into the user's data, keeping its class, column
-# names, order and observed values.
-fill_in <- function(original, values, x) {
+# names, order and observed values; binary columns get their levels back
+# (a probability becomes the more likely level) and integer columns rounded
+# values, unless `probabilities`.
+fill_in <- function(original, values, x, types = NULL, probabilities = FALSE) {
   values <- matrix(values, nrow(x), ncol(x))
   out <- if (is.matrix(original)) as.data.frame(x) else original
+  binary <- binary_columns(types)
   for (j in seq_len(ncol(x))) {
     miss <- is.na(x[, j])
     if (!any(miss)) next
-    col <- out[[colnames(x)[j]]]
-    if (!is.double(col)) col <- as.double(col)
-    col[miss] <- values[miss, j]
-    out[[colnames(x)[j]]] <- col
+    name <- colnames(x)[j]
+    col <- out[[name]]
+    if (name %in% binary && !probabilities) {
+      col[miss] <- decode_binary(values[miss, j], types[[name]])
+    } else if (is.integer(col) && !probabilities) {
+      col[miss] <- as.integer(round(values[miss, j]))
+    } else {
+      if (name %in% binary) col <- x[, j]
+      if (!is.double(col)) col <- as.double(col)
+      col[miss] <- values[miss, j]
+    }
+    out[[name]] <- col
   }
   out
 }

@@ -98,13 +98,15 @@ observation_table <- function(x, obs, floors, masses) {
 describe_observation <- function(fit) {
   tab <- fit$observation
   if (is.null(tab)) return(character(0))
-  masses <- tab[!is.na(tab$point_mass), ]
+  masses <- tab[!is.na(tab$point_mass) & tab$family != "bernoulli", ]
   mass_text <- if (nrow(masses)) {
     paste(sprintf("%s at %s (%.0f%%)", masses$column, format(masses$point_mass, digits = 4), 100 * masses$point_mass_share),
           collapse = ", ")
   } else "none"
-  floors <- range(tab$scale_floor)
+  floors <- range(tab$scale_floor, na.rm = TRUE)
   floor_text <- if (floors[1] == floors[2]) format(floors[1], digits = 2) else
     sprintf("%s to %s", format(floors[1], digits = 2), format(floors[2], digits = 2))
-  sprintf("point masses: %s; scale floors: %s sd", mass_text, floor_text)
+  binary <- tab$column[tab$family == "bernoulli"]
+  c(if (length(binary)) sprintf("binary (Bernoulli): %s", paste(binary, collapse = ", ")),
+    sprintf("point masses: %s; scale floors: %s sd", mass_text, floor_text))
 }

@@ -57,6 +57,7 @@ refit_on_resample <- function(fit, seed, iterations, threads) {
   rep_fit <- train_model(fit$spec, fit$data[rows, , drop = FALSE], args, FALSE, fit$call, class(fit)[1],
                          scaling = fit$scaling, theta = fit$theta)
   rep_fit$data_format <- fit$data_format
+  rep_fit$observation <- fit$observation
   if (!is.null(rep_fit$data_format)) rep_fit$data_format$row_names <- NULL
   rep_fit$replicate <- list(seed = seed, rows = rows)
   rep_fit
@@ -73,7 +74,7 @@ replicate_imputations <- function(fit, m, target, L, refit_iterations, seed, thr
   map_replicates(seq_len(m), function(d) {
     replicate <- refit_on_resample(fit, seeds[d], refit_iterations, threads)
     run <- run_imputation(replicate, target, L, 0L, 1L, seeds[d], threads, FALSE)
-    fill_in(run$original, run$draws[, , 1, drop = TRUE], run$x)
+    fill_in(run$original, run$draws[, , 1, drop = TRUE], run$x, fit$data_format$types)
   }, progress)
 }
 

@@ -91,7 +91,7 @@ as_numeric_matrix <- function(data, arg = "data") {
   bad <- names(data)[!vapply(data, function(col) is.numeric(col) || all(is.na(col)), logical(1))]
   if (length(bad)) {
     deepmnar_abort(sprintf(
-      "Column %s of `%s` is not numeric. deepmnar models continuous columns only: drop it or convert it to numbers first.",
+      "Column %s of `%s` is not numeric, logical or a factor: drop it or convert it first.",
       quote_names(bad), arg), data = list(argument = arg, columns = bad))
   }
   x <- matrix(vapply(data, as.numeric, numeric(nrow(data))), nrow(data), ncol(data))
@@ -157,11 +157,15 @@ check_cells <- function(x, arg) {
 # The rows a fit's methods work on: the training data, or `newdata` aligned
 # to the training columns.
 rows_of <- function(fit, newdata) {
-  if (is.null(newdata)) fit$data else align_newdata(newdata, fit$columns)
+  if (is.null(newdata)) fit$data else align_newdata(newdata, fit$columns, fit$data_format$types)
 }
 
-# newdata must carry the training columns; they are reordered to match.
-align_newdata <- function(newdata, columns) {
+# newdata must carry the training columns; they are reordered to match, and
+# binary columns are coded with the fit's levels.
+align_newdata <- function(newdata, columns, types = NULL) {
+  if (is.data.frame(newdata) && length(binary_columns(types))) {
+    newdata <- encode_binary(newdata, types[intersect(binary_columns(types), names(newdata))], "newdata")
+  }
   x <- as_numeric_matrix(newdata, "newdata")
   missing_cols <- setdiff(columns, colnames(x))
   extra_cols <- setdiff(colnames(x), columns)

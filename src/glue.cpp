@@ -157,6 +157,8 @@ deepmnar_io::ModelSpec spec_from(const Rcpp::List& s) {
   if (spec.sigma_floor.size() == 1 && spec.p > 1) spec.sigma_floor.assign(std::size_t(spec.p), spec.sigma_floor[0]);
   spec.point_mass = s.containsElementNamed("point_mass") ? numbers(s, "point_mass")
                                                           : std::vector<double>(std::size_t(std::max(spec.p, 0)), NAN);
+  spec.binary_other = s.containsElementNamed("binary_other") ? numbers(s, "binary_other")
+                                                              : std::vector<double>(spec.point_mass.size(), NAN);
   if (s.containsElementNamed("temperature")) spec.temperature = scalar<double>(s, "temperature");
   spec.alpha = scalar<double>(s, "alpha");
   spec.K2 = scalar<int>(s, "K2");

@@ -9,10 +9,10 @@ tiny_mnar_data <- function(n = 12, p = 3, seed = 1) {
 
 tiny_spec <- function(p, missing_model = "selfmask_known", obs = "gaussian", decoder = "mlp", latent = 2L,
                       hidden = c(5L, 4L), model = "notmiwae", alpha = 1, K2 = 1L, eta_dim = 2L,
-                      point_mass = rep(NA_real_, p), sigma_floor = 1e-3) {
+                      point_mass = rep(NA_real_, p), sigma_floor = 1e-3, binary_other = rep(NA_real_, p)) {
   deepmnar:::model_spec(model, paste0("c", seq_len(p)), latent, hidden, "tanh", obs, decoder, missing_model,
                         rep(c(1, -1), length.out = p), rep_len(sigma_floor, p), alpha = alpha, K2 = as.integer(K2),
-                        eta_dim = as.integer(eta_dim), point_mass = point_mass)
+                        eta_dim = as.integer(eta_dim), point_mass = point_mass, binary_other = binary_other)
 }
 
 # tiny_mnar_data() with point masses: column 1 at -0.5 and column 3 at 0.25
@@ -53,4 +53,13 @@ engine_view <- function(x) {
 
 bound_at <- function(spec, ev, theta, K, seed, gradient = FALSE, threads = 1L) {
   deepmnar:::cpp_bound(spec, ev$x, ev$observed, theta, as.integer(K), seed, gradient, as.integer(threads))
+}
+
+# tiny_point_mass_data() whose second column is binary: 0.8 or -1.2 (its two
+# levels, standardised), some missing.
+tiny_binary_data <- function(n = 14) {
+  x <- tiny_point_mass_data(n)
+  x[, 2] <- ifelse(seq_len(n) %% 3 == 0, 0.8, -1.2)
+  x[c(2, 5, 11), 2] <- NA
+  x
 }

@@ -29,6 +29,21 @@ for (i in seq_len(nrow(point_grid))) {
   })
 }
 
+test_that("gradient with a binary column (and point masses) matches finite differences", {
+  x <- tiny_binary_data()
+  for (g in list(c("selfmask", "gaussian", "mlp"), c("linear", "t", "mlp"), c("none", "gaussian", "linear"))) {
+    spec <- tiny_spec(ncol(x), g[1], g[2], g[3], point_mass = c(-0.5, 0.8, 0.25), binary_other = c(NA, -1.2, NA))
+    set.seed(31)
+    expect_lt(gradient_error(spec, x), 1e-6)
+  }
+  for (model in c("gnr", "not2miwae")) {
+    spec <- tiny_spec(ncol(x), "none", model = model, point_mass = c(NA, 0.8, NA), binary_other = c(NA, -1.2, NA),
+                      K2 = 2L)
+    set.seed(32)
+    expect_lt(gradient_error(spec, x), 1e-6)
+  }
+})
+
 test_that("gradient with point masses matches finite differences in GNR and not-2-MIWAE", {
   x <- tiny_point_mass_data()
   for (model in c("gnr", "not2miwae")) {

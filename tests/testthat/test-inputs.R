@@ -25,20 +25,23 @@ expect_input_error <- function(expr, regexp) {
   invisible(err)
 }
 
-test_that("non-numeric columns are refused by name", {
+test_that("columns deepmnar cannot model are refused by name", {
   dc <- d
   dc$label <- letters[seq_len(nrow(d))]
-  err <- expect_input_error(fit_quick(dc), "`label`")
+  err <- expect_input_error(fit_quick(dc), "`label`.*make it a factor")
   expect_identical(err$columns, "label")
   df <- d
-  df$group <- factor(rep(c("x", "y"), length.out = nrow(d)))
-  expect_input_error(fit_quick(df), "`group`.*not numeric")
+  df$group <- factor(rep(c("x", "y", "z"), length.out = nrow(d)))
+  err <- expect_input_error(fit_quick(df), "`group`.*3 levels")
+  expect_identical(err$columns, "group")
+  dd <- d
+  dd$when <- as.Date("2020-01-01") + seq_len(nrow(d))
+  err <- expect_input_error(fit_quick(dd), "`when`.*not numeric, logical or a factor")
+  expect_identical(err$columns, "when")
+  # logical and two-level factor columns are binary (test-columns.R)
   dl <- d
   dl$flag <- rep(c(TRUE, FALSE), length.out = nrow(d))
-  expect_input_error(fit_quick(dl), "`flag`")
-  both <- cbind(dc, df["group"])
-  err <- expect_input_error(fit_quick(both), "`label`, `group`")
-  expect_identical(err$columns, c("label", "group"))
+  expect_identical(fit_quick(dl)$observation$family[4], "bernoulli")
   expect_input_error(fit_quick(matrix(c("1", "2", "3", NA), 2, 2)), "must be numeric.*character")
   expect_input_error(fit_quick(as.list(d)), "data.frame, tibble or numeric matrix, not list")
   expect_input_error(fit_quick(d$a), "data.frame, tibble or numeric matrix")

@@ -87,18 +87,23 @@ inline void bernoulli_logit_gradients(const RowMat& logits, const RowMat& observ
 }
 
 // Where a column's point mass sits: its slot among the point-mass logits
-// (-1 for none) and its standardised value.
+// (-1 for none) and its standardised value. A binary column is a point mass
+// whose alternative is its other level (`other`) rather than a continuous
+// part; `other` is NaN for a hurdle column.
 struct PointMasses {
   std::vector<int> slot;
-  std::vector<double> value;
+  std::vector<double> value, other;
   int count = 0;
 
   PointMasses() = default;
-  explicit PointMasses(const std::vector<double>& values) : slot(values.size(), -1), value(values) {
+  PointMasses(const std::vector<double>& values, const std::vector<double>& others)
+      : slot(values.size(), -1), value(values), other(others) {
+    if (other.size() != value.size()) other.assign(value.size(), NAN);
     for (std::size_t j = 0; j < values.size(); ++j)
       if (!std::isnan(values[j])) slot[j] = count++;
   }
   bool any() const { return count > 0; }
+  bool binary(int j) const { return slot[std::size_t(j)] >= 0 && !std::isnan(other[std::size_t(j)]); }
   // Exact equality in the original units may not survive standardisation.
   bool at(int j, double x) const { return slot[std::size_t(j)] >= 0 && std::fabs(x - value[std::size_t(j)]) < 1e-9; }
 };
@@ -115,7 +120,8 @@ struct ObservationParams {
     const int s = spikes ? spikes->slot[std::size_t(j)] : -1;
     if (s < 0) return mu(n, j);
     const double w = sigmoid(spike_logit(n, s));
-    return w * spikes->value[std::size_t(j)] + (1.0 - w) * mu(n, j);
+    const double rest = spikes->binary(j) ? spikes->other[std::size_t(j)] : mu(n, j);
+    return w * spikes->value[std::size_t(j)] + (1.0 - w) * rest;
   }
 };
 
@@ -137,7 +143,8 @@ class ObservationDecoder {
   ObservationDecoder(const deepmnar_io::ModelSpec& spec, int latent, ParamLayout& layout)
       : p_(spec.p), student_t_(spec.obs == deepmnar_io::obs_student_t),
         linear_(spec.decoder == deepmnar_io::decoder_linear), temperature_(spec.temperature),
-        spikes_(spec.point_mass.empty() ? std::vector<double>(std::size_t(spec.p), NAN) : spec.point_mass) {
+        spikes_(spec.point_mass.empty() ? std::vector<double>(std::size_t(spec.p), NAN) : spec.point_mass,
+                spec.binary_other) {
     floor_ = Eigen::Map<const Eigen::RowVectorXd>(spec.sigma_floor.data(), Eigen::Index(spec.sigma_floor.size()));
     if (linear_) {
       mlp_ = Mlp(latent, {}, p_ + spikes_.count, Activation::identity, layout);
@@ -220,11 +227,12 @@ class ObservationDecoder {
       if (!(observed(j) > 0)) continue;
       const int s = spikes_.slot[std::size_t(j)];
       if (s >= 0) {
-        // log sigmoid(l) at the point mass, log sigmoid(-l) + continuous elsewhere.
-        const bool at = spikes_.at(j, x(j));
+        // log sigmoid(l) at the point mass, log sigmoid(-l) (+ the continuous
+        // density for a hurdle column) elsewhere.
+        const bool at = spikes_.at(j, x(j)), binary = spikes_.binary(j);
         for (Eigen::Index n = first; n < first + count; ++n) {
           const double l = o.spike_logit(n, s);
-          out(n - first) += at ? -softplus(-l) : -softplus(l) + log_density(o, n, j, x(j)).value;
+          out(n - first) += at ? -softplus(-l) : -softplus(l) + (binary ? 0.0 : log_density(o, n, j, x(j)).value);
         }
         continue;
       }

@@ -50,6 +50,9 @@ struct ModelSpec {
   // detection limit, top-coding) modelled apart from the continuous part; NaN
   // for a column without one.
   std::vector<double> point_mass;
+  // Per column, standardised: for a binary column, the value of its other
+  // level (the point mass holds the first); NaN for every other column.
+  std::vector<double> binary_other;
   double temperature = 0.5;       // of the relaxed point-mass draws in training
   double alpha = 1.0;             // GNR: weight of log p(s | z)
   int K2 = 1;                     // not-2-MIWAE: eta draws per z draw

@@ -15,7 +15,7 @@
 namespace deepmnar_io {
 
 // Raised when what a fit holds changes meaning: 2 added per-column scale
-// floors, point masses and the relaxation temperature.
+// floors, point masses, binary columns and the relaxation temperature.
 constexpr int kRegistryVersion = 2;
 
 struct Choice {
@@ -86,6 +86,11 @@ inline std::string spec_problem(const ModelSpec& s) {
   if (s.point_mass.size() != p) return "point_mass: not one value per column";
   for (double v : s.point_mass)
     if (std::isinf(v)) return "point_mass: infinite";
+  if (s.binary_other.size() != p) return "binary_other: not one value per column";
+  for (std::size_t j = 0; j < p; ++j) {
+    if (std::isinf(s.binary_other[j])) return "binary_other: infinite";
+    if (!std::isnan(s.binary_other[j]) && std::isnan(s.point_mass[j])) return "binary_other: a binary column without its point mass";
+  }
   if (!(std::isfinite(s.temperature) && s.temperature > 0)) return "temperature: not a positive number";
   if (!(std::isfinite(s.alpha) && s.alpha >= 0)) return "alpha: not a number >= 0";
   if (!(s.pi_prime >= 0 && s.pi_prime <= 1)) return "pi_prime: not a probability";

@@ -108,7 +108,14 @@ class LatentCore {
         w.draw_d_scale(n, j) = dg.d_scale;
         w.draw_d_df(n, j) = dg.d_df;
         const int s = spikes.slot[std::size_t(j)];
-        if (s >= 0) mix_point_mass(spikes.value[std::size_t(j)], w.obs.spike_logit(n, s), exact, b.rng[r], n, j, s, w);
+        if (s < 0) continue;
+        if (spikes.binary(j)) {
+          // no continuous part: the alternative to the mass is the other level
+          w.xfill(n, j) = spikes.other[std::size_t(j)];
+          w.draw_d_scale(n, j) = w.draw_d_df(n, j) = 0.0;
+        }
+        mix_point_mass(spikes.value[std::size_t(j)], w.obs.spike_logit(n, s), exact, b.rng[r], n, j, s, w);
+        if (spikes.binary(j)) w.draw_d_mu(n, j) = 0.0;
       }
     }
   }
@@ -167,8 +174,8 @@ class LatentCore {
         const int s = spikes.slot[std::size_t(j)];
         if (s < 0 || !(b.observed(r, j) > 0)) continue;
         const double prob = sigmoid(w.obs.spike_logit(n, s));
+        if (spikes.binary(j) || spikes.at(j, b.x(r, j))) w.d_mu(n, j) = w.d_scale(n, j) = w.d_df(n, j) = 0.0;
         if (spikes.at(j, b.x(r, j))) {
-          w.d_mu(n, j) = w.d_scale(n, j) = w.d_df(n, j) = 0.0;
           w.d_spike(n, s) = g[n] * (1.0 - prob);
         } else {
           w.d_spike(n, s) = -g[n] * prob;
