@@ -51,7 +51,11 @@
 #' `fit$starts` holds the table. Total iterations stay `iterations`; the
 #' extra cost is `(starts - 1)` short runs.
 #'
-#' @param data A data.frame, tibble or numeric matrix with `NA` for missing values.
+#' @param data A data.frame, tibble or numeric matrix with `NA` for missing
+#'   values. Numeric and integer columns are modelled as continuous (with a
+#'   point mass where `point_mass` finds one); logical columns and factors with
+#'   two levels as binary (Bernoulli), and imputed back to their levels. Other
+#'   factors and character columns are refused (recode them first).
 #' @param missing_model The missingness model, see the section below.
 #' @param obs Observation model for each column: `"gaussian"` or Student's `"t"`.
 #' @param decoder `"mlp"`, or `"linear"` for the PPCA-like model (a linear map from

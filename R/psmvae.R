@@ -70,6 +70,9 @@
 #' the posterior as the prior, logits as log-probabilities, and adds the
 #' log-weights over r).
 #'
+#' @param data A data.frame, tibble or numeric matrix with `NA` for missing
+#'   values; numeric columns only (binary columns need [notmiwae()], [gnr()] or
+#'   [not2miwae()]).
 #' @inheritParams notmiwae
 #' @param k Number of pattern sets (values of r).
 #' @param variant `"b"` (mask from z and r) or `"a"` (mask from x and r).
