@@ -171,25 +171,22 @@ run_imputation <- function(fit, newdata, L, type_code, draws, seed, threads, pro
   check_within_reach(ed, colnames(x), if (is.null(newdata)) "data" else "newdata")
   n <- nrow(x)
   p <- ncol(x)
-  point <- matrix(NA_real_, n, p)
-  draw_array <- if (draws > 0) array(NA_real_, c(n, p, draws)) else numeric(0)
-  mask_prob <- if (mask) matrix(NA_real_, n, p, dimnames = list(NULL, colnames(x))) else numeric(0)
   # Mask predictions need every row; imputations only the incomplete ones.
   rows_to_visit <- if (mask) seq_len(n) else which(rowSums(ed$observed) < p)
-  if (n == 0) return(list(original = original, x = x, point = point, draws = draw_array, mask = mask_prob))
-  chunk <- min(L, 256L)
-  if (progress) bar <- cli::cli_progress_bar("Imputing", total = n, clear = TRUE)
-  # Blocks of rows keep Ctrl-C and the bar responsive; results do not depend on them.
-  block <- max(8L, 4L * threads)
-  for (start in seq(0L, n - 1L, by = block)) {
-    end <- min(start + block, n)
-    if (any(rows_to_visit > start & rows_to_visit <= end)) {
-      through_engine(cpp_impute(fit$spec, ed$x, ed$observed, fit$theta, start, end, L, chunk, type_code, draws, seed,
-                                threads, point, draw_array, mask_prob))
-    }
-    if (progress) cli::cli_progress_update(set = end, id = bar)
+  bar <- NULL
+  show <- NULL
+  if (progress && length(rows_to_visit)) {
+    bar <- cli::cli_progress_bar("Imputing", total = length(rows_to_visit), clear = TRUE)
+    show <- function(done, value) cli::cli_progress_update(set = done, id = bar)
   }
-  if (progress) cli::cli_progress_done(id = bar)
+  out <- through_engine(cpp_impute(fit$spec, ed$x, ed$observed, fit$theta, as.integer(rows_to_visit), L,
+                                   min(L, 256L), type_code, draws, seed, threads, mask, show))
+  if (!is.null(bar)) cli::cli_progress_done(id = bar)
+  if (isTRUE(out$interrupted)) deepmnar_abort("Imputation was interrupted.", kind = "interrupt")
+  point <- out$point
+  draw_array <- out$draws
+  mask_prob <- if (mask) out$mask else numeric(0)
+  if (mask) dimnames(mask_prob) <- list(NULL, colnames(x))
   missing <- ed$observed == 0L
   bad_cells <- (missing & !is.finite(point)) | (if (mask) !is.finite(mask_prob) else FALSE)
   if (draws > 0) bad_cells <- bad_cells | (missing & apply(!is.finite(draw_array), c(1, 2), any))

@@ -129,27 +129,26 @@ BEGIN_RCPP
 END_RCPP
 }
 // cpp_impute
-void cpp_impute(Rcpp::List spec, Rcpp::NumericMatrix x, Rcpp::IntegerMatrix observed, Rcpp::NumericVector theta, int row_begin, int row_end, int L, int chunk, int type, int n_draws, double seed, int threads, Rcpp::NumericMatrix point, Rcpp::NumericVector draws, Rcpp::NumericVector mask);
-RcppExport SEXP _deepmnar_cpp_impute(SEXP specSEXP, SEXP xSEXP, SEXP observedSEXP, SEXP thetaSEXP, SEXP row_beginSEXP, SEXP row_endSEXP, SEXP LSEXP, SEXP chunkSEXP, SEXP typeSEXP, SEXP n_drawsSEXP, SEXP seedSEXP, SEXP threadsSEXP, SEXP pointSEXP, SEXP drawsSEXP, SEXP maskSEXP) {
+Rcpp::List cpp_impute(Rcpp::List spec, Rcpp::NumericMatrix x, Rcpp::IntegerMatrix observed, Rcpp::NumericVector theta, Rcpp::IntegerVector rows, int L, int chunk, int type, int n_draws, double seed, int threads, bool mask, SEXP progress);
+RcppExport SEXP _deepmnar_cpp_impute(SEXP specSEXP, SEXP xSEXP, SEXP observedSEXP, SEXP thetaSEXP, SEXP rowsSEXP, SEXP LSEXP, SEXP chunkSEXP, SEXP typeSEXP, SEXP n_drawsSEXP, SEXP seedSEXP, SEXP threadsSEXP, SEXP maskSEXP, SEXP progressSEXP) {
 BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
     Rcpp::RNGScope rcpp_rngScope_gen;
     Rcpp::traits::input_parameter< Rcpp::List >::type spec(specSEXP);
     Rcpp::traits::input_parameter< Rcpp::NumericMatrix >::type x(xSEXP);
     Rcpp::traits::input_parameter< Rcpp::IntegerMatrix >::type observed(observedSEXP);
     Rcpp::traits::input_parameter< Rcpp::NumericVector >::type theta(thetaSEXP);
-    Rcpp::traits::input_parameter< int >::type row_begin(row_beginSEXP);
-    Rcpp::traits::input_parameter< int >::type row_end(row_endSEXP);
+    Rcpp::traits::input_parameter< Rcpp::IntegerVector >::type rows(rowsSEXP);
     Rcpp::traits::input_parameter< int >::type L(LSEXP);
     Rcpp::traits::input_parameter< int >::type chunk(chunkSEXP);
     Rcpp::traits::input_parameter< int >::type type(typeSEXP);
     Rcpp::traits::input_parameter< int >::type n_draws(n_drawsSEXP);
     Rcpp::traits::input_parameter< double >::type seed(seedSEXP);
     Rcpp::traits::input_parameter< int >::type threads(threadsSEXP);
-    Rcpp::traits::input_parameter< Rcpp::NumericMatrix >::type point(pointSEXP);
-    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type draws(drawsSEXP);
-    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type mask(maskSEXP);
-    cpp_impute(spec, x, observed, theta, row_begin, row_end, L, chunk, type, n_draws, seed, threads, point, draws, mask);
-    return R_NilValue;
+    Rcpp::traits::input_parameter< bool >::type mask(maskSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type progress(progressSEXP);
+    rcpp_result_gen = Rcpp::wrap(cpp_impute(spec, x, observed, theta, rows, L, chunk, type, n_draws, seed, threads, mask, progress));
+    return rcpp_result_gen;
 END_RCPP
 }
 // cpp_psmvae_draws
@@ -195,7 +194,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"_deepmnar_cpp_init_params", (DL_FUNC) &_deepmnar_cpp_init_params, 2},
     {"_deepmnar_cpp_bound", (DL_FUNC) &_deepmnar_cpp_bound, 8},
     {"_deepmnar_cpp_train", (DL_FUNC) &_deepmnar_cpp_train, 11},
-    {"_deepmnar_cpp_impute", (DL_FUNC) &_deepmnar_cpp_impute, 15},
+    {"_deepmnar_cpp_impute", (DL_FUNC) &_deepmnar_cpp_impute, 13},
     {"_deepmnar_cpp_psmvae_draws", (DL_FUNC) &_deepmnar_cpp_psmvae_draws, 6},
     {"_deepmnar_cpp_row_summaries", (DL_FUNC) &_deepmnar_cpp_row_summaries, 6},
     {NULL, NULL, 0}

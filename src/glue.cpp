@@ -274,7 +274,7 @@ bool interrupt_pending() { return R_ToplevelExec(check_interrupt_fn, nullptr) ==
 // The training loop's monitor from R (uwot's pattern): every quarter second
 // it checks for Ctrl-C and hands the iteration count and the recent bound to
 // the R callback that draws the progress bar.
-class RMonitor : public deepmnar_io::TrainMonitor {
+class RMonitor : public deepmnar_io::ProgressMonitor {
  public:
   explicit RMonitor(SEXP callback) : callback_(callback), last_(std::chrono::steady_clock::now()) {}
 
@@ -344,20 +344,24 @@ Rcpp::List cpp_train(Rcpp::List spec, Rcpp::NumericMatrix x, Rcpp::IntegerMatrix
                             Rcpp::Named("interrupted") = stopped_short(failed_at, st.iteration, target));
 }
 
-// Fills the missing cells of rows [row_begin, row_end) (0-based) of `point`
-// (n x p), if draws > 0 of `draws` (n x p x draws), and if `mask` has
-// length n x p, every cell of those rows of `mask` with P(observed), in place.
+// Imputes the rows listed in `rows` (1-based) in one engine call, converting
+// the data once. Returns the point imputations (n x p, standardised; NA where
+// not imputed), `draws` SIR draws per cell (n x p x draws) if draws > 0, P(observed)
+// of every cell (n x p) if `mask`, and whether Ctrl-C stopped it; `progress`
+// (a function of the rows done, or NULL) is called about every quarter second.
 // [[Rcpp::export]]
-void cpp_impute(Rcpp::List spec, Rcpp::NumericMatrix x, Rcpp::IntegerMatrix observed, Rcpp::NumericVector theta,
-                int row_begin, int row_end, int L, int chunk, int type, int n_draws, double seed, int threads,
-                Rcpp::NumericMatrix point, Rcpp::NumericVector draws, Rcpp::NumericVector mask) {
+Rcpp::List cpp_impute(Rcpp::List spec, Rcpp::NumericMatrix x, Rcpp::IntegerMatrix observed, Rcpp::NumericVector theta,
+                      Rcpp::IntegerVector rows, int L, int chunk, int type, int n_draws, double seed, int threads,
+                      bool mask, SEXP progress = R_NilValue) {
   const deepmnar_io::ModelSpec s = spec_from(spec);
   const deepmnar_io::DataView view = view_of(s, x, observed);
   const std::vector<double> th = theta_for(s, theta);
-  if (row_begin < 0 || row_end > view.n || row_begin > row_end) refuse("rows: outside the data");
-  if (point.nrow() != view.n || point.ncol() != view.p) refuse("point: not the data's shape");
-  if (n_draws < 0 || (n_draws > 0 && double(draws.size()) != double(view.n) * view.p * n_draws))
-    refuse("draws: not n x p x draws");
+  std::vector<int> row_list;
+  for (int r : rows) {
+    if (r == NA_INTEGER || r < 1 || r > view.n) refuse("rows: outside the data");
+    row_list.push_back(r - 1);
+  }
+  if (n_draws < 0 || n_draws > 100000) refuse("draws: not a count");
   if (L < 1 || chunk < 1) refuse("L: not a positive count");
   deepmnar_io::ImputeOptions opt;
   opt.L = L;
@@ -365,8 +369,18 @@ void cpp_impute(Rcpp::List spec, Rcpp::NumericMatrix x, Rcpp::IntegerMatrix obse
   opt.type = type;
   opt.draws = n_draws;
   opt.seed = seed_from(seed);
-  engine().impute(s, view, th, row_begin, row_end, opt, ArenaParallelFor(threads), point.begin(),
-                  n_draws > 0 ? draws.begin() : nullptr, mask.size() == x.size() ? mask.begin() : nullptr);
+  const std::size_t cells = std::size_t(view.n) * std::size_t(view.p);
+  Rcpp::NumericMatrix point(view.n, view.p);
+  std::fill(point.begin(), point.end(), NA_REAL);
+  Rcpp::NumericVector draws(n_draws > 0 ? cells * std::size_t(n_draws) : 0, NA_REAL);
+  if (n_draws > 0) draws.attr("dim") = Rcpp::IntegerVector::create(view.n, view.p, n_draws);
+  Rcpp::NumericMatrix mask_prob(mask ? view.n : 0, mask ? view.p : 0);
+  std::fill(mask_prob.begin(), mask_prob.end(), NA_REAL);
+  RMonitor monitor(progress);
+  const bool finished = engine().impute(s, view, th, row_list, opt, ArenaParallelFor(threads), monitor, point.begin(),
+                                        n_draws > 0 ? draws.begin() : nullptr, mask ? mask_prob.begin() : nullptr);
+  return Rcpp::List::create(Rcpp::Named("point") = point, Rcpp::Named("draws") = draws,
+                            Rcpp::Named("mask") = mask_prob, Rcpp::Named("interrupted") = !finished);
 }
 
 // PSMVAE's draws (z, then x~) of cpp_bound() with the same K and seed, one

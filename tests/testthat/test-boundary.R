@@ -145,11 +145,19 @@ test_that("the engine refuses a spec, theta or data that do not fit, naming the 
   refused(deepmnar:::cpp_bound(spec, ev$x, ev$observed, replace(theta, 3, NaN), 3L, 1, FALSE, 1L), "theta")
   refused(deepmnar:::cpp_bound(spec, ev$x[, 1:2], ev$observed[, 1:2], theta, 3L, 1, FALSE, 1L), "data")
   refused(deepmnar:::cpp_bound(spec, ev$x, ev$observed[-1, ], theta, 3L, 1, FALSE, 1L), "data")
-  point <- matrix(0, 20, 3)
-  refused(deepmnar:::cpp_impute(spec, ev$x, ev$observed, theta, 0L, 21L, 10L, 10L, 0L, 0L, 1, 1L, point,
-                                numeric(0), numeric(0)), "rows")
-  refused(deepmnar:::cpp_impute(spec, ev$x, ev$observed, theta, 0L, 20L, 10L, 10L, 0L, 2L, 1, 1L, point,
-                                numeric(5), numeric(0)), "draws")
+  refused(deepmnar:::cpp_impute(spec, ev$x, ev$observed, theta, c(1L, 21L), 10L, 10L, 0L, 0L, 1, 1L, FALSE), "rows")
+  refused(deepmnar:::cpp_impute(spec, ev$x, ev$observed, theta, 0L, 10L, 10L, 0L, 0L, 1, 1L, FALSE), "rows")
+  refused(deepmnar:::cpp_impute(spec, ev$x, ev$observed, theta, 1:3, 10L, 10L, 0L, -1L, 1, 1L, FALSE), "draws")
+  refused(deepmnar:::cpp_impute(spec, ev$x, ev$observed, theta, 1:3, 0L, 10L, 0L, 0L, 1, 1L, FALSE), "L")
+  # results come back; nothing is written into the arguments
+  x_before <- ev$x
+  out <- deepmnar:::cpp_impute(spec, ev$x, ev$observed, theta, 1:20, 10L, 10L, 0L, 2L, 1, 1L, TRUE)
+  expect_identical(ev$x, x_before)
+  expect_identical(dim(out$point), c(20L, 3L))
+  expect_identical(dim(out$draws), c(20L, 3L, 2L))
+  expect_identical(dim(out$mask), c(20L, 3L))
+  expect_identical(is.na(out$point), unname(ev$observed == 1L))
+  expect_false(out$interrupted)
   refused(deepmnar:::cpp_row_summaries(spec, ev$x, ev$observed, theta, 3L, 2L), "what")
   refused(deepmnar:::cpp_row_summaries(spec, ev$x, ev$observed, theta, 0L, 5L), "width")
   refused(deepmnar:::cpp_psmvae_draws(spec, ev$x, ev$observed, theta, 2L, 1), "spec\\$model_code")

@@ -48,10 +48,7 @@ test_that("the SNIS imputation converges to the exact conditional mean (quadratu
     theta <- with_broad_proposal(spec, psmvae_theta(spec, sd = 0.5, seed = 2))
     exact <- exact_conditional_mean(spec, theta, 0.7)
     estimate <- function(L, seed) {
-      point <- matrix(NA_real_, 1, 2)
-      deepmnar:::cpp_impute(spec, ev$x, ev$observed, theta, 0L, 1L, as.integer(L), 500L, 0L, 0L, seed, 1L,
-                            point, numeric(0), numeric(0))
-      point[1, 1]
+      deepmnar:::cpp_impute(spec, ev$x, ev$observed, theta, 1L, as.integer(L), 500L, 0L, 0L, seed, 1L, FALSE)$point[1, 1]
     }
     small <- mean(abs(vapply(1:10, function(s) estimate(10, s), numeric(1)) - exact))
     large <- mean(abs(vapply(1:3, function(s) estimate(40000, s), numeric(1)) - exact))

@@ -77,21 +77,28 @@ double evaluate_bound(const deepmnar_io::ModelSpec& spec, const deepmnar_io::Dat
 
 std::vector<double> train(const deepmnar_io::ModelSpec& spec, const deepmnar_io::DataView& view,
                           deepmnar_io::TrainState& state, long iterations, const deepmnar_io::TrainOptions& opt,
-                          const deepmnar_io::ParallelFor& par, deepmnar_io::TrainMonitor& monitor) {
+                          const deepmnar_io::ParallelFor& par, deepmnar_io::ProgressMonitor& monitor) {
   return with_model(spec, [&](const auto& m) {
     const RowData data(view);
     return train_iterations(m, data, state, iterations, opt, par, monitor);
   });
 }
 
-void impute(const deepmnar_io::ModelSpec& spec, const deepmnar_io::DataView& view, const std::vector<double>& theta,
-            int row_begin, int row_end, const deepmnar_io::ImputeOptions& opt, const deepmnar_io::ParallelFor& par,
-            double* point_out, double* draws_out, double* mask_out) {
-  with_model(spec, [&](const auto& m) {
+// Imputes the listed rows, converting the data once, in blocks of rows after
+// each of which the monitor may stop the call (returns false then).
+bool impute(const deepmnar_io::ModelSpec& spec, const deepmnar_io::DataView& view, const std::vector<double>& theta,
+            const std::vector<int>& rows, const deepmnar_io::ImputeOptions& opt, const deepmnar_io::ParallelFor& par,
+            deepmnar_io::ProgressMonitor& monitor, double* point_out, double* draws_out, double* mask_out) {
+  return with_model(spec, [&](const auto& m) {
     const RowData data(view);
     const Eigen::VectorXd th = aligned_copy(theta);
-    impute_rows(m, th.data(), data, row_begin, row_end, opt, par, point_out, draws_out, mask_out);
-    return 0;
+    const int block = 64;
+    for (std::size_t start = 0; start < rows.size(); start += block) {
+      const int count = int(std::min<std::size_t>(block, rows.size() - start));
+      impute_rows(m, th.data(), data, rows.data() + start, count, opt, par, point_out, draws_out, mask_out);
+      if (!monitor.keep_going(long(start) + count, 0.0)) return false;
+    }
+    return true;
   });
 }
 

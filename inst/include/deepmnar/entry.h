@@ -21,11 +21,11 @@
   std::vector<double> train(const deepmnar_io::ModelSpec& spec, const deepmnar_io::DataView& data,         \
                             deepmnar_io::TrainState& state, long iterations,                               \
                             const deepmnar_io::TrainOptions& opt, const deepmnar_io::ParallelFor& par,     \
-                            deepmnar_io::TrainMonitor& monitor);                                           \
-  void impute(const deepmnar_io::ModelSpec& spec, const deepmnar_io::DataView& data,                       \
-              const std::vector<double>& theta, int row_begin, int row_end,                                \
-              const deepmnar_io::ImputeOptions& opt, const deepmnar_io::ParallelFor& par, double* point_out, \
-              double* draws_out, double* mask_out);                                                        \
+                            deepmnar_io::ProgressMonitor& monitor);                                           \
+  bool impute(const deepmnar_io::ModelSpec& spec, const deepmnar_io::DataView& data,                       \
+              const std::vector<double>& theta, const std::vector<int>& rows,                              \
+              const deepmnar_io::ImputeOptions& opt, const deepmnar_io::ParallelFor& par,                  \
+              deepmnar_io::ProgressMonitor& monitor, double* point_out, double* draws_out, double* mask_out); \
   void row_summaries(const deepmnar_io::ModelSpec& spec, const deepmnar_io::DataView& data,                \
                      const std::vector<double>& theta, int what, double* out);                             \
   std::vector<double> psmvae_draws(const deepmnar_io::ModelSpec& spec, const deepmnar_io::DataView& data,  \

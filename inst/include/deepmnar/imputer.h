@@ -126,16 +126,16 @@ inline double weighted_median_of_draws(std::vector<MixtureComponent>& comps) {
   return comps.back().mu;
 }
 
-// Imputes rows [row_begin, row_end) in standardised units. `mean_out` is the
-// n x p column-major matrix to fill (missing cells only); `draws_out`, if not
-// null, is n x p x draws.
+// Imputes the `count` rows listed in `rows`, in standardised units.
+// `point_out` is the n x p column-major matrix to fill (missing cells only);
+// `draws_out`, if not null, is n x p x draws; `mask_out`, if not null, n x p.
 template <class Model>
-void impute_rows(const Model& model, const double* theta, const RowData& data, int row_begin, int row_end,
+void impute_rows(const Model& model, const double* theta, const RowData& data, const int* rows, int count,
                  const deepmnar_io::ImputeOptions& opt, const deepmnar_io::ParallelFor& par, double* point_out,
                  double* draws_out, double* mask_out) {
   const int n = data.n(), p = data.p();
   const bool rao_blackwell = !model.weights_use_missing_draws();
-  par.run(std::size_t(row_end - row_begin), [&](std::size_t begin, std::size_t end) {
+  par.run(std::size_t(count), [&](std::size_t begin, std::size_t end) {
     typename Model::Workspace ws;
     // A point mass makes p(x_j | z) a mixture with an atom: its median comes
     // from the draws. (Read after a forward pass, which sets ws.obs.spikes.)
@@ -150,7 +150,7 @@ void impute_rows(const Model& model, const double* theta, const RowData& data, i
     StreamingWeights mask_stream;
     RowMat mask_prob;
     for (std::size_t t = begin; t < end; ++t) {
-      const int i = row_begin + int(t);
+      const int i = rows[t];
       missing.clear();
       for (int j = 0; j < p; ++j)
         if (!(data.observed(i, j) > 0)) missing.push_back(j);

@@ -114,15 +114,16 @@ struct SerialFor : ParallelFor {
   }
 };
 
-// Told by the training loop after every Adam step; returning false stops
-// training there (an interrupt), keeping the state reached. The glue's monitor
-// updates the progress bar and checks for Ctrl-C.
-struct TrainMonitor {
-  virtual bool keep_going(long iterations_done, double bound) = 0;
-  virtual ~TrainMonitor() {}
+// Told by the training loop after every Adam step (with the minibatch bound)
+// and by the imputer after every block of rows (with the rows done); returning
+// false stops the loop there (an interrupt). The glue's monitor updates the
+// progress bar and checks for Ctrl-C.
+struct ProgressMonitor {
+  virtual bool keep_going(long done, double value) = 0;
+  virtual ~ProgressMonitor() {}
 };
 
-struct SilentMonitor : TrainMonitor {
+struct SilentMonitor : ProgressMonitor {
   bool keep_going(long, double) override { return true; }
 };
 

@@ -113,7 +113,7 @@ class BatchSchedule {
 template <class Model>
 std::vector<double> train_iterations(const Model& model, const RowData& data, deepmnar_io::TrainState& st,
                                      long iterations, const deepmnar_io::TrainOptions& opt,
-                                     const deepmnar_io::ParallelFor& par, deepmnar_io::TrainMonitor& monitor) {
+                                     const deepmnar_io::ParallelFor& par, deepmnar_io::ProgressMonitor& monitor) {
   const std::size_t np = model.n_params();
   BatchSchedule schedule(data.n(), opt.batch_size, opt.seed);
   std::vector<TaskState<Model>> tasks;
