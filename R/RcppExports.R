@@ -37,8 +37,8 @@ cpp_train <- function(spec, x, observed, state, iterations, K, batch_size, lr, s
     .Call(`_deepmnar_cpp_train`, spec, x, observed, state, iterations, K, batch_size, lr, seed, threads, progress)
 }
 
-cpp_impute <- function(spec, x, observed, theta, rows, L, chunk, type, n_draws, seed, threads, mask, progress = NULL) {
-    .Call(`_deepmnar_cpp_impute`, spec, x, observed, theta, rows, L, chunk, type, n_draws, seed, threads, mask, progress)
+cpp_impute <- function(spec, x, observed, theta, rows, L, chunk, type, n_draws, seed, threads, mask, progress = NULL, tolerance = 0.0) {
+    .Call(`_deepmnar_cpp_impute`, spec, x, observed, theta, rows, L, chunk, type, n_draws, seed, threads, mask, progress, tolerance)
 }
 
 cpp_psmvae_draws <- function(spec, x, observed, theta, K, seed) {

@@ -28,7 +28,19 @@
 #' @param fit A fit from [notmiwae()], [gnr()] or [not2miwae()].
 #' @param newdata Optional data with the fit's columns (any order); `NULL`
 #'   imputes the data the model was fitted on.
-#' @param L Number of importance samples per row.
+#' @param L Number of importance samples per row: the cap when `tolerance` > 0.
+#' @param tolerance For conditional means (`type = "mean"` or `"prob"`): a row
+#'   stops drawing samples (in chunks of 256) once the Monte Carlo standard
+#'   error of each of its imputed values, estimated from the effective sample
+#'   size of its weights (at least 20), is below `tolerance` standard deviations
+#'   of the column, or at `L`. The error adds `tolerance^2` at most to a
+#'   column's mean squared imputation error in standardised units (4e-4 at the
+#'   default, against squared errors of 0.1 to 1 on the benchmarks), while easy
+#'   rows stop after a few hundred samples (banknote, default fit, L = 10,000:
+#'   3.1 times faster than drawing all L, RMSE 0.8490 against 0.8488). `0`
+#'   always draws `L`.
+#' @param diagnostics Attach each row's effective sample size and number of
+#'   samples as attributes `ess` and `samples`.
 #' @param type `"mean"` or `"median"`; for binary columns (logical or
 #'   two-level factors) either gives the more likely level given the observed
 #'   values. `"prob"`: as `"mean"`, but binary columns hold the probability of
@@ -42,6 +54,9 @@
 #'   scale, with the observed cells untouched, the missing ones imputed, and the
 #'   columns in their original order and types: binary columns hold levels,
 #'   integer columns rounded imputations (both as numbers with `type = "prob"`).
+#'   With `diagnostics = TRUE`, attributes `ess` and `samples` give, per row,
+#'   the effective sample size of its importance weights and the samples drawn
+#'   (`NA` for complete rows). A warning names rows whose ESS is below 10.
 #' @export
 impute <- function(fit, ...) UseMethod("impute")
 
@@ -55,11 +70,30 @@ impute.default <- function(fit, ...) {
 #' @rdname impute
 #' @export
 impute.deepmnar_fit <- function(fit, newdata = NULL, L = 10000, type = c("mean", "median", "prob"), seed = NULL,
-                                threads = NULL, progress = interactive(), ...) {
+                                threads = NULL, progress = interactive(), tolerance = 0.02, diagnostics = FALSE, ...) {
   check_no_extra_args(...)
   type <- check_choice(type, c("mean", "median", "prob"), "type")
-  run <- run_imputation(fit, newdata, L, if (type == "median") 1L else 0L, 0L, seed, threads, progress)
-  fill_in(run$original, run$point, run$x, fit$data_format$types, probabilities = type == "prob")
+  tolerance <- check_nonnegative_number(tolerance, "tolerance")
+  run <- run_imputation(fit, newdata, L, if (type == "median") 1L else 0L, 0L, seed, threads, progress,
+                        tolerance = tolerance)
+  warn_low_ess(run$ess)
+  out <- fill_in(run$original, run$point, run$x, fit$data_format$types, probabilities = type == "prob")
+  if (check_flag(diagnostics, "diagnostics")) {
+    attr(out, "ess") <- run$ess
+    attr(out, "samples") <- run$samples
+  }
+  out
+}
+
+# An importance-sampling estimate resting on a handful of effective samples
+# is not to be trusted: say which rows.
+warn_low_ess <- function(ess, minimum = 10) {
+  low <- which(ess < minimum)
+  if (!length(low)) return(invisible())
+  deepmnar_warn(sprintf(paste0(
+    "%d imputed row(s) rest on fewer than %d effective importance samples (first: row %s, ESS %.1f): their ",
+    "imputations are unreliable. Raise `L`, or check these rows (`impute(..., diagnostics = TRUE)`)."),
+    length(low), minimum, paste(utils::head(low, 5), collapse = ", "), ess[low[1]]), kind = "low_ess")
 }
 
 #' Multiple imputation that carries the uncertainty of the fit
@@ -160,7 +194,7 @@ as_mids <- function(original, completed) {
   mice::as.mids(long)
 }
 
-run_imputation <- function(fit, newdata, L, type_code, draws, seed, threads, progress, mask = FALSE) {
+run_imputation <- function(fit, newdata, L, type_code, draws, seed, threads, progress, mask = FALSE, tolerance = 0) {
   check_fit(fit)
   L <- check_count(L, "L", 1, 1e8)
   seed <- check_seed(seed)
@@ -180,7 +214,7 @@ run_imputation <- function(fit, newdata, L, type_code, draws, seed, threads, pro
     show <- function(done, value) cli::cli_progress_update(set = done, id = bar)
   }
   out <- through_engine(cpp_impute(fit$spec, ed$x, ed$observed, fit$theta, as.integer(rows_to_visit), L,
-                                   min(L, 256L), type_code, draws, seed, threads, mask, show))
+                                   min(L, 256L), type_code, draws, seed, threads, mask, show, tolerance))
   if (!is.null(bar)) cli::cli_progress_done(id = bar)
   if (isTRUE(out$interrupted)) deepmnar_abort("Imputation was interrupted.", kind = "interrupt")
   point <- out$point
@@ -196,7 +230,8 @@ run_imputation <- function(fit, newdata, L, type_code, draws, seed, threads, pro
   if (draws > 0) {
     for (d in seq_len(draws)) draw_array[, , d] <- unstandardise(matrix(draw_array[, , d], n, p), fit$scaling)
   }
-  list(original = original, x = x, point = point, draws = draw_array, mask = mask_prob, engine = ed)
+  list(original = original, x = x, point = point, draws = draw_array, mask = mask_prob, engine = ed,
+       ess = ifelse(rowSums(missing) > 0, out$ess, NA_real_), samples = ifelse(rowSums(missing) > 0, out$samples, NA_real_))
 }
 
 # The training data as the user gave it: a data.frame or tibble with its

@@ -347,12 +347,14 @@ Rcpp::List cpp_train(Rcpp::List spec, Rcpp::NumericMatrix x, Rcpp::IntegerMatrix
 // Imputes the rows listed in `rows` (1-based) in one engine call, converting
 // the data once. Returns the point imputations (n x p, standardised; NA where
 // not imputed), `draws` SIR draws per cell (n x p x draws) if draws > 0, P(observed)
-// of every cell (n x p) if `mask`, and whether Ctrl-C stopped it; `progress`
-// (a function of the rows done, or NULL) is called about every quarter second.
+// of every cell (n x p) if `mask`, each row's effective sample size and
+// samples drawn, and whether Ctrl-C stopped it; `progress` (a function of the
+// rows done, or NULL) is called about every quarter second; `tolerance` > 0
+// lets a row stop before L (see ImputeOptions).
 // [[Rcpp::export]]
 Rcpp::List cpp_impute(Rcpp::List spec, Rcpp::NumericMatrix x, Rcpp::IntegerMatrix observed, Rcpp::NumericVector theta,
                       Rcpp::IntegerVector rows, int L, int chunk, int type, int n_draws, double seed, int threads,
-                      bool mask, SEXP progress = R_NilValue) {
+                      bool mask, SEXP progress = R_NilValue, double tolerance = 0.0) {
   const deepmnar_io::ModelSpec s = spec_from(spec);
   const deepmnar_io::DataView view = view_of(s, x, observed);
   const std::vector<double> th = theta_for(s, theta);
@@ -369,6 +371,8 @@ Rcpp::List cpp_impute(Rcpp::List spec, Rcpp::NumericMatrix x, Rcpp::IntegerMatri
   opt.type = type;
   opt.draws = n_draws;
   opt.seed = seed_from(seed);
+  if (!(tolerance >= 0)) refuse("tolerance: not a number >= 0");
+  opt.tolerance = tolerance;
   const std::size_t cells = std::size_t(view.n) * std::size_t(view.p);
   Rcpp::NumericMatrix point(view.n, view.p);
   std::fill(point.begin(), point.end(), NA_REAL);
@@ -376,11 +380,14 @@ Rcpp::List cpp_impute(Rcpp::List spec, Rcpp::NumericMatrix x, Rcpp::IntegerMatri
   if (n_draws > 0) draws.attr("dim") = Rcpp::IntegerVector::create(view.n, view.p, n_draws);
   Rcpp::NumericMatrix mask_prob(mask ? view.n : 0, mask ? view.p : 0);
   std::fill(mask_prob.begin(), mask_prob.end(), NA_REAL);
+  Rcpp::NumericVector ess(view.n, NA_REAL), samples(view.n, NA_REAL);
   RMonitor monitor(progress);
   const bool finished = engine().impute(s, view, th, row_list, opt, ArenaParallelFor(threads), monitor, point.begin(),
-                                        n_draws > 0 ? draws.begin() : nullptr, mask ? mask_prob.begin() : nullptr);
+                                        n_draws > 0 ? draws.begin() : nullptr, mask ? mask_prob.begin() : nullptr,
+                                        ess.begin(), samples.begin());
   return Rcpp::List::create(Rcpp::Named("point") = point, Rcpp::Named("draws") = draws,
-                            Rcpp::Named("mask") = mask_prob, Rcpp::Named("interrupted") = !finished);
+                            Rcpp::Named("mask") = mask_prob, Rcpp::Named("ess") = ess, Rcpp::Named("samples") = samples,
+                            Rcpp::Named("interrupted") = !finished);
 }
 
 // PSMVAE's draws (z, then x~) of cpp_bound() with the same K and seed, one

@@ -463,3 +463,27 @@ test_that("imputation runs in one engine call that Ctrl-C stops, and blocks of r
   whole <- impute_rows(few)$point
   for (r in few) expect_identical(impute_rows(r)$point[r, ], whole[r, ])
 })
+
+test_that("imputation stops drawing once each row is precise enough, and reports every row's ESS", {
+  fit <- quick_fit(d, iterations = 200)
+  full <- impute(fit, L = 4000, tolerance = 0, seed = 1, progress = FALSE, diagnostics = TRUE)
+  fast <- impute(fit, L = 4000, tolerance = 0.05, seed = 1, progress = FALSE, diagnostics = TRUE)
+  expect_null(attr(impute(fit, L = 100, seed = 1, progress = FALSE), "ess"))
+  incomplete <- rowSums(is.na(d)) > 0
+  expect_true(all(attr(full, "samples")[incomplete] == 4000))
+  expect_true(all(is.na(attr(full, "ess")[!incomplete])))
+  expect_true(all(attr(full, "ess")[incomplete] >= 1 & attr(full, "ess")[incomplete] <= 4000))
+  expect_lt(median(attr(fast, "samples")[incomplete]), 4000)
+  # a row that stopped early is within a few tolerances of the full estimate
+  stopped <- incomplete & attr(fast, "samples") < 4000
+  expect_true(any(stopped))
+  gap <- abs(fast$a - full$a)[stopped & is.na(d$a)] / sd(d$a, na.rm = TRUE)
+  expect_lt(max(gap), 4 * 0.05)
+  # the first chunk of the stopped rows equals the full run's first chunk
+  first <- impute(fit, L = 256, tolerance = 0, seed = 1, progress = FALSE)
+  one_chunk <- stopped & attr(fast, "samples") == 256
+  expect_equal(fast$a[one_chunk], first$a[one_chunk])
+  expect_error(impute(fit, tolerance = -1), class = "deepmnar_error_input", regexp = "`tolerance`")
+  # a model whose weights degenerate on some rows is flagged
+  expect_warning(impute(fit, L = 1, tolerance = 0, seed = 1, progress = FALSE), class = "deepmnar_warning_low_ess")
+})

@@ -60,7 +60,7 @@ test_that("data and scaling of the wrong shape are refused", {
 test_that("a misspelt argument of impute() is an error, not ignored", {
   nd <- db[1:5, ]
   expect_error(impute(fb, new_data = nd, L = 5), class = "deepmnar_error_input", regexp = "Unknown argument `new_data`")
-  expect_error(impute(fb, NULL, 5, "mean", 1, 1, FALSE, "extra"), class = "deepmnar_error_input",
+  expect_error(impute(fb, NULL, 5, "mean", 1, 1, FALSE, 0.02, FALSE, "extra"), class = "deepmnar_error_input",
                regexp = "unnamed argument")
 })
 

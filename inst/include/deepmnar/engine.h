@@ -88,14 +88,16 @@ std::vector<double> train(const deepmnar_io::ModelSpec& spec, const deepmnar_io:
 // each of which the monitor may stop the call (returns false then).
 bool impute(const deepmnar_io::ModelSpec& spec, const deepmnar_io::DataView& view, const std::vector<double>& theta,
             const std::vector<int>& rows, const deepmnar_io::ImputeOptions& opt, const deepmnar_io::ParallelFor& par,
-            deepmnar_io::ProgressMonitor& monitor, double* point_out, double* draws_out, double* mask_out) {
+            deepmnar_io::ProgressMonitor& monitor, double* point_out, double* draws_out, double* mask_out,
+            double* ess_out, double* samples_out) {
   return with_model(spec, [&](const auto& m) {
     const RowData data(view);
     const Eigen::VectorXd th = aligned_copy(theta);
     const int block = 64;
     for (std::size_t start = 0; start < rows.size(); start += block) {
       const int count = int(std::min<std::size_t>(block, rows.size() - start));
-      impute_rows(m, th.data(), data, rows.data() + start, count, opt, par, point_out, draws_out, mask_out);
+      impute_rows(m, th.data(), data, rows.data() + start, count, opt, par, point_out, draws_out, mask_out, ess_out,
+                  samples_out);
       if (!monitor.keep_going(long(start) + count, 0.0)) return false;
     }
     return true;

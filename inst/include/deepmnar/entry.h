@@ -25,7 +25,8 @@
   bool impute(const deepmnar_io::ModelSpec& spec, const deepmnar_io::DataView& data,                       \
               const std::vector<double>& theta, const std::vector<int>& rows,                              \
               const deepmnar_io::ImputeOptions& opt, const deepmnar_io::ParallelFor& par,                  \
-              deepmnar_io::ProgressMonitor& monitor, double* point_out, double* draws_out, double* mask_out); \
+              deepmnar_io::ProgressMonitor& monitor, double* point_out, double* draws_out, double* mask_out, \
+              double* ess_out, double* samples_out);                                                       \
   void row_summaries(const deepmnar_io::ModelSpec& spec, const deepmnar_io::DataView& data,                \
                      const std::vector<double>& theta, int what, double* out);                             \
   std::vector<double> psmvae_draws(const deepmnar_io::ModelSpec& spec, const deepmnar_io::DataView& data,  \

@@ -126,13 +126,51 @@ inline double weighted_median_of_draws(std::vector<MixtureComponent>& comps) {
   return comps.back().mu;
 }
 
+// The Monte Carlo error of self-normalised estimates, from a second stream
+// of the squared weights: ESS = (sum w)^2 / sum w^2, and the variance of the
+// estimate of E[v] is E_{w^2}[(v - mean)^2] / ESS (the delta method).
+class PrecisionTracker {
+ public:
+  void reset(int width) { squares_.reset(2 * width); }
+  void add(double lw, int a, double value) {
+    if (a == 0) weight_ = squares_.add(2.0 * lw);
+    squares_.add_value(2 * a, weight_ * value);
+    squares_.add_value(2 * a + 1, weight_ * value * value);
+  }
+  double ess(const StreamingWeights& weights) const {
+    return std::exp(2.0 * weights.log_total() - squares_.log_total());
+  }
+  double standard_error(const StreamingWeights& weights, int a) const {
+    const double mean = weights.mean(a);
+    const double spread = squares_.mean(2 * a + 1) - 2.0 * mean * squares_.mean(2 * a) + mean * mean;
+    return std::sqrt(std::max(spread, 0.0) / ess(weights));
+  }
+
+ private:
+  StreamingWeights squares_;
+  double weight_ = 0.0;
+};
+
+// Every imputed cell of the row known to within `tolerance` (one Monte Carlo
+// standard error), from weights with an ESS of at least 20 so that the
+// error's own estimate can be trusted.
+inline bool precise_enough(const PrecisionTracker& precision, const StreamingWeights& stream, int m,
+                           double tolerance) {
+  if (!(precision.ess(stream) >= 20.0)) return false;
+  for (int a = 0; a < m; ++a)
+    if (!(precision.standard_error(stream, a) <= tolerance)) return false;
+  return true;
+}
+
 // Imputes the `count` rows listed in `rows`, in standardised units.
 // `point_out` is the n x p column-major matrix to fill (missing cells only);
-// `draws_out`, if not null, is n x p x draws; `mask_out`, if not null, n x p.
+// `draws_out`, if not null, is n x p x draws; `mask_out`, if not null, n x p;
+// `ess_out` and `samples_out` (length n) the effective sample size of each
+// row's weights and the samples drawn.
 template <class Model>
 void impute_rows(const Model& model, const double* theta, const RowData& data, const int* rows, int count,
                  const deepmnar_io::ImputeOptions& opt, const deepmnar_io::ParallelFor& par, double* point_out,
-                 double* draws_out, double* mask_out) {
+                 double* draws_out, double* mask_out, double* ess_out, double* samples_out) {
   const int n = data.n(), p = data.p();
   const bool rao_blackwell = !model.weights_use_missing_draws();
   par.run(std::size_t(count), [&](std::size_t begin, std::size_t end) {
@@ -148,6 +186,7 @@ void impute_rows(const Model& model, const double* theta, const RowData& data, c
     std::vector<int> missing;
     std::vector<std::vector<MixtureComponent>> comps;
     StreamingWeights mask_stream;
+    PrecisionTracker precision;
     RowMat mask_prob;
     for (std::size_t t = begin; t < end; ++t) {
       const int i = rows[t];
@@ -157,7 +196,12 @@ void impute_rows(const Model& model, const double* theta, const RowData& data, c
       if (missing.empty() && !mask_out) continue;
       const int m = int(missing.size());
       stream.reset(m);
+      precision.reset(m);
       mask_stream.reset(mask_out ? p : 0);
+      // Only conditional means stop early: medians, draws and mask
+      // predictions use all L samples.
+      const bool adaptive = opt.tolerance > 0 && opt.type == deepmnar_io::impute_mean && opt.draws == 0 && !mask_out;
+      long drawn = 0;
       reservoir.reset(opt.draws, m);
       comps.assign(opt.type == deepmnar_io::impute_median ? m : 0, {});
       Rng resample_rng(opt.seed, stream_resample_row, std::uint64_t(i));
@@ -178,7 +222,10 @@ void impute_rows(const Model& model, const double* theta, const RowData& data, c
           }
           const auto value = [&](int j) { return rao_blackwell ? ws.obs.mean(l, j) : ws.xfill(l, j); };
           const double w = stream.add(lw);
-          for (int a = 0; a < m; ++a) stream.add_value(a, w * value(missing[a]));
+          for (int a = 0; a < m; ++a) {
+            stream.add_value(a, w * value(missing[a]));
+            precision.add(lw, a, value(missing[a]));
+          }
           if (opt.draws > 0) reservoir.offer(lw, [&](int a) { return ws.xfill(l, missing[a]); }, resample_rng);
           for (std::size_t a = 0; a < comps.size(); ++a) {
             const int j = missing[a];
@@ -186,7 +233,11 @@ void impute_rows(const Model& model, const double* theta, const RowData& data, c
                                 model.student_t() ? ws.obs.df(l, j) : 0.0});
           }
         }
+        drawn += long(ws.lw.size());
+        if (adaptive && m > 0 && !stream.empty() && precise_enough(precision, stream, m, opt.tolerance)) break;
       }
+      if (ess_out) ess_out[i] = (stream.empty() || m == 0) ? NAN : precision.ess(stream);
+      if (samples_out) samples_out[i] = double(drawn);
       if (mask_out)
         for (int j = 0; j < p; ++j) mask_out[i + std::size_t(n) * j] = mask_stream.empty() ? NAN : mask_stream.mean(j);
       for (int a = 0; a < m; ++a) {

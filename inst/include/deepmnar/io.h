@@ -96,6 +96,10 @@ struct ImputeOptions {
   int type = impute_mean;
   int draws = 0;         // multiple imputations by SIR
   std::uint64_t seed = 1;
+  // Conditional means only: a row stops drawing once the Monte Carlo
+  // standard error of every imputed cell is below `tolerance` (standardised
+  // units), L being the cap; 0 draws all L.
+  double tolerance = 0.0;
 };
 
 // Parallel loop supplied by the glue: runs body(begin, end) over [0, n) in
