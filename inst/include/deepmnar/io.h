@@ -1,31 +1,24 @@
 // Plain types shared by the Rcpp glue and the engine translation units.
 // Nothing here may depend on Eigen or on the `deepmnar` namespace: the engine is
 // compiled twice (baseline ISA and AVX2+FMA, the latter with that namespace
-// renamed), and both builds must agree on these layouts.
+// renamed), and both builds must agree on these layouts; src/engine_avx2.cpp
+// includes this file before switching to AVX2, so its inline functions are
+// baseline code in both builds.
 #ifndef DEEPMNAR_IO_H
 #define DEEPMNAR_IO_H
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
 
+#include "registry.h"
+
 namespace deepmnar_io {
 
-enum ObsModel { obs_gaussian = 0, obs_student_t = 1 };
-enum DecoderKind { decoder_mlp = 0, decoder_linear = 1 };
-enum MissingKind {
-  missing_none = 0,
-  missing_selfmask = 1,
-  missing_selfmask_known = 2,
-  missing_linear = 3,
-  missing_nonlinear = 4
-};
-enum ActivationKind { act_identity = 0, act_tanh = 1, act_relu = 2 };
 enum ImputeKind { impute_mean = 0, impute_median = 1 };
-enum ModelKind { model_notmiwae = 0, model_gnr = 1, model_not2miwae = 2, model_psmvae = 3 };
-enum PsmvaeVariant { psmvae_b = 0, psmvae_a = 1 };
 // What row_summaries() computes for each row.
 enum RowSummary {
   summary_latent_mean = 0,
@@ -135,6 +128,49 @@ struct SilentMonitor : ProgressMonitor {
 struct NonFiniteBound {
   long iteration;
 };
+
+// What is wrong with a spec (checked by the glue on every call), as
+// "field: problem", or "" if nothing is.
+inline std::string spec_problem(const ModelSpec& s) {
+  const auto size_ok = [](int v, int max) { return v >= 1 && v <= max; };
+  const auto widths_ok = [&](const std::vector<int>& w) {
+    if (w.empty()) return false;
+    for (int v : w)
+      if (!size_ok(v, 4096)) return false;
+    return true;
+  };
+  if (!registered("model", s.model)) return "model_code: not a registered model";
+  if (!registered("missing_model", s.missing)) return "missing_code: not a registered missing model";
+  if (!registered("obs", s.obs)) return "obs_code: not a registered observation model";
+  if (!registered("decoder", s.decoder)) return "decoder_code: not a registered decoder";
+  if (!registered("activation", s.activation)) return "activation_code: not a registered activation";
+  if (!registered("variant", s.variant)) return "variant_code: not a registered PSMVAE variant";
+  if (!size_ok(s.p, 100000)) return "p: not a column count";
+  if (!size_ok(s.latent, 4096)) return "latent_dim: not a dimension";
+  if (!widths_ok(s.hidden)) return "hidden: not a vector of layer widths";
+  if (!widths_ok(s.missing_hidden)) return "missing_hidden: not a vector of layer widths";
+  if (!size_ok(s.K2, 100000) || !size_ok(s.eta_dim, 4096) || !size_ok(s.k, 100)) return "K2, eta_dim or k: out of range";
+  const std::size_t p = std::size_t(s.p);
+  if (s.direction.size() != p) return "direction: not one value per column";
+  for (double d : s.direction)
+    if (d != 1.0 && d != -1.0) return "direction: not +1 or -1";
+  if (s.sigma_floor.size() != p) return "sigma_floor: not one value per column";
+  for (double f : s.sigma_floor)
+    if (!(std::isfinite(f) && f >= 0)) return "sigma_floor: not a number >= 0";
+  if (s.point_mass.size() != p) return "point_mass: not one value per column";
+  for (double v : s.point_mass)
+    if (std::isinf(v)) return "point_mass: infinite";
+  if (s.binary_other.size() != p) return "binary_other: not one value per column";
+  for (std::size_t j = 0; j < p; ++j) {
+    if (std::isinf(s.binary_other[j])) return "binary_other: infinite";
+    if (!std::isnan(s.binary_other[j]) && std::isnan(s.point_mass[j])) return "binary_other: a binary column without its point mass";
+  }
+  if (!(std::isfinite(s.temperature) && s.temperature > 0)) return "temperature: not a positive number";
+  if (!(std::isfinite(s.alpha) && s.alpha >= 0)) return "alpha: not a number >= 0";
+  if (!(s.pi_prime >= 0 && s.pi_prime <= 1)) return "pi_prime: not a probability";
+  if (s.encoder_mask != 0 && s.encoder_mask != 1) return "encoder_mask: not 0 or 1";
+  return "";
+}
 
 }  // namespace deepmnar_io
 
