@@ -60,8 +60,15 @@ fit_model <- function(model, data, obs, decoder, activation, sigma_floor, latent
   floors <- column_floors(sigma_floor, x)
   masses <- column_point_masses(point_mass, x)
   masses[binary] <- 1
+  # A column with one observed value has no continuous part to learn: any
+  # value a mask model preferred for its missing cells would be unanchored
+  # (imputations ran off to 10-40 sd in bench/generalisation.R), so both its
+  # "levels" are that value and its missing cells are imputed as it.
+  single <- apply(x, 2, function(col) length(unique(col[!is.na(col)])) == 1) & !binary & model != "psmvae"
+  masses[single] <- x[cbind(apply(x[, single, drop = FALSE], 2, function(col) which(!is.na(col))[1]), which(single))]
   warn_near_constant(x, masses)
   scaling <- fit_scaling(x)
+  other <- ifelse(binary, 0, ifelse(single, masses, NA_real_))
   args <- check_common_args(K, batch_size, iterations, lr, latent_dim, hidden, threads, seed, nrow(x), ncol(x))
   eta_dim <- check_count(if (is.null(eta_dim)) max(1, ncol(x) - 1) else eta_dim, "eta_dim", 1, 4096)
   spec <- model_spec(model, colnames(x), args$latent_dim, args$hidden, activation, obs, decoder, missing_model,
@@ -69,12 +76,13 @@ fit_model <- function(model, data, obs, decoder, activation, sigma_floor, latent
                      k = k, variant = variant, pi_prime = pi_prime,
                      encoder_mask = check_flag(encoder_mask, "encoder_mask"),
                      point_mass = unname((masses - scaling$center) / scaling$scale),
-                     binary_other = unname(ifelse(binary, (0 - scaling$center) / scaling$scale, NA_real_)),
+                     binary_other = unname((other - scaling$center) / scaling$scale),
                      temperature = check_positive_number(temperature, "temperature", 100))
   args$stop_early <- check_stop_early(stop_early)
   args$starts <- check_count(if (is.null(starts)) default_starts(spec) else starts, "starts", 1, 100)
   fit <- train_model(spec, x, args, isTRUE(progress), call, paste0("deepmnar_", model), scaling = scaling)
-  fit$observation <- observation_table(x, ifelse(binary, "bernoulli", obs), ifelse(binary, NA_real_, floors), masses)
+  family <- ifelse(binary, "bernoulli", ifelse(single, "constant", obs))
+  fit$observation <- observation_table(x, family, ifelse(binary | single, NA_real_, floors), masses)
   fit$data_format <- data_format(data, types)
   fit
 }

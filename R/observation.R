@@ -98,7 +98,7 @@ observation_table <- function(x, obs, floors, masses) {
 describe_observation <- function(fit) {
   tab <- fit$observation
   if (is.null(tab)) return(character(0))
-  masses <- tab[!is.na(tab$point_mass) & tab$family != "bernoulli", ]
+  masses <- tab[!is.na(tab$point_mass) & !tab$family %in% c("bernoulli", "constant"), ]
   mass_text <- if (nrow(masses)) {
     paste(sprintf("%s at %s (%.0f%%)", masses$column, format(masses$point_mass, digits = 4), 100 * masses$point_mass_share),
           collapse = ", ")
@@ -107,6 +107,8 @@ describe_observation <- function(fit) {
   floor_text <- if (floors[1] == floors[2]) format(floors[1], digits = 2) else
     sprintf("%s to %s", format(floors[1], digits = 2), format(floors[2], digits = 2))
   binary <- tab$column[tab$family == "bernoulli"]
+  constant <- tab$column[tab$family == "constant"]
   c(if (length(binary)) sprintf("binary (Bernoulli): %s", paste(binary, collapse = ", ")),
+    if (length(constant)) sprintf("one observed value (imputed as it): %s", paste(constant, collapse = ", ")),
     sprintf("point masses: %s; scale floors: %s sd", mass_text, floor_text))
 }

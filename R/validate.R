@@ -137,8 +137,8 @@ check_training_matrix <- function(x) {
   constant <- colnames(x)[(is.na(sds) | sds == 0) & colSums(is.na(x)) > 0]
   if (length(constant)) {
     deepmnar_warn(sprintf(paste0(
-      "Column %s of `data` takes a single value over its observed cells: it is modelled as a point mass there, ",
-      "and its missing cells can only be imputed near that value unless the other columns tell otherwise."),
+      "Column %s of `data` takes a single value over its observed cells: nothing in the data says what else its ",
+      "missing cells could be, so they are imputed as that value. Consider dropping it."),
       quote_names(constant)), kind = "constant_column")
   }
   invisible(x)

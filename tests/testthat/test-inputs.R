@@ -246,7 +246,7 @@ test_that("odd but valid input neither crashes nor leaves NaN", {
   expect_true(all(is.finite(unlist(impute(fit, newdata = far, L = 20, seed = 1, type = "median", progress = FALSE)))))
 })
 
-test_that("a column with one observed value is fitted as a point mass there, with a warning that names it", {
+test_that("a column with one observed value is imputed as that value, with a warning that names it", {
   for (values in list(c(rep(3, 55), rep(NA, 5)), c(rep(NA, 6), 1, rep(NA, 53)))) {
     dk <- d
     dk$const <- values
@@ -254,9 +254,13 @@ test_that("a column with one observed value is fitted as a point mass there, wit
     value <- values[!is.na(values)][1]
     expect_equal(fit$observation$point_mass[fit$observation$column == "const"], value)
     expect_equal(fit$observation$point_mass_share[fit$observation$column == "const"], 1)
+    expect_identical(fit$observation$family[fit$observation$column == "const"], "constant")
     imp <- impute(fit, L = 50, seed = 1, progress = FALSE)
-    expect_true(all(is.finite(imp$const)))
-    expect_equal(imp$const[!is.na(values)], values[!is.na(values)])
+    expect_equal(imp$const, rep(value, length(values)))
+    # even a mask model that would like the missing cells elsewhere cannot move them
+    expect_warning(sm <- fit_quick(dk, missing_model = "selfmask", starts = 1, iterations = 200),
+                   class = "deepmnar_warning_constant_column")
+    expect_equal(impute(sm, L = 50, seed = 1, progress = FALSE)$const, rep(value, length(values)))
   }
 })
 
