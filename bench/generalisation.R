@@ -124,26 +124,28 @@ fmt <- function(m, s) ifelse(is.na(m), "", ifelse(is.na(s), sprintf("%.3f", m), 
 write_report <- function(opt) {
   files <- list.files(cache_dir, pattern = "\\.rds$", full.names = TRUE)
   rows <- do.call(rbind, lapply(files, function(f) readRDS(f)[, c("dataset", "method", "prob", "seed", "rmse",
-                                                                   "seconds", "error")]))
+                                                                   "seconds", "error", "commit")]))
   failed <- unique(rows[!is.na(rows$error), c("dataset", "prob", "method", "error")])
   rows <- rows[is.na(rows$error), ]
   agg <- do.call(rbind, lapply(split(rows, list(rows$dataset, rows$prob, rows$method), drop = TRUE), function(r)
     data.frame(dataset = r$dataset[1], prob = r$prob[1], method = r$method[1], n = nrow(r), rmse = mean(r$rmse),
                sd = if (nrow(r) > 1) stats::sd(r$rmse) else NA_real_, seconds = stats::median(r$seconds))))
-  utils::write.csv(agg, file.path("bench", "results", "generalisation.csv"), row.names = FALSE)
+  utils::write.csv(rows[order(rows$dataset, rows$prob, rows$method, rows$seed), ],
+                   file.path("bench", "results", "generalisation.csv"), row.names = FALSE)
   methods <- intersect(c(baselines, models), unique(agg$method))
   shown <- union(opt$datasets, intersect(bundled, unique(agg$dataset)))
   shape <- vapply(shown, function(d) paste(dim(load_dataset(d)), collapse = " x "), "")
   out <- c("# Generalisation: defaults on datasets nobody tuned them for", "",
            "Written by `Rscript bench/generalisation.R --report` from the cached cells; see the script's header",
            "for the datasets, their provenance and the protocol. RMSE over the missing cells on the complete-data",
-           "standardised scale, mean ± sd over the seeds run (n per cell in the csv); deepmnar models with their",
-           "defaults only, one thread.", "")
+           "standardised scale, mean ± sd over the seeds run; deepmnar models with their defaults only, one thread.",
+           "Each cell keeps the result of the checkout that ran it: bench/results/generalisation.csv lists every run",
+           "with its seed and commit.", "")
   groups <- list(list(title = "", sets = intersect(opt$datasets, datasets_all)),
                  list(title = " (the papers' datasets, bundled: not a generalisation test)",
                       sets = intersect(bundled, unique(agg$dataset))))
   for (group in groups) for (prob in opt$probs) {
-    if (!length(group$sets)) next
+    if (!any(agg$dataset %in% group$sets & agg$prob == prob)) next
     out <- c(out, sprintf("## Probability %s%s", prob, group$title), "",
              paste0("| dataset | ", paste(methods, collapse = " | "), " |"),
              paste0("|---|", strrep("---|", length(methods))))
