@@ -91,9 +91,10 @@ warn_low_ess <- function(ess, minimum = 10) {
   low <- which(ess < minimum)
   if (!length(low)) return(invisible())
   deepmnar_warn(sprintf(paste0(
-    "%d imputed row(s) rest on fewer than %d effective importance samples (first: row %s, ESS %.1f): their ",
+    "%d imputed row(s) rest on fewer than %d effective importance samples (row %s; lowest ESS %.1f): their ",
     "imputations are unreliable. Raise `L`, or check these rows (`impute(..., diagnostics = TRUE)`)."),
-    length(low), minimum, paste(utils::head(low, 5), collapse = ", "), ess[low[1]]), kind = "low_ess")
+    length(low), minimum, paste(c(utils::head(low, 5), if (length(low) > 5) "..."), collapse = ", "),
+    min(ess[low])), kind = "low_ess")
 }
 
 #' Multiple imputation that carries the uncertainty of the fit
