@@ -140,7 +140,8 @@ write_report <- function(opt) {
            "for the datasets, their provenance and the protocol. RMSE over the missing cells on the complete-data",
            "standardised scale, mean ± sd over the seeds run; deepmnar models with their defaults only, one thread.",
            "Each cell keeps the result of the checkout that ran it: bench/results/generalisation.csv lists every run",
-           "with its seed and commit.", "")
+           "with its seed and commit. For the bundled datasets, mean / mice / missForest and the papers' settings",
+           "are in bench/results/uci.md (5 seeds).", "")
   groups <- list(list(title = "", sets = intersect(opt$datasets, datasets_all)),
                  list(title = " (the papers' datasets, bundled: not a generalisation test)",
                       sets = intersect(bundled, unique(agg$dataset))))
