@@ -18,10 +18,7 @@ prepare_training <- function(data, types) {
 # value takes it out of the continuous part, so only columns without one
 # (the value inside the range, or point masses turned off) need the user.
 warn_near_constant <- function(x, masses, share = 0.9) {
-  top_share <- apply(x, 2, function(col) {
-    col <- col[!is.na(col)]
-    max(tabulate(match(col, unique(col)))) / length(col)
-  })
+  top_share <- apply(x, 2, function(col) most_frequent(col)$share)
   cols <- colnames(x)[top_share >= share & is.na(masses)]
   if (length(cols)) {
     deepmnar_warn(sprintf(paste0(
@@ -65,7 +62,7 @@ fit_model <- function(model, data, obs, decoder, activation, sigma_floor, latent
   # (imputations ran off to 10-40 sd in bench/generalisation.R), so both its
   # "levels" are that value and its missing cells are imputed as it.
   single <- apply(x, 2, function(col) length(unique(col[!is.na(col)])) == 1) & !binary & model != "psmvae"
-  masses[single] <- x[cbind(apply(x[, single, drop = FALSE], 2, function(col) which(!is.na(col))[1]), which(single))]
+  masses[single] <- vapply(which(single), function(j) x[!is.na(x[, j]), j][1], numeric(1))
   warn_near_constant(x, masses)
   scaling <- fit_scaling(x)
   other <- ifelse(binary, 0, ifelse(single, masses, NA_real_))

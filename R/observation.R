@@ -30,12 +30,19 @@ column_floors <- function(sigma_floor, x) {
 # its scale onto them; a separate mass keeps them from driving the fit.
 detect_point_mass <- function(col, share = 0.1) {
   col <- col[!is.na(col)]
+  if (length(unique(col)) < 2) return(NA_real_)
+  top <- most_frequent(col)
+  at_end <- top$value == min(col) || top$value == max(col)
+  if (at_end && top$share >= share) top$value else NA_real_
+}
+
+# The most frequent observed value of a column and the share of the observed
+# cells that hold it.
+most_frequent <- function(col) {
+  col <- col[!is.na(col)]
   values <- unique(col)
-  if (length(values) < 2) return(values)
   counts <- tabulate(match(col, values))
-  top <- values[which.max(counts)]
-  at_end <- top == min(col) || top == max(col)
-  if (at_end && max(counts) >= share * length(col)) top else NA_real_
+  list(value = values[which.max(counts)], share = max(counts) / length(col))
 }
 
 # `point_mass`: "auto", "none" (or NULL / FALSE), or a named vector of values

@@ -98,7 +98,6 @@ struct PointMasses {
   PointMasses() = default;
   PointMasses(const std::vector<double>& values, const std::vector<double>& others)
       : slot(values.size(), -1), value(values), other(others) {
-    if (other.size() != value.size()) other.assign(value.size(), NAN);
     for (std::size_t j = 0; j < values.size(); ++j)
       if (!std::isnan(values[j])) slot[j] = count++;
   }
@@ -143,8 +142,7 @@ class ObservationDecoder {
   ObservationDecoder(const deepmnar_io::ModelSpec& spec, int latent, ParamLayout& layout)
       : p_(spec.p), student_t_(spec.obs == deepmnar_io::obs_student_t),
         linear_(spec.decoder == deepmnar_io::decoder_linear), temperature_(spec.temperature),
-        spikes_(spec.point_mass.empty() ? std::vector<double>(std::size_t(spec.p), NAN) : spec.point_mass,
-                spec.binary_other) {
+        spikes_(spec.point_mass, spec.binary_other) {
     floor_ = Eigen::Map<const Eigen::RowVectorXd>(spec.sigma_floor.data(), Eigen::Index(spec.sigma_floor.size()));
     if (linear_) {
       mlp_ = Mlp(latent, {}, p_ + spikes_.count, Activation::identity, layout);

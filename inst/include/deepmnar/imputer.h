@@ -132,10 +132,11 @@ inline double weighted_median_of_draws(std::vector<MixtureComponent>& comps) {
 class PrecisionTracker {
  public:
   void reset(int width) { squares_.reset(2 * width); }
-  void add(double lw, int a, double value) {
-    if (a == 0) weight_ = squares_.add(2.0 * lw);
-    squares_.add_value(2 * a, weight_ * value);
-    squares_.add_value(2 * a + 1, weight_ * value * value);
+  // Returns the factor (the squared weight) to pass to add_value.
+  double add(double lw) { return squares_.add(2.0 * lw); }
+  void add_value(int a, double squared_weight, double value) {
+    squares_.add_value(2 * a, squared_weight * value);
+    squares_.add_value(2 * a + 1, squared_weight * value * value);
   }
   double ess(const StreamingWeights& weights) const {
     return std::exp(2.0 * weights.log_total() - squares_.log_total());
@@ -148,7 +149,6 @@ class PrecisionTracker {
 
  private:
   StreamingWeights squares_;
-  double weight_ = 0.0;
 };
 
 // Every imputed cell of the row known to within `tolerance` (one Monte Carlo
@@ -221,10 +221,11 @@ void impute_rows(const Model& model, const double* theta, const RowData& data, c
             for (int j = 0; j < p; ++j) mask_stream.add_value(j, wm * mask_prob(l, j));
           }
           const auto value = [&](int j) { return rao_blackwell ? ws.obs.mean(l, j) : ws.xfill(l, j); };
-          const double w = stream.add(lw);
+          const double w = stream.add(lw), w2 = precision.add(lw);
           for (int a = 0; a < m; ++a) {
-            stream.add_value(a, w * value(missing[a]));
-            precision.add(lw, a, value(missing[a]));
+            const double v = value(missing[a]);
+            stream.add_value(a, w * v);
+            precision.add_value(a, w2, v);
           }
           if (opt.draws > 0) reservoir.offer(lw, [&](int a) { return ws.xfill(l, missing[a]); }, resample_rng);
           for (std::size_t a = 0; a < comps.size(); ++a) {

@@ -120,10 +120,6 @@ struct ProgressMonitor {
   virtual ~ProgressMonitor() {}
 };
 
-struct SilentMonitor : ProgressMonitor {
-  bool keep_going(long, double) override { return true; }
-};
-
 // Raised for a bound that is not finite; `iteration` is 1-based.
 struct NonFiniteBound {
   long iteration;

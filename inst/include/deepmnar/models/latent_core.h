@@ -174,12 +174,9 @@ class LatentCore {
         const int s = spikes.slot[std::size_t(j)];
         if (s < 0 || !(b.observed(r, j) > 0)) continue;
         const double prob = sigmoid(w.obs.spike_logit(n, s));
-        if (spikes.binary(j) || spikes.at(j, b.x(r, j))) w.d_mu(n, j) = w.d_scale(n, j) = w.d_df(n, j) = 0.0;
-        if (spikes.at(j, b.x(r, j))) {
-          w.d_spike(n, s) = g[n] * (1.0 - prob);
-        } else {
-          w.d_spike(n, s) = -g[n] * prob;
-        }
+        const bool at = spikes.at(j, b.x(r, j));
+        if (at || spikes.binary(j)) w.d_mu(n, j) = w.d_scale(n, j) = w.d_df(n, j) = 0.0;
+        w.d_spike(n, s) = at ? g[n] * (1.0 - prob) : -g[n] * prob;
       }
     }
   }
