@@ -61,10 +61,10 @@ impute_missforest <- function(x, args) {
 }
 
 # Fits one of the package's models and imputes. `L` and `type` go to
-# impute(); `mask_L`, if given, also predicts the mask with that many samples
+# impute() (and `tolerance`); `mask_L`, if given, also predicts the mask with that many samples
 # and attaches it as attribute "prob_observed" (see mask_accuracy_metric()).
 impute_deep <- function(model, x, seed, args, default_threads) {
-  impute_names <- c("L", "type")
+  impute_names <- c("L", "type", "tolerance")
   mask_L <- args[["mask_L"]]
   args[["mask_L"]] <- NULL
   fit_args <- args[setdiff(names(args), impute_names)]

@@ -185,7 +185,7 @@ labels <- c(banknote = "banknote", yeast = "yeast", wine_red = "red wine", wine_
 notmiwae_args <- function() {
   list(missing_model = "selfmask_known", obs = "gaussian", hidden = c(128, 128), activation = "tanh",
        K = 20, batch_size = 16, lr = 1e-3, iterations = opt$iterations, L = opt$L, type = "mean",
-       sigma_floor = opt$floor, threads = opt$threads)
+       sigma_floor = opt$floor, point_mass = "none", stop_early = FALSE, tolerance = 0, threads = opt$threads)
 }
 # GNR and not-2-MIWAE also predict the mask (mask_L) for the mask accuracy.
 gnr_args <- function() {
