@@ -2,8 +2,8 @@
 # loop with progress and interruption, and the plain-list fit.
 
 prepare_training <- function(data, types) {
-  x <- as_numeric_matrix(encode_binary(data, types, "data"), "data")
-  check_training_matrix(x)
+  x <- as_numeric_matrix(encode_columns(data, types, "data"), "data")
+  check_training_matrix(x, levels = category_groups(colnames(x), types) > 0)
   if (!anyNA(x)) {
     deepmnar_warn("`data` has no missing values; the model is fitted but there is nothing to impute.",
                   kind = "no_missing")
@@ -50,21 +50,23 @@ fit_model <- function(model, data, obs, decoder, activation, sigma_floor, latent
   types <- column_types(data)
   x <- prepare_training(data, types)
   binary <- colnames(x) %in% binary_columns(types)
-  if (any(binary) && model == "psmvae") {
-    deepmnar_abort(sprintf("`psmvae()` models numeric columns only; column %s is binary.",
-                           quote_names(colnames(x)[binary])), data = list(argument = "data", columns = colnames(x)[binary]))
-  }
+  groups <- category_groups(colnames(x), types)
+  levels <- groups > 0
+  refuse_factors_in_psmvae(model, types)
   floors <- column_floors(sigma_floor, x)
   masses <- column_point_masses(point_mass, x)
   masses[binary] <- 1
+  masses[levels] <- NA
   # A column with one observed value has no continuous part to learn: any
   # value a mask model preferred for its missing cells would be unanchored
   # (imputations ran off to 10-40 sd in bench/generalisation.R), so both its
   # "levels" are that value and its missing cells are imputed as it.
-  single <- apply(x, 2, function(col) length(unique(col[!is.na(col)])) == 1) & !binary & model != "psmvae"
+  single <- apply(x, 2, function(col) length(unique(col[!is.na(col)])) == 1) & !binary & !levels & model != "psmvae"
   masses[single] <- vapply(which(single), function(j) x[!is.na(x[, j]), j][1], numeric(1))
-  warn_near_constant(x, masses)
-  scaling <- fit_scaling(x)
+  warn_near_constant(x[, !levels, drop = FALSE], masses[!levels])
+  # Indicators of levels enter the engine as they are: 1 for the level, 0
+  # for the others and, zero-filled, for a missing variable.
+  scaling <- fit_scaling(x, identity = levels)
   other <- ifelse(binary, 0, ifelse(single, masses, NA_real_))
   args <- check_common_args(K, batch_size, iterations, lr, latent_dim, hidden, threads, seed, nrow(x), ncol(x))
   eta_dim <- check_count(if (is.null(eta_dim)) max(1, ncol(x) - 1) else eta_dim, "eta_dim", 1, 4096)
@@ -74,14 +76,22 @@ fit_model <- function(model, data, obs, decoder, activation, sigma_floor, latent
                      encoder_mask = check_flag(encoder_mask, "encoder_mask"),
                      point_mass = unname((masses - scaling$center) / scaling$scale),
                      binary_other = unname((other - scaling$center) / scaling$scale),
-                     temperature = check_positive_number(temperature, "temperature", 100))
+                     temperature = check_positive_number(temperature, "temperature", 100), category_group = groups)
   args$stop_early <- check_stop_early(stop_early)
   args$starts <- check_count(if (is.null(starts)) default_starts(spec) else starts, "starts", 1, 100)
   fit <- train_model(spec, x, args, isTRUE(progress), call, paste0("deepmnar_", model), scaling = scaling)
-  family <- ifelse(binary, "bernoulli", ifelse(single, "constant", obs))
-  fit$observation <- observation_table(x, family, ifelse(binary | single, NA_real_, floors), masses)
+  family <- ifelse(binary, "bernoulli", ifelse(levels, "categorical", ifelse(single, "constant", obs)))
+  fit$observation <- observation_table(x, family, ifelse(binary | single | levels, NA_real_, floors), masses)
   fit$data_format <- data_format(data, types)
   fit
+}
+
+refuse_factors_in_psmvae <- function(model, types) {
+  factors <- c(binary_columns(types), categorical_columns(types))
+  if (model != "psmvae" || !length(factors)) return(invisible())
+  deepmnar_abort(sprintf(paste0("`psmvae()` models numeric columns only; column %s is a factor or logical. ",
+                                "Use `notmiwae()`, `gnr()` or `not2miwae()` for mixed data."), quote_names(factors)),
+                 data = list(argument = "data", columns = factors))
 }
 
 check_common_args <- function(K, batch_size, iterations, lr, latent_dim, hidden, threads, seed, n, p) {
@@ -161,7 +171,9 @@ initial_params <- function(spec, ed, seed) {
   theta <- cpp_init_params(spec, seed)
   if (!(spec$model == "notmiwae" && spec$missing_model == "selfmask")) return(theta)
   p <- spec$p
-  incomplete <- which(colSums(ed$observed) < nrow(ed$observed))
+  # The mask logit of a categorical variable sums those of its levels, which
+  # keep the engine's initialisation.
+  incomplete <- which(colSums(ed$observed) < nrow(ed$observed) & spec$category_group == 0L)
   if (!length(incomplete)) return(theta)
   at <- selfmask_indices(spec)
   observed_share <- pmin(pmax(colMeans(ed$observed), 0.02), 0.98)

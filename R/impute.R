@@ -242,25 +242,30 @@ restore_data <- function(x, format) {
   if (is.null(format) || identical(format$kind, "matrix")) return(x)
   out <- as.data.frame(x, optional = TRUE)
   names(out) <- colnames(x)
-  for (j in which(format$integer)) out[[j]] <- as.integer(out[[j]])
+  for (j in which(format$integer)) out[[names(format$types)[j]]] <- as.integer(out[[names(format$types)[j]]])
   for (name in binary_columns(format$types)) out[[name]] <- decode_binary(out[[name]], format$types[[name]])
+  out <- collapse_categories(out, format$types)
   if (!is.null(format$row_names)) rownames(out) <- format$row_names
   if (identical(format$kind, "tibble") && requireNamespace("tibble", quietly = TRUE)) out <- tibble::as_tibble(out)
   out
 }
 
 # Writes the imputed cells into the user's data, keeping its class, column
-# names, order and observed values; binary columns get their levels back
-# (a probability becomes the more likely level) and integer columns rounded
-# values, unless `probabilities`.
+# names, order and observed values; binary and categorical columns get their
+# levels back (the more likely level) and integer columns rounded values.
+# With `probabilities`, binary columns hold P(second level) instead, integer
+# columns the unrounded means, and the imputed level probabilities of each
+# categorical column come as attribute "probabilities" (per column, a matrix
+# of the imputed rows x levels).
 fill_in <- function(original, values, x, types = NULL, probabilities = FALSE) {
-  values <- matrix(values, nrow(x), ncol(x))
+  values <- matrix(values, nrow(x), ncol(x), dimnames = list(NULL, colnames(x)))
   out <- if (is.matrix(original)) as.data.frame(x) else original
   binary <- binary_columns(types)
+  level_units <- unlist(lapply(types[categorical_columns(types)], `[[`, "units"))
   for (j in seq_len(ncol(x))) {
     miss <- is.na(x[, j])
-    if (!any(miss)) next
     name <- colnames(x)[j]
+    if (!any(miss) || name %in% level_units) next
     col <- out[[name]]
     if (name %in% binary && !probabilities) {
       col[miss] <- decode_binary(values[miss, j], types[[name]])
@@ -273,6 +278,17 @@ fill_in <- function(original, values, x, types = NULL, probabilities = FALSE) {
     }
     out[[name]] <- col
   }
+  level_probabilities <- list()
+  for (name in categorical_columns(types)) {
+    units <- types[[name]]$units
+    miss <- is.na(x[, units[1]])
+    if (!any(miss)) next
+    prob <- values[miss, units, drop = FALSE]
+    dimnames(prob) <- list(which(miss), types[[name]]$levels)
+    out[[name]][miss] <- decode_categorical(prob, types[[name]])
+    level_probabilities[[name]] <- prob
+  }
+  if (probabilities && length(level_probabilities)) attr(out, "probabilities") <- level_probabilities
   out
 }
 

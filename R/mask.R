@@ -19,7 +19,8 @@
 #'
 #' @inheritParams impute
 #' @return A numeric matrix (rows x columns of the data) of probabilities that
-#'   each cell is observed.
+#'   each cell is observed; a factor column has one entry per row (its levels
+#'   share one mask).
 #' @examples
 #' x <- banknote[, 1:4]
 #' x$variance[x$variance > mean(x$variance)] <- NA
@@ -40,7 +41,19 @@ predict_mask <- function(fit, newdata = NULL, L = 1000, seed = NULL, threads = N
     out <- run_imputation(fit, newdata, L, 0L, 0L, seed, threads, progress, mask = TRUE)$mask
   }
   dimnames(out) <- list(NULL, fit$columns)
-  out
+  by_variable(out, fit$data_format$types)
+}
+
+# One column per variable of the user's data: a categorical variable's
+# levels share one mask entry, kept once under the variable's name.
+by_variable <- function(engine_columns, types) {
+  categorical <- categorical_columns(types)
+  if (!length(categorical)) return(engine_columns)
+  out <- vapply(names(types), function(name) {
+    column <- if (name %in% categorical) types[[name]]$units[1] else name
+    engine_columns[, column]
+  }, numeric(nrow(engine_columns)))
+  matrix(out, nrow(engine_columns), dimnames = list(NULL, names(types)))
 }
 
 #' Posterior means of the latent codes

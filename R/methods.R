@@ -13,10 +13,10 @@ model_label <- function(fit) {
 print.deepmnar_fit <- function(x, ...) {
   spec <- x$spec
   s <- x$settings
-  n_missing <- sum(is.na(x$data))
+  missing <- by_variable(is.na(x$data) + 0, x$data_format$types)
   cat(sprintf("<deepmnar fit> %s\n", model_label(x)))
-  cat(sprintf("  data: %d rows x %d columns, %d missing cells (%.1f%%)\n", nrow(x$data), ncol(x$data), n_missing,
-              100 * n_missing / length(x$data)))
+  cat(sprintf("  data: %d rows x %d columns, %d missing cells (%.1f%%)\n", nrow(missing), ncol(missing), sum(missing),
+              100 * mean(missing)))
   cat(sprintf("  network: %s decoder, %s observations, latent %d, hidden %s (%s), %d parameters%s\n", spec$decoder,
               spec$obs, spec$latent_dim, paste(spec$hidden, collapse = "x"), spec$activation, length(x$theta),
               if (isTRUE(spec$encoder_mask == 1L)) "; the encoder reads the mask" else ""))

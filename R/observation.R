@@ -110,12 +110,16 @@ describe_observation <- function(fit) {
     paste(sprintf("%s at %s (%.0f%%)", masses$column, format(masses$point_mass, digits = 4), 100 * masses$point_mass_share),
           collapse = ", ")
   } else "none"
-  floors <- range(tab$scale_floor, na.rm = TRUE)
-  floor_text <- if (floors[1] == floors[2]) format(floors[1], digits = 2) else
+  floors <- suppressWarnings(range(tab$scale_floor, na.rm = TRUE))
+  floor_text <- if (!all(is.finite(floors))) "none" else if (floors[1] == floors[2]) format(floors[1], digits = 2) else
     sprintf("%s to %s", format(floors[1], digits = 2), format(floors[2], digits = 2))
   binary <- tab$column[tab$family == "bernoulli"]
   constant <- tab$column[tab$family == "constant"]
+  types <- fit$data_format$types
+  categorical <- vapply(types[categorical_columns(types)], function(t) length(t$levels), integer(1))
   c(if (length(binary)) sprintf("binary (Bernoulli): %s", paste(binary, collapse = ", ")),
+    if (length(categorical)) sprintf("categorical (softmax; Gumbel-softmax draws in training): %s",
+                                     paste(sprintf("%s (%d levels)", names(categorical), categorical), collapse = ", ")),
     if (length(constant)) sprintf("one observed value (imputed as it): %s", paste(constant, collapse = ", ")),
     sprintf("point masses: %s; scale floors: %s sd", mass_text, floor_text))
 }

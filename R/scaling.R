@@ -2,11 +2,13 @@
 # the decoder work on standardised columns.
 # A column with a single observed value has no spread to scale by; its size
 # (or 1 at zero) stands in, since the point mass there carries its cells.
-fit_scaling <- function(x) {
+fit_scaling <- function(x, identity = rep(FALSE, ncol(x))) {
   center <- colMeans(x, na.rm = TRUE)
   scale <- apply(x, 2, stats::sd, na.rm = TRUE)
   flat <- is.na(scale) | scale == 0
   scale[flat] <- pmax(abs(center[flat]), 1)
+  center[identity] <- 0
+  scale[identity] <- 1
   list(center = center, scale = scale)
 }
 

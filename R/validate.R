@@ -116,7 +116,9 @@ check_column_names <- function(cols, arg) {
   invisible(cols)
 }
 
-check_training_matrix <- function(x) {
+# `levels` marks the indicator columns of categorical variables, whose
+# constancy (a level never seen) is no concern of the user's.
+check_training_matrix <- function(x, levels = rep(FALSE, ncol(x))) {
   if (nrow(x) < 2) {
     deepmnar_abort(sprintf("`data` must have at least 2 rows, not %d.", nrow(x)), data = list(argument = "data"))
   }
@@ -134,7 +136,7 @@ check_training_matrix <- function(x) {
       "Column %s of `data` has values too large for its mean and standard deviation to be computed (they overflow): rescale it.",
       quote_names(huge)), data = list(argument = "data", columns = huge))
   }
-  constant <- colnames(x)[(is.na(sds) | sds == 0) & colSums(is.na(x)) > 0]
+  constant <- colnames(x)[(is.na(sds) | sds == 0) & colSums(is.na(x)) > 0 & !levels]
   if (length(constant)) {
     deepmnar_warn(sprintf(paste0(
       "Column %s of `data` takes a single value over its observed cells: nothing in the data says what else its ",
@@ -163,9 +165,7 @@ rows_of <- function(fit, newdata) {
 # newdata must carry the training columns; they are reordered to match, and
 # binary columns are coded with the fit's levels.
 align_newdata <- function(newdata, columns, types = NULL) {
-  if (is.data.frame(newdata) && length(binary_columns(types))) {
-    newdata <- encode_binary(newdata, types[intersect(binary_columns(types), names(newdata))], "newdata")
-  }
+  if (is.data.frame(newdata)) newdata <- encode_columns(newdata, types[intersect(names(types), names(newdata))], "newdata")
   x <- as_numeric_matrix(newdata, "newdata")
   missing_cols <- setdiff(columns, colnames(x))
   extra_cols <- setdiff(colnames(x), columns)

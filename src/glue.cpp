@@ -159,6 +159,8 @@ deepmnar_io::ModelSpec spec_from(const Rcpp::List& s) {
                                                           : std::vector<double>(std::size_t(std::max(spec.p, 0)), NAN);
   spec.binary_other = s.containsElementNamed("binary_other") ? numbers(s, "binary_other")
                                                               : std::vector<double>(spec.point_mass.size(), NAN);
+  spec.category_group = s.containsElementNamed("category_group") ? integers(s, "category_group")
+                                                                  : std::vector<int>(spec.point_mass.size(), 0);
   if (s.containsElementNamed("temperature")) spec.temperature = scalar<double>(s, "temperature");
   spec.alpha = scalar<double>(s, "alpha");
   spec.K2 = scalar<int>(s, "K2");

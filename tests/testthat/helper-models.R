@@ -9,10 +9,12 @@ tiny_mnar_data <- function(n = 12, p = 3, seed = 1) {
 
 tiny_spec <- function(p, missing_model = "selfmask_known", obs = "gaussian", decoder = "mlp", latent = 2L,
                       hidden = c(5L, 4L), model = "notmiwae", alpha = 1, K2 = 1L, eta_dim = 2L,
-                      point_mass = rep(NA_real_, p), sigma_floor = 1e-3, binary_other = rep(NA_real_, p)) {
+                      point_mass = rep(NA_real_, p), sigma_floor = 1e-3, binary_other = rep(NA_real_, p),
+                      category_group = rep(0L, p), temperature = 0.5) {
   deepmnar:::model_spec(model, paste0("c", seq_len(p)), latent, hidden, "tanh", obs, decoder, missing_model,
                         rep(c(1, -1), length.out = p), rep_len(sigma_floor, p), alpha = alpha, K2 = as.integer(K2),
-                        eta_dim = as.integer(eta_dim), point_mass = point_mass, binary_other = binary_other)
+                        eta_dim = as.integer(eta_dim), point_mass = point_mass, binary_other = binary_other,
+                        category_group = category_group, temperature = temperature)
 }
 
 # tiny_mnar_data() with point masses: column 1 at -0.5 and column 3 at 0.25
@@ -62,4 +64,15 @@ tiny_binary_data <- function(n = 14) {
   x[, 2] <- ifelse(seq_len(n) %% 3 == 0, 0.8, -1.2)
   x[c(2, 5, 11), 2] <- NA
   x
+}
+
+# tiny_mnar_data() with a three-level categorical variable in columns 4-6
+# (one-hot; all three NA where it is missing).
+tiny_categorical_data <- function(n = 14) {
+  x <- tiny_mnar_data(n)
+  level <- (seq_len(n) * 7) %% 3 + 1
+  onehot <- diag(3)[level, ]
+  onehot[c(2, 6, 9, 13), ] <- NA
+  colnames(onehot) <- paste0("g", 1:3)
+  cbind(x, onehot)
 }

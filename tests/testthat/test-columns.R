@@ -17,8 +17,8 @@ binary_frame <- function(n = 400, seed = 2) {
   list(data = d, truth = truth)
 }
 
-quick <- function(d, ...) {
-  notmiwae(d, ..., hidden = c(16, 16), K = 5, iterations = 1500, stop_early = FALSE, seed = 1, threads = 1,
+quick <- function(d, ..., iterations = 1500) {
+  notmiwae(d, ..., hidden = c(16, 16), K = 5, iterations = iterations, stop_early = FALSE, seed = 1, threads = 1,
            progress = FALSE)
 }
 
@@ -83,11 +83,96 @@ test_that("newdata is coded with the fit's levels, and unseen levels or unsuppor
   nd$arm <- factor(c("control", "placebo", NA, "treated", "control", "control"))
   err <- expect_error(impute(fit, newdata = nd, L = 20, seed = 1, progress = FALSE), class = "deepmnar_error_input")
   expect_match(conditionMessage(err), "`arm`.*`placebo`")
-  three <- b$data
-  three$arm <- factor(c("a", "b", "c"))[rep(1:3, length.out = nrow(three))]
-  expect_error(quick(three), class = "deepmnar_error_input", regexp = "`arm`.*3 levels")
   chr <- b$data
   chr$arm <- as.character(chr$arm)
   expect_error(quick(chr), class = "deepmnar_error_input", regexp = "`arm`.*factor")
-  expect_error(psmvae(b$data, iterations = 5, progress = FALSE), class = "deepmnar_error_input", regexp = "binary")
+  expect_error(psmvae(b$data, iterations = 5, progress = FALSE), class = "deepmnar_error_input",
+               regexp = "`smoker`.*factor or logical")
+})
+
+# A three-level factor whose top level goes missing far more often (MNAR), an
+# ordered factor, and a numeric column that drives both.
+categorical_frame <- function(n = 500, seed = 3) {
+  set.seed(seed)
+  z <- rnorm(n)
+  d <- data.frame(a = z + rnorm(n, sd = 0.3), b = 2 * z + rnorm(n, sd = 0.5),
+                  grp = cut(z + rnorm(n, sd = 0.4), c(-Inf, -0.5, 0.5, Inf), labels = c("low", "mid", "high")),
+                  stage = factor(sample(c("I", "II", "III"), n, replace = TRUE), levels = c("I", "II", "III"),
+                                 ordered = TRUE))
+  truth <- d
+  d$grp[runif(n) < ifelse(d$grp == "high", 0.7, 0.08)] <- NA
+  d$stage[runif(n) < 0.1] <- NA
+  d$a[runif(n) < 0.1] <- NA
+  list(data = d, truth = truth)
+}
+
+test_that("factor columns come back as factors with their levels; the probabilities of the imputed levels are given", {
+  cf <- categorical_frame()
+  fit <- quick(cf$data)
+  expect_identical(fit$observation$family[fit$observation$column == "grp=mid"], "categorical")
+  expect_identical(fit$spec$category_group, c(0L, 0L, 1L, 1L, 1L, 2L, 2L, 2L))
+  expect_output(print(fit), "categorical.*grp \\(3 levels\\), stage \\(3 levels\\)")
+  expect_output(print(fit), "500 rows x 4 columns")
+  expect_identical(restore_data(fit$data, fit$data_format), cf$data)
+  imp <- impute(fit, L = 200, seed = 1, progress = FALSE)
+  expect_identical(levels(imp$grp), c("low", "mid", "high"))
+  expect_true(is.ordered(imp$stage))
+  expect_false(anyNA(imp))
+  seen <- !is.na(cf$data$grp)
+  expect_identical(imp$grp[seen], cf$data$grp[seen])
+  prob_run <- impute(fit, L = 200, seed = 1, type = "prob", progress = FALSE)
+  prob <- attr(prob_run, "probabilities")$grp
+  expect_identical(dim(prob), c(sum(!seen), 3L))
+  expect_equal(unname(rowSums(prob)), rep(1, sum(!seen)), tolerance = 1e-10)
+  # the imputed level is the most probable one
+  expect_identical(as.character(imp$grp[!seen]), colnames(prob)[max.col(prob, ties.method = "first")])
+  mask <- predict_mask(fit, L = 50, seed = 1, progress = FALSE)
+  expect_identical(colnames(mask), names(cf$data))
+})
+
+test_that("a category that goes missing more often is recovered by not-MIWAE and missed by MIWAE", {
+  cf <- categorical_frame()
+  miss <- is.na(cf$data$grp)
+  pfc <- function(fit) mean(impute(fit, L = 300, seed = 1, progress = FALSE)$grp[miss] != cf$truth$grp[miss])
+  mnar <- pfc(quick(cf$data, iterations = 6000))
+  mar <- pfc(quick(cf$data, iterations = 6000, missing_model = "none"))
+  # MIWAE imputes the observed shares, where "high" is rare; the self-masking
+  # model learns that "high" hides
+  expect_lt(mnar, mar - 0.1)
+})
+
+test_that("factors work in GNR and not-2-MIWAE, multiple imputations draw levels, and mice pools a logistic model", {
+  skip_if_not_installed("mice")
+  cf <- categorical_frame(n = 300)
+  cf$data$smoker <- cf$truth$a + rnorm(300) > 0
+  cf$data$smoker[c(3, 9, 27)] <- NA
+  for (fitter in list(gnr, not2miwae)) {
+    fit <- fitter(cf$data, hidden = c(8, 8), K = 5, iterations = 300, stop_early = FALSE, starts = 1, seed = 1,
+                  threads = 1, progress = FALSE)
+    imp <- suppressWarnings(impute(fit, L = 50, seed = 1, progress = FALSE))  # a 300-step fit: low ESS
+    expect_false(anyNA(imp))
+    expect_identical(levels(imp$grp), c("low", "mid", "high"))
+  }
+  fit <- quick(cf$data, iterations = 500)
+  draws <- multiple_impute(fit, m = 20, method = "sir", L = 100, seed = 2, format = "list", progress = FALSE)
+  miss <- which(is.na(cf$data$grp))
+  drawn <- vapply(draws, function(d) as.character(d$grp[miss]), character(length(miss)))
+  # draws, not the mode: rows get different levels across imputations
+  expect_gt(mean(apply(drawn, 1, function(r) length(unique(r)) > 1)), 0.2)
+  imp <- multiple_impute(fit, m = 3, method = "sir", L = 100, seed = 2, progress = FALSE)
+  pooled <- summary(mice::pool(with(imp, glm(smoker ~ a + grp, family = binomial))))
+  expect_true(all(c("grpmid", "grphigh") %in% as.character(pooled$term)))
+  expect_true(all(is.finite(pooled$std.error)))
+})
+
+test_that("newdata with an unseen level of a factor is refused by column and level", {
+  cf <- categorical_frame(n = 200)
+  fit <- quick(cf$data, iterations = 100)
+  nd <- cf$data[1:5, ]
+  expect_identical(levels(suppressWarnings(impute(fit, newdata = nd, L = 20, seed = 1, progress = FALSE))$grp),
+                   c("low", "mid", "high"))
+  nd$grp <- factor(c("low", "top", NA, "mid", "high"))
+  err <- expect_error(impute(fit, newdata = nd, L = 20, seed = 1, progress = FALSE), class = "deepmnar_error_input")
+  expect_match(conditionMessage(err), "`grp`.*`top`")
+  expect_identical(err$levels, "top")
 })

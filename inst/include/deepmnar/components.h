@@ -62,28 +62,104 @@ inline auto softplus_array(const A& a) -> decltype(a.max(0.0) + ((-a.abs()).exp(
   return a.max(0.0) + ((-a.abs()).exp() + 1.0).log();
 }
 
-// log Bernoulli(s | sigmoid(l)) = s l - softplus(l), summed over the columns,
-// for every sample: rows r*per ... r*per + per - 1 of `logits` belong to row r
-// of `observed`.
-inline Eigen::VectorXd bernoulli_log_likelihoods(const RowMat& logits, const RowMat& observed, int per) {
-  Eigen::VectorXd out = -softplus_array(logits.array()).matrix().rowwise().sum();
+// Categorical variables: a block of adjacent columns, one per level, holding
+// the one-hot code of the observed level (zeros when missing). The decoder's
+// location head gives the levels' logits, and the variable has one mask
+// entry: the mask models' logits of its columns are summed into one (a
+// logistic model of P(observed) with an effect per level), counted once.
+struct Categories {
+  std::vector<int> first, size;  // per column: its block's first column and size (-1, 0: not categorical)
+  RowVec counted;                // per column: 1 if its mask logit enters the likelihood
+  bool any = false;
+
+  Categories() = default;
+  explicit Categories(const std::vector<int>& group)
+      : first(group.size(), -1), size(group.size(), 0), counted(RowVec::Ones(Eigen::Index(group.size()))) {
+    for (std::size_t j = 0; j < group.size(); ++j) {
+      if (group[j] == 0) continue;
+      any = true;
+      first[j] = (j > 0 && group[j - 1] == group[j]) ? first[j - 1] : int(j);
+      if (first[j] != int(j)) counted(Eigen::Index(j)) = 0.0;
+    }
+    for (std::size_t j = 0; j < group.size(); ++j)
+      if (first[j] >= 0) ++size[std::size_t(first[j])];
+    for (std::size_t j = 0; j < group.size(); ++j)
+      if (first[j] >= 0) size[j] = size[std::size_t(first[j])];
+  }
+  bool in(int j) const { return any && first[std::size_t(j)] >= 0; }
+  bool leads(int j) const { return any && first[std::size_t(j)] == j; }
+
+  // Every column of a block gets the block's summed logit.
+  void pool(RowMat& logits) const {
+    for (int j = 0; j < int(first.size()); ++j) {
+      if (!leads(j)) continue;
+      const int k = size[std::size_t(j)];
+      logits.col(j) = logits.middleCols(j, k).rowwise().sum();
+      for (int u = j + 1; u < j + k; ++u) logits.col(u) = logits.col(j);
+    }
+  }
+  // The gradient in the pooled logits (counted at the block's first column)
+  // back to each column's own logit.
+  void unpool(RowMat& d) const {
+    for (int j = 0; j < int(first.size()); ++j)
+      if (in(j) && !leads(j)) d.col(j) = d.col(first[std::size_t(j)]);
+  }
+  // Softmax of the block of column j at row n of `logits`: P(level j).
+  double probability(const RowMat& logits, Eigen::Index n, int j) const {
+    const int f = first[std::size_t(j)], k = size[std::size_t(j)];
+    const auto l = logits.row(n).segment(f, k).array();
+    const double top = l.maxCoeff();
+    return std::exp(logits(n, j) - top) / (l - top).exp().sum();
+  }
+  // log sum_k exp(logit_k) of the block that starts at column f.
+  double log_normaliser(const RowMat& logits, Eigen::Index n, int f) const {
+    const auto l = logits.row(n).segment(f, size[std::size_t(f)]).array();
+    const double top = l.maxCoeff();
+    return top + std::log((l - top).exp().sum());
+  }
+};
+
+// log Bernoulli(s | sigmoid(l)) = s l - softplus(l), summed over the columns
+// that count (`counted`: 1 or 0 per column), for every sample: rows r*per ...
+// r*per + per - 1 of `logits` belong to row r of `observed`.
+inline Eigen::VectorXd bernoulli_log_likelihoods(const RowMat& logits, const RowMat& observed, int per,
+                                                 const RowVec& counted) {
+  Eigen::VectorXd out = -(softplus_array(logits.array()).rowwise() * counted.array()).matrix().rowwise().sum();
   for (Eigen::Index r = 0; r < observed.rows(); ++r)
-    out.segment(r * per, per) += logits.middleRows(r * per, per) * observed.row(r).transpose();
+    out.segment(r * per, per) += logits.middleRows(r * per, per) * observed.row(r).cwiseProduct(counted).transpose();
   return out;
 }
 
 // d log Bernoulli(s | sigmoid(l)) / d l = s - sigmoid(l) for every sample of
-// every row, times the sample's weight g: rows r*per ... r*per + per - 1 of
-// `logits` belong to row r of `observed`.
+// every row, times the sample's weight g (0 for columns that do not count):
+// rows r*per ... r*per + per - 1 of `logits` belong to row r of `observed`.
 inline void bernoulli_logit_gradients(const RowMat& logits, const RowMat& observed, const Eigen::VectorXd& g, int per,
-                                      double scale, RowMat& out) {
+                                      double scale, const RowVec& counted, RowMat& out) {
   out.resize(logits.rows(), logits.cols());
   for (Eigen::Index r = 0; r < observed.rows(); ++r) {
     const auto l = logits.middleRows(r * per, per).array();
     const auto sig = 1.0 / (1.0 + (-l).exp());
     out.middleRows(r * per, per) =
-        ((-sig).rowwise() + observed.row(r).array()).colwise() * (scale * g.segment(r * per, per).array());
+        (((-sig).rowwise() + observed.row(r).array()).colwise() * (scale * g.segment(r * per, per).array()))
+            .rowwise() * counted.array();
   }
+}
+
+inline Eigen::VectorXd bernoulli_log_likelihoods(const RowMat& logits, const RowMat& observed, int per) {
+  return bernoulli_log_likelihoods(logits, observed, per, RowVec::Ones(logits.cols()));
+}
+inline void bernoulli_logit_gradients(const RowMat& logits, const RowMat& observed, const Eigen::VectorXd& g, int per,
+                                      double scale, RowMat& out) {
+  bernoulli_logit_gradients(logits, observed, g, per, scale, RowVec::Ones(logits.cols()), out);
+}
+
+// The mask's logits per variable: `unit` itself without categorical
+// variables, else a pooled copy in `buffer`.
+inline const RowMat& variable_logits(const Categories& cats, const RowMat& unit, RowMat& buffer) {
+  if (!cats.any) return unit;
+  buffer = unit;
+  cats.pool(buffer);
+  return buffer;
 }
 
 // Where a column's point mass sits: its slot among the point-mass logits
@@ -112,10 +188,13 @@ struct PointMasses {
 struct ObservationParams {
   RowMat mu, scale, df, scale_raw, df_raw, spike_logit;
   const PointMasses* spikes = nullptr;
+  const Categories* cats = nullptr;
   MlpCache cache;
 
-  // E[x_j | z] of sample n.
+  // E[x_j | z] of sample n (for a level of a categorical variable, its
+  // probability).
   double mean(Eigen::Index n, int j) const {
+    if (cats && cats->in(j)) return cats->probability(mu, n, j);
     const int s = spikes ? spikes->slot[std::size_t(j)] : -1;
     if (s < 0) return mu(n, j);
     const double w = sigmoid(spike_logit(n, s));
@@ -142,7 +221,7 @@ class ObservationDecoder {
   ObservationDecoder(const deepmnar_io::ModelSpec& spec, int latent, ParamLayout& layout)
       : p_(spec.p), student_t_(spec.obs == deepmnar_io::obs_student_t),
         linear_(spec.decoder == deepmnar_io::decoder_linear), temperature_(spec.temperature),
-        spikes_(spec.point_mass, spec.binary_other) {
+        spikes_(spec.point_mass, spec.binary_other), cats_(spec.category_group) {
     floor_ = Eigen::Map<const Eigen::RowVectorXd>(spec.sigma_floor.data(), Eigen::Index(spec.sigma_floor.size()));
     if (linear_) {
       mlp_ = Mlp(latent, {}, p_ + spikes_.count, Activation::identity, layout);
@@ -155,6 +234,7 @@ class ObservationDecoder {
   bool student_t() const { return student_t_; }
   int heads() const { return student_t_ ? 3 : 2; }
   const PointMasses& point_masses() const { return spikes_; }
+  const Categories& categories() const { return cats_; }
   double temperature() const { return temperature_; }
 
   void init(double* theta, Rng& rng) const {
@@ -185,6 +265,7 @@ class ObservationDecoder {
     if (student_t_) o.df = o.df_raw.unaryExpr([](double r) { return df_of(r); });
     o.spike_logit = h.rightCols(spikes_.count);
     o.spikes = &spikes_;
+    o.cats = &cats_;
   }
 
   // Gradients in mu, scale, df and the point-mass logits per sample are
@@ -223,6 +304,10 @@ class ObservationDecoder {
     const int p = int(x.size());
     for (int j = 0; j < p; ++j) {
       if (!(observed(j) > 0)) continue;
+      if (cats_.in(j)) {
+        if (cats_.leads(j)) add_categorical_log_density(o, first, count, x, j, out);
+        continue;
+      }
       const int s = spikes_.slot[std::size_t(j)];
       if (s >= 0) {
         // log sigmoid(l) at the point mass, log sigmoid(-l) (+ the continuous
@@ -244,6 +329,16 @@ class ObservationDecoder {
     }
   }
 
+  // log softmax(logits)[observed level] of the categorical variable whose
+  // block starts at column f.
+  template <class Row, class Out>
+  void add_categorical_log_density(const ObservationParams& o, Eigen::Index first, Eigen::Index count, const Row& x,
+                                   int f, Out& out) const {
+    const int k = cats_.size[std::size_t(f)];
+    for (Eigen::Index n = first; n < first + count; ++n)
+      out(n - first) += o.mu.row(n).segment(f, k).dot(x.segment(f, k)) - cats_.log_normaliser(o.mu, n, f);
+  }
+
   LogDensityGrad log_density(const ObservationParams& o, Eigen::Index r, int j, double x) const {
     return student_t_ ? student_t_log_density(x, o.mu(r, j), o.scale(r, j), o.df(r, j))
                       : gaussian_log_density(x, o.mu(r, j), o.scale(r, j));
@@ -261,6 +356,7 @@ class ObservationDecoder {
   double temperature_ = 0.5;
   Eigen::RowVectorXd floor_;
   PointMasses spikes_;
+  Categories cats_;
   std::size_t shared_offset_ = 0;
   Mlp mlp_;
 };

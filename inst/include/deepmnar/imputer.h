@@ -180,6 +180,9 @@ void impute_rows(const Model& model, const double* theta, const RowData& data, c
     const auto median_from_mixture = [&](int j) {
       return rao_blackwell && !(ws.obs.spikes && ws.obs.spikes->slot[std::size_t(j)] >= 0);
     };
+    // A level of a categorical variable has no median: its point estimate is
+    // always its probability, from which R takes the mode.
+    const auto categorical = [&](int j) { return ws.obs.cats && ws.obs.cats->in(j); };
     RowBlock block;
     StreamingWeights stream;
     Reservoir reservoir;
@@ -244,7 +247,7 @@ void impute_rows(const Model& model, const double* theta, const RowData& data, c
       for (int a = 0; a < m; ++a) {
         const int j = missing[a];
         double value = stream.empty() ? NAN : stream.mean(a);
-        if (!comps.empty() && !stream.empty())
+        if (!comps.empty() && !stream.empty() && !categorical(j))
           value = median_from_mixture(j) ? mixture_median(model.student_t(), comps[a])
                                          : weighted_median_of_draws(comps[a]);
         point_out[i + std::size_t(n) * j] = value;

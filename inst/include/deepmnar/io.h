@@ -46,7 +46,11 @@ struct ModelSpec {
   // Per column, standardised: for a binary column, the value of its other
   // level (the point mass holds the first); NaN for every other column.
   std::vector<double> binary_other;
-  double temperature = 0.5;       // of the relaxed point-mass draws in training
+  // Per column: 0, or the id of the categorical variable the column is one
+  // level of. A categorical variable with K levels is K adjacent columns
+  // holding its one-hot code (all 0 when missing), sharing one mask.
+  std::vector<int> category_group;
+  double temperature = 0.5;       // of the relaxed point-mass and category draws in training
   double alpha = 1.0;             // GNR: weight of log p(s | z)
   int K2 = 1;                     // not-2-MIWAE: eta draws per z draw
   int eta_dim = 1;                // not-2-MIWAE: dimension of eta
@@ -125,6 +129,27 @@ struct NonFiniteBound {
   long iteration;
 };
 
+// Categorical variables are runs of >= 2 adjacent columns with one id each,
+// without point masses; PSMVAE has none.
+inline std::string category_problem(const ModelSpec& s) {
+  const std::vector<int>& g = s.category_group;
+  if (g.size() != std::size_t(s.p)) return "category_group: not one value per column";
+  std::vector<int> finished;
+  for (std::size_t j = 0; j < g.size(); ++j) {
+    if (g[j] < 0) return "category_group: negative";
+    if (g[j] == 0) continue;
+    if (s.model == model_psmvae) return "category_group: psmvae has no categorical columns";
+    if (!std::isnan(s.point_mass[j])) return "category_group: a categorical column with a point mass";
+    const bool starts = j == 0 || g[j - 1] != g[j];
+    if (!starts) continue;
+    for (int f : finished)
+      if (f == g[j]) return "category_group: a variable's columns are not adjacent";
+    finished.push_back(g[j]);
+    if (j + 1 >= g.size() || g[j + 1] != g[j]) return "category_group: a variable with a single level";
+  }
+  return "";
+}
+
 // What is wrong with a spec (checked by the glue on every call), as
 // "field: problem", or "" if nothing is.
 inline std::string spec_problem(const ModelSpec& s) {
@@ -161,6 +186,8 @@ inline std::string spec_problem(const ModelSpec& s) {
     if (std::isinf(s.binary_other[j])) return "binary_other: infinite";
     if (!std::isnan(s.binary_other[j]) && std::isnan(s.point_mass[j])) return "binary_other: a binary column without its point mass";
   }
+  const std::string categories = category_problem(s);
+  if (!categories.empty()) return categories;
   if (!(std::isfinite(s.temperature) && s.temperature > 0)) return "temperature: not a positive number";
   if (!(std::isfinite(s.alpha) && s.alpha >= 0)) return "alpha: not a number >= 0";
   if (!(s.pi_prime >= 0 && s.pi_prime <= 1)) return "pi_prime: not a probability";

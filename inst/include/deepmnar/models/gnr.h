@@ -16,7 +16,8 @@ class Gnr {
  public:
   struct Workspace : CoreState {
     MlpCache mask_cache;
-    RowMat d_logits, d_z_mask;
+    RowMat pooled, d_logits, d_z_mask;
+    const RowMat* logits = nullptr;
   };
 
   explicit Gnr(const deepmnar_io::ModelSpec& spec) : p_(spec.p), alpha_(spec.alpha) {
@@ -42,13 +43,14 @@ class Gnr {
   void forward(const double* theta, RowBlock& b, int K, bool imputing, Workspace& w) const {
     core_.forward(theta, b, K, w);
     if (imputing) core_.fill_missing(b, w, true);
-    const RowMat& l = mask_decoder_.forward(theta, w.z, w.mask_cache);
-    w.lw += alpha_ * bernoulli_log_likelihoods(l, b.observed, K);
+    w.logits = &variable_logits(categories(), mask_decoder_.forward(theta, w.z, w.mask_cache), w.pooled);
+    w.lw += alpha_ * bernoulli_log_likelihoods(*w.logits, b.observed, K, categories().counted);
   }
 
   void backward(const double* theta, const RowBlock& b, const Eigen::VectorXd& g, Workspace& w, double* grad) const {
     core_.begin_backward(b, g, w);
-    bernoulli_logit_gradients(w.mask_cache.out.back(), b.observed, g, w.K, alpha_, w.d_logits);
+    bernoulli_logit_gradients(*w.logits, b.observed, g, w.K, alpha_, categories().counted, w.d_logits);
+    categories().unpool(w.d_logits);
     mask_decoder_.backward(theta, w.z, w.mask_cache, w.d_logits, grad, &w.d_z_mask);
     w.d_z += w.d_z_mask;
     core_.end_backward(theta, b, g, w, grad);
@@ -56,10 +58,12 @@ class Gnr {
 
   // P(observed) per cell for each sample of the last forward pass.
   void sample_mask_probability(const Workspace& w, RowMat& out) const {
-    out = w.mask_cache.out.back().unaryExpr([](double v) { return sigmoid(v); });
+    out = w.logits->unaryExpr([](double v) { return sigmoid(v); });
   }
 
  private:
+  const Categories& categories() const { return core_.decoder().categories(); }
+
   int p_;
   double alpha_;
   LatentCore core_;

@@ -21,6 +21,7 @@ struct CoreState {
   RowMat xfill, draw_d_mu, draw_d_scale, draw_d_df, draw_d_spike;
   Eigen::VectorXd lw;  // Eigen storage: aligned, so reductions are reproducible
   int K = 0;
+  bool relaxed = false;  // the last fill drew categories by their relaxation
   RowMat d_mu, d_scale, d_df, d_spike, d_z, d_z_decoder, d_mu_q, d_log_var;
 };
 
@@ -95,11 +96,18 @@ class LatentCore {
     w.draw_d_df.setZero(N, p_);
     w.draw_d_spike.setZero(N, spikes.count);
     const bool t = decoder_.student_t();
+    const Categories& cats = decoder_.categories();
+    w.relaxed = !exact;
     for (Eigen::Index n = 0; n < N; ++n) {
       const int r = int(n / K);
       for (int j = 0; j < p_; ++j) {
         if (b.observed(r, j) > 0) {
           w.xfill(n, j) = b.x(r, j);
+          continue;
+        }
+        if (cats.in(j)) {
+          w.draw_d_mu(n, j) = 0.0;
+          if (cats.leads(j)) draw_category(w.obs.mu, n, j, cats.size[std::size_t(j)], exact, b.rng[r], w.xfill);
           continue;
         }
         const DrawNoise e = draw_noise(t, t ? w.obs.df(n, j) : 0.0, b.rng[r]);
@@ -118,6 +126,24 @@ class LatentCore {
         if (spikes.binary(j)) w.draw_d_mu(n, j) = 0.0;
       }
     }
+  }
+
+  // The one-hot code of a level drawn from softmax(logits) of the block of k
+  // columns from f, by the Gumbel-max trick; in training its relaxation
+  // softmax((logits + Gumbel noise) / temperature) (Jang et al. 2017; Maddison
+  // et al. 2017), which keeps a gradient in the logits.
+  void draw_category(const RowMat& logits, Eigen::Index n, int f, int k, bool exact, Rng& rng, RowMat& xfill) const {
+    auto y = xfill.row(n).segment(f, k);
+    for (int u = 0; u < k; ++u) y(u) = logits(n, f + u) - std::log(-std::log(rng.uniform()));
+    Eigen::Index best = 0;
+    const double top = y.maxCoeff(&best);
+    if (exact) {
+      y.setZero();
+      y(best) = 1.0;
+      return;
+    }
+    y = ((y.array() - top) / decoder_.temperature()).exp().matrix();
+    y /= y.sum();
   }
 
   // Turns the continuous draw of cell (n, j) into b v + (1 - b) x with b the
@@ -161,6 +187,22 @@ class LatentCore {
       }
     }
     if (decoder_.point_masses().any()) point_mass_observed_gradient(b, g, w);
+    if (decoder_.categories().any) categorical_observed_gradient(b, g, w);
+  }
+
+  // Observed categorical variables: d log softmax(l)[level] / d l_u =
+  // x_u - softmax(l)_u; the scale heads of their columns are unused.
+  void categorical_observed_gradient(const RowBlock& b, const Eigen::VectorXd& g, CoreState& w) const {
+    const Categories& cats = decoder_.categories();
+    for (Eigen::Index n = 0; n < w.z.rows(); ++n) {
+      const int r = int(n / w.K);
+      for (int j = 0; j < p_; ++j) {
+        if (!cats.in(j)) continue;
+        w.d_mu(n, j) = w.d_scale(n, j) = w.d_df(n, j) = 0.0;
+        if (!(b.observed(r, j) > 0)) continue;
+        w.d_mu(n, j) = g[n] * (b.x(r, j) - cats.probability(w.obs.mu, n, j));
+      }
+    }
   }
 
   // Observed cells of point-mass columns: the logit's gradient, and no
@@ -199,10 +241,15 @@ class LatentCore {
   // of its missing cells into the decoder's outputs.
   void add_filled_row_gradient(const RowBlock& b, const RowMat& d_xfill, CoreState& w) const {
     const int K = w.K;
+    const Categories& cats = decoder_.categories();
     for (Eigen::Index n = 0; n < d_xfill.rows(); ++n) {
       const int r = int(n / K);
       for (int j = 0; j < p_; ++j) {
         if (b.observed(r, j) > 0) continue;
+        if (cats.in(j)) {
+          if (cats.leads(j) && w.relaxed) add_relaxed_category_gradient(d_xfill, n, j, cats.size[std::size_t(j)], w);
+          continue;
+        }
         const double dx = d_xfill(n, j);
         w.d_mu(n, j) += dx * w.draw_d_mu(n, j);
         w.d_scale(n, j) += dx * w.draw_d_scale(n, j);
@@ -211,6 +258,15 @@ class LatentCore {
         if (s >= 0) w.d_spike(n, s) += dx * w.draw_d_spike(n, s);
       }
     }
+  }
+
+  // y = softmax((l + noise) / tau) has dy_i / dl_u = y_i (delta_iu - y_u) / tau,
+  // so d l_u = y_u (dx_u - sum_i dx_i y_i) / tau.
+  void add_relaxed_category_gradient(const RowMat& d_xfill, Eigen::Index n, int f, int k, CoreState& w) const {
+    const auto y = w.xfill.row(n).segment(f, k);
+    const auto dx = d_xfill.row(n).segment(f, k);
+    const double through = dx.dot(y);
+    w.d_mu.row(n).segment(f, k).array() += y.array() * (dx.array() - through) / decoder_.temperature();
   }
 
   // Stage 3: back-propagates the decoder and the encoder. Models add their

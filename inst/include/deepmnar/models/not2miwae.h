@@ -20,7 +20,8 @@ class Not2Miwae {
     EncoderOutput eta_enc;
     RowMat eta_eps, eta;
     MlpCache mask_cache;
-    RowMat d_logits, d_eta, d_mu_eta, d_log_var_eta, d_xfill;
+    RowMat pooled, d_logits, d_eta, d_mu_eta, d_log_var_eta, d_xfill;
+    const RowMat* logits = nullptr;
     Eigen::VectorXd g_core;
     int K2 = 1;
   };
@@ -58,9 +59,9 @@ class Not2Miwae {
     w.K2 = K2_;
     eta_encoder_.forward(theta, w.xfill, w.eta_enc);
     reparameterised_draws(w.eta_enc, K2_, b.rng, K, w.eta_eps, w.eta);
-    const RowMat& l = mask_decoder_.forward(theta, w.eta, w.mask_cache);
+    w.logits = &variable_logits(categories(), mask_decoder_.forward(theta, w.eta, w.mask_cache), w.pooled);
     // log p(s | eta) + log p(eta) - log q(eta | x): the 2 pi terms cancel.
-    w.lw_eta = bernoulli_log_likelihoods(l, b.observed, K * K2_) -
+    w.lw_eta = bernoulli_log_likelihoods(*w.logits, b.observed, K * K2_, categories().counted) -
                0.5 * (w.eta.rowwise().squaredNorm() - w.eta_eps.rowwise().squaredNorm());
     const Eigen::Index N1 = w.xfill.rows();
     const int R = int(b.x.rows());
@@ -81,7 +82,8 @@ class Not2Miwae {
     w.g_core.resize(N1);
     for (Eigen::Index n1 = 0; n1 < N1; ++n1) w.g_core[n1] = g.segment(n1 * K2_, K2_).sum();
     // The eta branch: mask decoder, p(eta), and q(eta | filled row).
-    bernoulli_logit_gradients(w.mask_cache.out.back(), b.observed, g, K * K2_, 1.0, w.d_logits);
+    bernoulli_logit_gradients(*w.logits, b.observed, g, K * K2_, 1.0, categories().counted, w.d_logits);
+    categories().unpool(w.d_logits);
     mask_decoder_.backward(theta, w.eta, w.mask_cache, w.d_logits, grad, &w.d_eta);
     w.d_eta -= (w.eta.array().colwise() * g.array()).matrix();
     reparameterisation_backward(w.d_eta, w.eta_eps, w.eta_enc, g, int(N1), K2_, int(w.eta.cols()), w.d_mu_eta,
@@ -96,7 +98,7 @@ class Not2Miwae {
   // P(observed) per cell for each z sample: the eta draws averaged with their
   // self-normalised weights.
   void sample_mask_probability(const Workspace& w, RowMat& out) const {
-    const RowMat& l = w.mask_cache.out.back();
+    const RowMat& l = *w.logits;
     const Eigen::Index N1 = w.xfill.rows();
     out.setZero(N1, p_);
     std::vector<double> a(K2_);
@@ -115,6 +117,8 @@ class Not2Miwae {
   }
 
  private:
+  const Categories& categories() const { return core_.decoder().categories(); }
+
   int p_, K2_;
   LatentCore core_;
   GaussianEncoder eta_encoder_;

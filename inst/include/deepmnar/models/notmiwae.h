@@ -12,7 +12,7 @@ namespace deepmnar {
 class NotMiwae {
  public:
   struct Workspace : CoreState {
-    RowMat logits_buffer, d_logits, d_xfill;
+    RowMat logits_buffer, pooled, d_logits, d_xfill;
     MlpCache missing_cache;
     const RowMat* logits = nullptr;
   };
@@ -43,14 +43,16 @@ class NotMiwae {
     core_.forward(theta, b, K, w);
     if (missing_.active() || imputing) core_.fill_missing(b, w, imputing);
     if (!missing_.active()) return;
-    w.logits = &missing_.logits(theta, w.xfill, w.missing_cache, w.logits_buffer);
-    w.lw += bernoulli_log_likelihoods(*w.logits, b.observed, K);
+    w.logits = &variable_logits(categories(), missing_.logits(theta, w.xfill, w.missing_cache, w.logits_buffer),
+                                w.pooled);
+    w.lw += bernoulli_log_likelihoods(*w.logits, b.observed, K, categories().counted);
   }
 
   void backward(const double* theta, const RowBlock& b, const Eigen::VectorXd& g, Workspace& w, double* grad) const {
     core_.begin_backward(b, g, w);
     if (missing_.active()) {
-      bernoulli_logit_gradients(*w.logits, b.observed, g, w.K, 1.0, w.d_logits);
+      bernoulli_logit_gradients(*w.logits, b.observed, g, w.K, 1.0, categories().counted, w.d_logits);
+      categories().unpool(w.d_logits);
       missing_.backward(theta, w.xfill, w.missing_cache, w.d_logits, grad, w.d_xfill);
       core_.add_filled_row_gradient(b, w.d_xfill, w);
     }
@@ -66,11 +68,14 @@ class NotMiwae {
   // P(observed) of each cell of complete rows under the missing model.
   void mask_probability(const double* theta, const RowMat& rows, RowMat& out) const {
     MlpCache cache;
-    RowMat buffer;
-    out = missing_.logits(theta, rows, cache, buffer).unaryExpr([](double v) { return sigmoid(v); });
+    RowMat buffer, pooled;
+    out = variable_logits(categories(), missing_.logits(theta, rows, cache, buffer), pooled)
+              .unaryExpr([](double v) { return sigmoid(v); });
   }
 
  private:
+  const Categories& categories() const { return core_.decoder().categories(); }
+
   int p_;
   LatentCore core_;
   MissingModel missing_;
