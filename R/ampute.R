@@ -89,8 +89,11 @@
 #' do not share their random numbers with the mask.
 #' With `seed = NULL` the global stream is used and advanced as usual.
 #'
-#' @param data A complete numeric `data.frame` or matrix (no `NA`s; drop label
-#'   and other non-numeric columns first).
+#' @param data A complete `data.frame` or numeric matrix (no `NA`s). Factor
+#'   and logical columns may be made missing by `"self_mask_mean"` or
+#'   `"self_mask_offset"` (the values in their `levels` go missing with
+#'   probability `prob`: a category that goes missing more often than the
+#'   others, MNAR for a categorical variable) and by `"mcar"`.
 #' @param mechanism The mechanism, one of the names listed under
 #'   "Mechanisms".
 #' @param columns Columns to make missing, as names or positions; `NULL` for
@@ -109,6 +112,9 @@
 #' @param seed `NULL` or a single integer seed (see "Reproducibility").
 #' @param standardise Evaluate `"logistic"` on standardised values (`TRUE`,
 #'   default) or on the raw values.
+#' @param levels For factor and logical columns among `columns`: a named list
+#'   giving, per column, the levels whose values go missing; default the last
+#'   level (`TRUE` for a logical, the highest of an ordered factor).
 #'
 #' @return A list of class `"deepmnar_amputed"` with
 #'   \describe{
@@ -126,7 +132,7 @@
 #'     \item{`params`}{the parameters used (`prob`, `offset`, `rate`, `w`,
 #'       `b`, `mcar`, `seed`, `standardise`).}
 #'     \item{`center`, `scale`}{complete-data column means and population
-#'       standard deviations.}
+#'       standard deviations (NA for factor and logical columns).}
 #'   }
 #'
 #' @references
@@ -158,26 +164,35 @@ ampute_mnar <- function(data,
                                       "logistic", "disjunction", "mcar"),
                         columns = NULL, prob = 1, offset = 0, rate = NULL,
                         w = 2, b = 0, mcar = 0, seed = NULL,
-                        standardise = TRUE) {
+                        standardise = TRUE, levels = NULL) {
   mechanism <- match_mechanism(mechanism)
-  x <- numeric_matrix(data, "data")
+  x <- numeric_matrix(data, "data", factors = TRUE)
   check_complete(x)
   check_ampute_args(mechanism, prob, offset, rate, w, b, mcar, seed,
                     standardise)
   rate <- default_rate(mechanism, rate)
+  discrete <- discrete_columns(data)
 
   center <- colMeans(x)
   scale <- pop_sd(x)
+  center[discrete] <- NA
+  scale[discrete] <- NA
 
   with_seed(seed, {
     # Column choice of "median_one" is random, so it happens under the seed.
     cols <- resolve_columns(columns, x, mechanism)
-    check_not_constant(x, cols, scale, mechanism)
+    at_risk <- levels_at_risk(data, cols[discrete[cols]], mechanism, levels)
+    amounts <- if (mechanism == "mcar") cols else setdiff(cols, which(discrete))
+    check_not_constant(x, amounts, scale, mechanism)
     z <- sweep(sweep(x, 2L, center, "-"), 2L, ifelse(scale > 0, scale, 1),
                "/")
-    p_mnar <- mechanism_prob(mechanism, x, z, cols, prob = prob,
-                             offset = offset, rate = rate, w = w, b = b,
-                             mcar = mcar, standardise = standardise)
+    p_mnar <- mechanism_prob(mechanism, x, z, amounts,
+                             prob = prob, offset = offset, rate = rate, w = w,
+                             b = b, mcar = mcar, standardise = standardise)
+    for (j in names(at_risk)) {
+      p_mnar[, match(j, colnames(x))] <-
+        prob * (as.character(data[[j]]) %in% at_risk[[j]])
+    }
     p_miss <- add_mcar(p_mnar, if (mechanism == "mcar") 0 else mcar)
     mask <- draw_mask(p_mnar, if (mechanism == "mcar") 0 else mcar)
   })
@@ -192,7 +207,8 @@ ampute_mnar <- function(data,
       mechanism = mechanism,
       columns = stats::setNames(cols, colnames(x)[cols]),
       params = list(prob = prob, offset = offset, rate = rate, w = w, b = b,
-                    mcar = mcar, seed = seed, standardise = standardise),
+                    mcar = mcar, seed = seed, standardise = standardise,
+                    levels = at_risk),
       center = center,
       scale = scale
     ),
@@ -226,6 +242,39 @@ print.deepmnar_amputed <- function(x, ...) {
 }
 
 # ---- mechanisms: each returns an n x p matrix of P(missing) ---------------
+
+# The levels of each factor (or logical) column in `cols` whose values go
+# missing with probability `prob`: `levels[[column]]` if given, else the
+# last level (TRUE for a logical, the highest level of an ordered factor).
+# A class has no mean or quantiles, so only the self-masking mechanisms and
+# MCAR apply to it.
+levels_at_risk <- function(data, cols, mechanism, levels) {
+  names_of <- colnames(data)[cols]
+  if (!is.null(levels) && (!is.list(levels) || is.null(names(levels)) ||
+                           !all(names(levels) %in% names_of))) {
+    abort_input(paste0("`levels` must be a named list of levels for factor ",
+                       "or logical columns among `columns`."))
+  }
+  if (!length(cols) || mechanism == "mcar") return(list())
+  if (!mechanism %in% c("self_mask_mean", "self_mask_offset")) {
+    abort_input(sprintf(paste0(
+      "`data` column '%s' is a factor or logical: \"%s\" needs amounts. ",
+      "Use \"self_mask_mean\" (its `levels` go missing) or \"mcar\"."),
+      names_of[1], mechanism))
+  }
+  out <- lapply(names_of, function(name) {
+    col <- data[[name]]
+    all_levels <- if (is.logical(col)) c("FALSE", "TRUE") else levels(col)
+    chosen <- if (is.null(levels[[name]])) all_levels[length(all_levels)] else as.character(levels[[name]])
+    unknown <- setdiff(chosen, all_levels)
+    if (length(unknown)) {
+      abort_input(sprintf("`levels` for column '%s' names unknown level(s): %s.",
+                          name, paste0("'", unknown, "'", collapse = ", ")))
+    }
+    chosen
+  })
+  stats::setNames(out, names_of)
+}
 
 mechanism_prob <- function(mechanism, x, z, cols, prob, offset, rate, w, b,
                            mcar, standardise) {
@@ -349,6 +398,13 @@ column_positions <- function(columns, x) {
 
 # ---- input checks -----------------------------------------------------------
 
+# Factor and logical columns: classes, not amounts (numeric_matrix() codes
+# them 1..K and 0/1 when `factors`).
+discrete_columns <- function(data) {
+  if (!is.data.frame(data)) return(rep(FALSE, NCOL(data)))
+  vapply(data, function(col) is.factor(col) || is.logical(col), logical(1))
+}
+
 match_mechanism <- function(mechanism) {
   choices <- c("self_mask_mean", "self_mask_offset", "median_one", "extremes",
                "central", "logistic", "disjunction", "mcar")
@@ -370,19 +426,19 @@ match_mechanism <- function(mechanism) {
 
 # Converts a data.frame or matrix to a numeric matrix, naming the first
 # non-numeric column in the error so the user knows what to drop.
-numeric_matrix <- function(data, arg) {
+numeric_matrix <- function(data, arg, factors = FALSE) {
   if (is.data.frame(data)) {
     if (ncol(data) == 0L) abort_input(sprintf("`%s` has no columns.", arg))
     # is.numeric() is FALSE for factors, dates and logicals.
-    is_num <- vapply(data, is.numeric, logical(1))
+    is_num <- vapply(data, is.numeric, logical(1)) | (factors & discrete_columns(data))
     if (!all(is_num)) {
       bad <- names(data)[!is_num][1]
       abort_input(sprintf(
         "`%s` column '%s' is not numeric (%s); drop label and other non-numeric columns first.",
         arg, bad, class(data[[bad]])[1]))
     }
-    x <- as.matrix(data)
-    storage.mode(x) <- "double"
+    x <- matrix(vapply(data, as.numeric, numeric(nrow(data))), nrow(data), ncol(data),
+                dimnames = list(if (.row_names_info(data) > 0) rownames(data), names(data)))
     return(x)
   }
   if (is.matrix(data)) {

@@ -100,7 +100,12 @@
 #'   `function(truth, imputed, mask)` returning one number; each gives a
 #'   column of the result. The default scores the root mean squared and the
 #'   mean absolute error on the missing cells on the standardised scale
-#'   ([imputation_rmse()], [imputation_mae()]), the papers' numbers.
+#'   ([imputation_rmse()], [imputation_mae()]), the papers' numbers; for data
+#'   with factor or logical columns these cover the numeric columns, and the
+#'   proportion of falsely classified levels ([imputation_pfc()]) is added.
+#'   On such data mice uses its default method per column type (pmm, logreg,
+#'   polyreg, polr; its m completions are averaged, factors by majority vote)
+#'   and missForest its classification forests.
 #' @param progress If `TRUE`, a message after each run.
 #'
 #' @return A data.frame of class `"deepmnar_comparison"` with one row per
@@ -157,6 +162,10 @@ compare_imputers <- function(data, mechanism = "self_mask_mean",
   methods <- comparison_methods(methods)
   method_args <- comparison_method_args(method_args, names(methods))
   mechanism_args <- comparison_mechanism_args(mechanism_args)
+  # Classes have no RMSE: with factor columns the default also scores PFC.
+  if (missing(metrics) && any(vapply(datasets, function(d) any(discrete_columns(d)), logical(1)))) {
+    metrics$pfc <- imputation_pfc
+  }
   metrics <- comparison_metrics_arg(metrics)
 
   # Amputation happens here, once per dataset and seed: it is cheap, input
@@ -264,7 +273,7 @@ comparison_datasets <- function(data, dataset, expr) {
     })
   }
   for (i in seq_along(datasets)) {
-    x <- numeric_matrix(datasets[[i]], sprintf("data (%s)", labels[i]))
+    x <- numeric_matrix(datasets[[i]], sprintf("data (%s)", labels[i]), factors = TRUE)
     check_complete(x)
   }
   stats::setNames(datasets, labels)

@@ -15,6 +15,7 @@ call_method <- function(method, x, seed, args, default_threads) {
          psmvae = impute_deep(psmvae, x, seed, args, default_threads))
 }
 
+# Factor and logical columns get their most frequent level.
 impute_column_stat <- function(x, stat) {
   frame <- is.data.frame(x)
   for (j in seq_len(ncol(x))) {
@@ -22,6 +23,11 @@ impute_column_stat <- function(x, stat) {
     miss <- is.na(col)
     if (!any(miss)) next
     if (all(miss)) stop(sprintf("column %d has no observed value to impute from", j), call. = FALSE)
+    if (is.factor(col) || is.logical(col)) {
+      col[miss] <- most_frequent(col[!miss])$value
+      x[[j]] <- col
+      next
+    }
     col <- as.double(col)
     col[miss] <- stat(col[!miss])
     if (frame) x[[j]] <- col else x[, j] <- col
@@ -32,10 +38,32 @@ impute_column_stat <- function(x, stat) {
 # mice and missForest get a data.frame with plain column names (mice builds
 # formulas from them); the completed data come back as a matrix in the
 # original column order.
+# Factor columns stay factors (mice picks its method per column type;
+# missForest grows classification forests), logical ones become factors.
 plain_frame <- function(x) {
-  df <- as.data.frame(numeric_matrix(x, "data"))
+  df <- if (any(discrete_columns(x))) as.data.frame(x) else as.data.frame(numeric_matrix(x, "data"))
+  for (j in which(vapply(df, is.logical, logical(1)))) df[[j]] <- factor(df[[j]], levels = c(FALSE, TRUE))
   names(df) <- paste0("V", seq_len(ncol(df)))
   df
+}
+
+# Several completions into one: numeric columns averaged, factor columns by
+# the most frequent level in each cell (a majority vote across imputations).
+combine_completions <- function(completed) {
+  first <- completed[[1]]
+  if (!is.data.frame(first) || !any(discrete_columns(first))) {
+    return(Reduce(`+`, lapply(completed, as.matrix)) / length(completed))
+  }
+  for (j in seq_along(first)) {
+    if (is.factor(first[[j]])) {
+      votes <- vapply(completed, function(d) as.character(d[[j]]), character(nrow(first)))
+      first[[j]] <- factor(apply(matrix(votes, nrow(first)), 1, function(v) most_frequent(v)$value),
+                           levels = levels(first[[j]]))
+    } else {
+      first[[j]] <- Reduce(`+`, lapply(completed, `[[`, j)) / length(completed)
+    }
+  }
+  first
 }
 
 impute_mice <- function(x, seed, args) {
@@ -50,14 +78,13 @@ impute_mice <- function(x, seed, args) {
     warning = function(w) {
       if (grepl("^Number of logged events", conditionMessage(w))) invokeRestart("muffleWarning")
     })
-  completed <- lapply(seq_len(imp$m), function(i) as.matrix(mice::complete(imp, i)))
-  Reduce(`+`, completed) / imp$m
+  combine_completions(lapply(seq_len(imp$m), function(i) mice::complete(imp, i)))
 }
 
 impute_missforest <- function(x, args) {
   require_suggested("missForest")
   fit <- do.call(missForest::missForest, c(list(plain_frame(x)), args))
-  as.matrix(fit$ximp)
+  if (any(discrete_columns(x))) fit$ximp else as.matrix(fit$ximp)
 }
 
 # Fits one of the package's models and imputes. `L` and `type` go to
@@ -103,7 +130,8 @@ require_suggested <- function(pkg) {
   }
 }
 
-# A method's output as a numeric matrix aligned with the truth, by position.
+# A method's output aligned with the truth, by position: a numeric matrix,
+# or for data with factor columns a data.frame.
 completed_matrix <- function(completed, truth) {
   if (!is.data.frame(completed) && !is.matrix(completed)) {
     stop(sprintf("the method returned %s, not a data.frame or matrix", class(completed)[1]), call. = FALSE)
@@ -111,6 +139,11 @@ completed_matrix <- function(completed, truth) {
   if (!identical(dim(completed), dim(truth))) {
     stop(sprintf("the method returned %d x %d data for a %d x %d dataset", nrow(completed), ncol(completed),
                  nrow(truth), ncol(truth)), call. = FALSE)
+  }
+  if (any(discrete_columns(truth))) {
+    out <- as.data.frame(completed)
+    names(out) <- names(truth)
+    return(out)
   }
   numeric_matrix(completed, "imputed")
 }

@@ -59,6 +59,14 @@ imputation_mae <- function(truth, imputed, mask,
 # complete-data column sd when `scale = "standardised"`.
 imputation_errors <- function(truth, imputed, mask, scale) {
   scale <- match_scale(scale)
+  discrete <- discrete_columns(truth)
+  if (any(discrete)) {
+    # RMSE and MAE are for amounts; classes are scored by imputation_pfc().
+    m <- as_mask(mask, dim(truth))
+    m[, discrete] <- FALSE
+    if (!any(m)) return(NA_real_)
+    return(imputation_errors(truth[!discrete], imputed[!discrete], m[, !discrete, drop = FALSE], scale))
+  }
   t <- numeric_matrix(truth, "truth")
   if (any(!is.finite(t))) {
     abort_input(sprintf("`truth` must be complete; column %s has missing or infinite values.",
@@ -86,6 +94,44 @@ imputation_errors <- function(truth, imputed, mask, scale) {
     diff <- sweep(diff, 2L, ifelse(s > 0, s, 1), "/")
   }
   diff[m]
+}
+
+#' Proportion of falsely classified imputations
+#'
+#' For the factor and logical columns of `truth`: the share of their masked
+#' cells whose imputed level differs from the true one (missForest's PFC,
+#' Stekhoven and Buehlmann 2012), pooled over the columns. The numeric
+#' columns are scored by [imputation_rmse()], which in turn leaves factor
+#' columns out.
+#'
+#' @param truth The complete data.frame.
+#' @param imputed The imputed data.frame, same columns; factor columns may hold
+#'   levels or their labels.
+#' @param mask As for [imputation_rmse()].
+#' @return A single number in \[0, 1\], `NA` when no factor cell was masked
+#'   (or `truth` has no factor or logical column).
+#' @examples
+#' truth <- data.frame(x = 1:6, g = factor(c("a", "b", "c", "a", "b", "c")))
+#' imputed <- truth
+#' imputed$g[c(2, 5)] <- c("a", "b")
+#' mask <- cbind(x = FALSE, g = c(FALSE, TRUE, FALSE, FALSE, TRUE, FALSE))
+#' imputation_pfc(truth, imputed, mask)   # one of the two masked cells is wrong
+#' @export
+imputation_pfc <- function(truth, imputed, mask) {
+  if (!any(discrete_columns(truth))) return(NA_real_)
+  if (!is.data.frame(imputed)) abort_input("`imputed` must be a data.frame like `truth`.")
+  check_same_dim(imputed, truth, "imputed", "truth")
+  m <- as_mask(mask, dim(truth))
+  discrete <- which(discrete_columns(truth))
+  wrong <- unlist(lapply(discrete, function(j) {
+    cells <- m[, j]
+    if (!any(cells)) return(logical(0))
+    got <- as.character(imputed[[j]][cells])
+    if (anyNA(got)) abort_input(sprintf("`imputed` column %s has NA in masked cells.", column_label(truth, j)))
+    got != as.character(truth[[j]][cells])
+  }))
+  if (!length(wrong)) return(NA_real_)
+  mean(wrong)
 }
 
 #' Accuracy of a reconstructed missingness mask

@@ -266,10 +266,15 @@ test_that("a tibble stays a tibble", {
 # ---- bad input -----------------------------------------------------------------
 
 test_that("bad input gives deepmnar_error_input naming the argument or column", {
-  df <- data.frame(a = 1:5 + 0.5, label = factor(letters[1:5]))
+  df <- data.frame(a = 1:5 + 0.5, label = letters[1:5])
   expect_error(ampute_mnar(df), class = "deepmnar_error_input",
                regexp = "column 'label'")
   expect_error(ampute_mnar(df), class = "deepmnar_error")
+  df$label <- factor(df$label)
+  expect_error(ampute_mnar(df, "extremes", columns = "label"), class = "deepmnar_error_input",
+               regexp = "column 'label' is a factor")
+  expect_error(ampute_mnar(df, columns = "label", levels = list(label = "z")), class = "deepmnar_error_input",
+               regexp = "'label'.*'z'")
   expect_error(ampute_mnar(matrix(letters[1:4], 2)), "numeric matrix",
                class = "deepmnar_error_input")
   expect_error(ampute_mnar(list(a = 1)), "`data`",
@@ -305,4 +310,41 @@ test_that("bad input gives deepmnar_error_input naming the argument or column", 
   flat <- cbind(x[1:10, 1:2], const = 1)
   expect_error(ampute_mnar(flat, columns = "const"), "column 'const'",
                class = "deepmnar_error_input")
+})
+
+test_that("factor and logical columns go missing by level: a category that hides more often", {
+  set.seed(5)
+  df <- data.frame(x = rnorm(600), g = factor(sample(c("a", "b", "c"), 600, replace = TRUE)),
+                   flag = runif(600) < 0.4, o = factor(sample(c("lo", "hi"), 600, replace = TRUE),
+                                                      levels = c("lo", "hi"), ordered = TRUE))
+  a <- ampute_mnar(df, columns = c("x", "g", "flag", "o"), prob = 0.6, seed = 1)
+  # default: the last level (TRUE, the highest of an ordered factor) is at risk
+  expect_identical(a$params$levels, list(g = "c", flag = "TRUE", o = "hi"))
+  expect_true(all(a$prob_missing[df$g != "c", "g"] == 0))
+  expect_lt(abs(mean(a$mask[df$g == "c", "g"]) - 0.6), 0.12)  # about 200 cells: SE 0.035
+  expect_true(all(!a$mask[!df$flag, "flag"]))
+  expect_true(is.factor(a$data$g) && identical(levels(a$data$g), c("a", "b", "c")))
+  expect_true(is.logical(a$data$flag) && is.ordered(a$data$o))
+  expect_identical(is.na(a$data$g), unname(a$mask[, "g"]))
+  expect_true(is.na(a$center[["g"]]) && is.na(a$scale[["flag"]]))
+  b <- ampute_mnar(df, columns = "g", levels = list(g = c("a", "b")), prob = 1, seed = 1)
+  expect_identical(unname(b$mask[, "g"]), df$g %in% c("a", "b"))
+  # MCAR treats every column alike
+  m <- ampute_mnar(df, "mcar", mcar = 0.3, seed = 2)
+  expect_lt(abs(mean(m$mask[, "g"]) - 0.3), 0.06)
+})
+
+test_that("PFC scores factor columns and RMSE the numeric ones of mixed data", {
+  truth <- data.frame(x = c(1, 2, 3, 4), g = factor(c("a", "b", "a", "b")), f = c(TRUE, FALSE, TRUE, TRUE))
+  imputed <- truth
+  imputed$x[2] <- 4
+  imputed$g[c(1, 2)] <- c("b", "b")
+  imputed$f[4] <- FALSE
+  mask <- cbind(x = c(FALSE, TRUE, FALSE, FALSE), g = c(TRUE, TRUE, FALSE, FALSE), f = c(FALSE, FALSE, FALSE, TRUE))
+  # g: one of two wrong; f: one of one wrong
+  expect_equal(imputation_pfc(truth, imputed, mask), 2 / 3)
+  expect_equal(imputation_rmse(truth, imputed, mask), 2 / sd(truth$x) / sqrt(3 / 4))
+  expect_true(is.na(imputation_pfc(truth["x"], imputed["x"], mask[, "x", drop = FALSE])))
+  mask[, "x"] <- FALSE
+  expect_true(is.na(imputation_rmse(truth, imputed, mask)))
 })

@@ -183,3 +183,24 @@ test_that("results are the same sequentially, in parallel and without future", {
   expect_equal(parallel[cols], sequential[cols])
   expect_equal(plain[cols], sequential[cols])
 })
+
+test_that("mixed data: every method keeps factor types, and the comparison reports RMSE and PFC", {
+  skip_if_not_installed("mice")
+  skip_if_not_installed("missForest")
+  set.seed(3)
+  z <- rnorm(150)
+  mixed <- data.frame(g = cut(z + rnorm(150, sd = 0.5), c(-Inf, -0.4, 0.4, Inf), labels = c("l", "m", "h")),
+                      x = z + rnorm(150, sd = 0.3), y = rnorm(150), smoker = z > 0.3)
+  res <- compare_imputers(mixed, methods = c("mean", "mice_pmm", "missforest", "notmiwae"), seeds = 1,
+                          mechanism_args = list(prob = 0.8, mcar = 0.1),
+                          method_args = list(notmiwae = list(iterations = 200, hidden = c(8, 8), L = 50)))
+  expect_true(all(c("rmse", "mae", "pfc") %in% names(res)))
+  expect_true(all(is.na(res$error)))
+  expect_true(all(res$pfc >= 0 & res$pfc <= 1))
+  expect_true(all(res$rmse > 0))
+  # the mean method's PFC is that of the most frequent level, by hand
+  a <- ampute_mnar(mixed, prob = 0.8, mcar = 0.1, seed = 1)
+  filled <- a$data
+  for (j in c("g", "smoker")) filled[[j]][is.na(filled[[j]])] <- names(which.max(table(a$data[[j]])))
+  expect_equal(res$pfc[res$method == "mean"], imputation_pfc(mixed, filled, a$mask))
+})
