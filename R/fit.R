@@ -43,7 +43,8 @@ data_format <- function(data, types) {
 fit_model <- function(model, data, obs, decoder, activation, sigma_floor, latent_dim, hidden, K, batch_size,
                       iterations, lr, seed, threads, progress, call, missing_model = "none", direction = "high",
                       alpha = 1, K2 = 1L, eta_dim = NULL, k = 1L, variant = "b", pi_prime = 0.5, starts = NULL,
-                      encoder_mask = FALSE, stop_early = TRUE, point_mass = "none", temperature = 0.5) {
+                      encoder_mask = FALSE, stop_early = TRUE, point_mass = "none", temperature = 0.5,
+                      center = NULL, scale = NULL) {
   obs <- check_choice(obs, c("gaussian", "t"), "obs")
   decoder <- check_choice(decoder, c("mlp", "linear"), "decoder")
   activation <- check_choice(activation, c("tanh", "relu"), "activation")
@@ -66,7 +67,7 @@ fit_model <- function(model, data, obs, decoder, activation, sigma_floor, latent
   warn_near_constant(x[, !levels, drop = FALSE], masses[!levels])
   # Indicators of levels enter the engine as they are: 1 for the level, 0
   # for the others and, zero-filled, for a missing variable.
-  scaling <- fit_scaling(x, identity = levels)
+  scaling <- given_moments(fit_scaling(x, identity = levels), center, scale, colnames(x), levels)
   other <- ifelse(binary, 0, ifelse(single, masses, NA_real_))
   args <- check_common_args(K, batch_size, iterations, lr, latent_dim, hidden, threads, seed, nrow(x), ncol(x))
   eta_dim <- check_count(if (is.null(eta_dim)) max(1, ncol(x) - 1) else eta_dim, "eta_dim", 1, 4096)
@@ -84,6 +85,23 @@ fit_model <- function(model, data, obs, decoder, activation, sigma_floor, latent
   fit$observation <- observation_table(x, family, ifelse(binary | single | levels, NA_real_, floors), masses)
   fit$data_format <- data_format(data, types)
   fit
+}
+
+# `center` and `scale` given by the user replace the observed values' moments
+# of the columns they name (all columns when unnamed); levels of factors are
+# not standardised.
+given_moments <- function(scaling, center, scale, columns, levels) {
+  numeric_columns <- columns[!levels]
+  take <- function(values, arg, ok, what) {
+    if (is.null(values)) return(NULL)
+    given <- per_column_values(values, numeric_columns, arg, ok, what)
+    stats::setNames(given, numeric_columns)
+  }
+  centers <- take(center, "center", function(v) all(is.finite(v)), "finite numbers")
+  scales <- take(scale, "scale", function(v) all(is.finite(v) & v > 0), "positive finite numbers")
+  for (name in names(centers)) if (!is.na(centers[[name]])) scaling$center[[name]] <- centers[[name]]
+  for (name in names(scales)) if (!is.na(scales[[name]])) scaling$scale[[name]] <- scales[[name]]
+  scaling
 }
 
 refuse_factors_in_psmvae <- function(model, types) {
@@ -173,7 +191,7 @@ initial_params <- function(spec, ed, seed) {
   p <- spec$p
   # The mask logit of a categorical variable sums those of its levels, which
   # keep the engine's initialisation.
-  incomplete <- which(colSums(ed$observed) < nrow(ed$observed) & spec$category_group == 0L)
+  incomplete <- which(colSums(ed$observed) < nrow(ed$observed) & !level_columns(spec))
   if (!length(incomplete)) return(theta)
   at <- selfmask_indices(spec)
   observed_share <- pmin(pmax(colMeans(ed$observed), 0.02), 0.98)

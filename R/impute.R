@@ -41,10 +41,13 @@
 #'   always draws `L`.
 #' @param diagnostics Attach each row's effective sample size and number of
 #'   samples as attributes `ess` and `samples`.
-#' @param type `"mean"` or `"median"`; for binary columns (logical or
-#'   two-level factors) either gives the more likely level given the observed
-#'   values. `"prob"`: as `"mean"`, but binary columns hold the probability of
-#'   their second level (`TRUE`) instead, as numbers.
+#' @param type `"mean"` or `"median"`; for binary and categorical columns
+#'   (logicals, factors) either gives the most probable level given the
+#'   observed values. `"prob"`: as `"mean"`, but binary columns hold the
+#'   probability of their second level (`TRUE`) instead, as numbers, and the
+#'   level probabilities of each imputed cell of a factor with more levels
+#'   come as attribute `"probabilities"` (a list with one matrix of imputed
+#'   rows x levels per column).
 #' @param seed Integer seed (`NULL`: drawn from R's generator).
 #' @param threads Number of threads.
 #' @param progress Show a progress bar.

@@ -50,8 +50,9 @@ summary.deepmnar_fit <- function(object, ...) {
     column = object$columns,
     missing = colSums(is.na(x)),
     missing_pct = round(100 * colMeans(is.na(x)), 1),
-    observed_mean = unname(object$scaling$center),
-    observed_sd = unname(object$scaling$scale),
+    # the observed share of a level (its indicator's mean); levels are not standardised
+    observed_mean = unname(colMeans(x, na.rm = TRUE)),
+    observed_sd = unname(ifelse(level_columns(object$spec), NA_real_, object$scaling$scale)),
     row.names = NULL
   )
   if (!is.null(object$observation)) columns <- cbind(columns, object$observation[, c("point_mass", "point_mass_share", "scale_floor")])

@@ -52,10 +52,16 @@
 #' extra cost is `(starts - 1)` short runs.
 #'
 #' @param data A data.frame, tibble or numeric matrix with `NA` for missing
-#'   values. Numeric and integer columns are modelled as continuous (with a
-#'   point mass where `point_mass` finds one); logical columns and factors with
-#'   two levels as binary (Bernoulli), and imputed back to their levels. Other
-#'   factors and character columns are refused (recode them first).
+#'   values. The observation model of each column follows its class:
+#'   numeric and integer columns are continuous (`obs`, with a point mass
+#'   where `point_mass` finds one; integer columns, counts included, get
+#'   rounded imputations); logical columns and factors with two levels are
+#'   binary (Bernoulli); factors with 3 to 50 levels are categorical (a
+#'   softmax over the levels, entering the encoder one-hot, zero-filled when
+#'   missing, and the mask models with one effect per level; an ordered factor
+#'   is modelled like an unordered one). All come back in their own class and
+#'   levels. Character and date columns, and factors with one or more than 50
+#'   levels, are refused with what to do.
 #' @param missing_model The missingness model, see the section below.
 #' @param obs Observation model for each column: `"gaussian"` or Student's `"t"`.
 #' @param decoder `"mlp"`, or `"linear"` for the PPCA-like model (a linear map from
@@ -89,9 +95,21 @@
 #'   scale to zero; imputations draw the value itself with probability
 #'   \eqn{\pi}. `print(fit)`, `summary(fit)` and `fit$observation` show the
 #'   choice for every column.
-#' @param temperature Temperature of the relaxed (logistic) draws of a point
-#'   mass's indicator in training, through which the missing model's gradient
-#'   reaches \eqn{\pi}; imputation draws the indicator itself.
+#' @param center,scale The mean and standard deviation that standardise each
+#'   numeric column before it enters the networks: `NULL` (the default) for
+#'   the observed values' mean and sd, or numbers for all columns (unnamed,
+#'   one per column) or for some (named). Give them only when the population
+#'   moments are known from outside the data being imputed (a census, a
+#'   reference sample, an earlier wave): under MNAR the observed values' mean
+#'   is biased, and a missing cell enters the encoder at the centre, so true
+#'   moments carry information the observed ones lack. Moments computed from
+#'   the complete data of a simulation (the papers' protocol) leak the missing
+#'   values into the fit: use them only to reproduce published numbers.
+#' @param temperature Temperature of the relaxed draws of missing values in
+#'   training: a point mass's or binary column's indicator (logistic) and a
+#'   categorical column's level (Gumbel-softmax), through which the missing
+#'   model's gradient reaches their probabilities; imputation draws the
+#'   indicator or level itself.
 #' @param encoder_mask Give the encoder of z the missingness mask beside the
 #'   zero-filled row (`TRUE`), so that it can tell a missing cell from an
 #'   observed one at the column mean. The papers' encoders read the
@@ -133,13 +151,13 @@ notmiwae <- function(data,
                      hidden = c(128, 128), K = 20, batch_size = 16, iterations = 20000, lr = 1e-3,
                      direction = "high", activation = c("tanh", "relu"), sigma_floor = "auto",
                      point_mass = "auto", temperature = 0.5, encoder_mask = FALSE,
-                     stop_early = TRUE, starts = NULL, seed = NULL, threads = NULL,
+                     stop_early = TRUE, starts = NULL, center = NULL, scale = NULL, seed = NULL, threads = NULL,
                      progress = interactive()) {
   missing_model <- check_choice(missing_model, eval(formals(notmiwae)$missing_model), "missing_model")
   fit_model("notmiwae", data, obs = obs, decoder = decoder, activation = activation, sigma_floor = sigma_floor,
             latent_dim = latent_dim, hidden = hidden, K = K, batch_size = batch_size, iterations = iterations,
             lr = lr, seed = seed, threads = threads, progress = progress, encoder_mask = encoder_mask,
             stop_early = stop_early, starts = starts, point_mass = point_mass, temperature = temperature,
-            call = match.call(),
+            center = center, scale = scale, call = match.call(),
             missing_model = missing_model, direction = direction)
 }

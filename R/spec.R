@@ -69,3 +69,10 @@ check_direction <- function(direction, columns) {
   }
   values
 }
+
+# Which engine columns are levels of a categorical variable (fits made
+# before categorical columns have none).
+level_columns <- function(spec) {
+  if (is.null(spec$category_group)) return(rep(FALSE, spec$p))
+  spec$category_group > 0
+}

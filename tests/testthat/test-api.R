@@ -487,3 +487,27 @@ test_that("imputation stops drawing once each row is precise enough, and reports
   # a model whose weights degenerate on some rows is flagged
   expect_warning(impute(fit, L = 1, tolerance = 0, seed = 1, progress = FALSE), class = "deepmnar_warning_low_ess")
 })
+
+test_that("center and scale given by the user standardise the columns they name", {
+  x <- banknote[1:300, 1:4]
+  x$variance[x$variance > mean(x$variance)] <- NA
+  known <- c(variance = mean(banknote$variance), skewness = 1)
+  fit <- notmiwae(x, center = known["variance"], scale = c(variance = sd(banknote$variance)), hidden = c(8, 8),
+                  iterations = 50, stop_early = FALSE, seed = 1, threads = 1, progress = FALSE)
+  expect_equal(fit$scaling$center[["variance"]], known[["variance"]])
+  expect_equal(fit$scaling$scale[["variance"]], sd(banknote$variance))
+  # the other columns keep their observed moments
+  expect_equal(fit$scaling$center[["curtosis"]], mean(x$curtosis))
+  g <- gnr(x, center = colMeans(banknote[, 1:4]), hidden = c(8, 8), iterations = 50, stop_early = FALSE, starts = 1,
+           seed = 1, threads = 1, progress = FALSE)
+  expect_equal(unname(g$scaling$center), unname(colMeans(banknote[, 1:4])))
+  imp <- impute(g, L = 20, seed = 1, progress = FALSE)
+  expect_false(anyNA(imp))
+  err <- expect_error(notmiwae(x, scale = c(variance = 0), iterations = 5, progress = FALSE),
+                      class = "deepmnar_error_input")
+  expect_match(conditionMessage(err), "`scale` must hold positive finite numbers")
+  expect_error(notmiwae(x, center = c(nope = 1), iterations = 5, progress = FALSE), class = "deepmnar_error_input",
+               regexp = "`center` names unknown column `nope`")
+  expect_error(psmvae(x, center = 1:3, iterations = 5, progress = FALSE), class = "deepmnar_error_input",
+               regexp = "`center` must have length 1 or 4")
+})
