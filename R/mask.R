@@ -14,10 +14,16 @@
 #' For GNR and not-2-MIWAE the importance weights contain \eqn{p(s \mid \cdot)}, so
 #' these probabilities condition on the observed mask itself: they measure how
 #' well the model reconstructs the mask it was given (as in GNR's Table 3), not
-#' how well it would predict the mask of unseen rows from their values.
+#' how well it would predict the mask of unseen rows from their values. For
+#' GNR, `condition_on_mask = FALSE` averages the mask decoder over the
+#' posterior of z given the observed values alone (weights without the term
+#' \eqn{\alpha \log p(s \mid z)}): a prediction from the values, comparable
+#' with not-MIWAE's and with a held-out mask.
 #' Score it with [mask_accuracy()] against `is.na(data)`.
 #'
 #' @inheritParams impute
+#' @param condition_on_mask GNR only: `FALSE` leaves the mask out of the
+#'   importance weights (see above).
 #' @return A numeric matrix (rows x columns of the data) of probabilities that
 #'   each cell is observed; a factor column has one entry per row (its levels
 #'   share one mask).
@@ -28,8 +34,18 @@
 #' p_obs <- predict_mask(fit, L = 100)
 #' mask_accuracy(p_obs, is.na(x))
 #' @export
-predict_mask <- function(fit, newdata = NULL, L = 1000, seed = NULL, threads = NULL, progress = interactive()) {
+predict_mask <- function(fit, newdata = NULL, L = 1000, seed = NULL, threads = NULL, progress = interactive(),
+                         condition_on_mask = TRUE) {
   check_fit(fit)
+  if (!check_flag(condition_on_mask, "condition_on_mask")) {
+    if (fit$model != "gnr") {
+      deepmnar_abort("`condition_on_mask = FALSE` is for GNR fits, whose importance weights otherwise contain the mask.",
+                     data = list(argument = "condition_on_mask"))
+    }
+    # alpha = 0 drops alpha log p(s | z) from the weights; the mask decoder
+    # is still evaluated at every draw of z
+    fit$spec$alpha <- 0
+  }
   if (fit$model == "notmiwae") {
     if (fit$spec$missing_model == "none") {
       deepmnar_abort('This fit is MIWAE (`missing_model = "none"`): it has no model of the mask to predict with.',

@@ -73,6 +73,17 @@ test_that("GNR's predicted mask beats the random guess clearly when the mask fol
   expect_gt(acc[["accuracy"]], acc[["majority"]])
   # the predicted probability of column a tracks the true one
   expect_gt(cor(1 - p_obs[, "a"], p_missing), 0.5)
+  # without the mask in the weights the prediction comes from the values
+  # alone: less sure of the given mask, still tracking the true probability
+  p_values <- predict_mask(fit, L = 300, seed = 1, threads = 2, progress = FALSE, condition_on_mask = FALSE)
+  acc_values <- mask_accuracy(p_values, is.na(x))
+  expect_lt(acc_values[["accuracy"]], acc[["accuracy"]])
+  expect_gt(cor(1 - p_values[, "a"], p_missing), 0.3)
+  # rows whose a is observed: conditioning on "observed" raises P(observed)
+  seen <- !is.na(x$a)
+  expect_gt(mean(p_obs[seen, "a"]), mean(p_values[seen, "a"]))
+  expect_error(predict_mask(notmiwae(x[1:100, ], iterations = 5, stop_early = FALSE, progress = FALSE),
+                            condition_on_mask = FALSE), class = "deepmnar_error_input", regexp = "GNR fits")
 })
 
 test_that("the new models impute, resample, save and print like notmiwae", {
