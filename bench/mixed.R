@@ -34,28 +34,11 @@
 # --report. Cells are cached in bench/results/cache/mixed/ as they finish.
 
 suppressPackageStartupMessages(library(deepmnar))
+source(file.path("bench", "grid.R"))
 
 datasets_all <- c("cps", "penguins", "salaries", "birthwt")
 models <- c("notmiwae", "miwae", "gnr", "not2miwae")
 baselines <- c("mean", "mice", "missforest")
-
-parse_options <- function(args) {
-  opt <- list(datasets = datasets_all, methods = c(baselines, models[1:3]), probs = c(1, 0.5), seeds = 1:3,
-              fresh = FALSE, report = FALSE)
-  for (a in args) {
-    if (a == "--fresh") { opt$fresh <- TRUE; next }
-    if (a == "--report") { opt$report <- TRUE; next }
-    kv <- regmatches(a, regexec("^--([a-z]+)=(.*)$", a))[[1]]
-    if (length(kv) != 3) stop("cannot read option ", a)
-    value <- kv[3]
-    opt[[kv[2]]] <- switch(kv[2],
-      datasets = strsplit(value, ",")[[1]], methods = strsplit(value, ",")[[1]],
-      probs = as.numeric(strsplit(value, ",")[[1]]), seeds = eval(parse(text = value)),
-      stop("unknown option --", kv[2]))
-  }
-  stopifnot(all(opt$datasets %in% datasets_all), all(opt$methods %in% c(baselines, models)))
-  opt
-}
 
 load_dataset <- function(name) {
   env <- new.env()
@@ -98,27 +81,12 @@ run_cell <- function(x, dataset, prob, seed, method, file) {
   row <- as.data.frame(res)
   row$method <- method
   row$prob <- prob
-  row$commit <- tryCatch(system("git rev-parse --short HEAD", intern = TRUE), error = function(e) NA_character_)
-  saveRDS(row, paste0(file, ".tmp"))
-  file.rename(paste0(file, ".tmp"), file)
+  save_cell(row, file)
   message(sprintf("[%s] %s prob %s seed %d %s: %s (%.1f s)", format(Sys.time(), "%H:%M:%S"), dataset, prob, seed,
                   method, if (is.na(row$error)) sprintf("RMSE %.3f, PFC %.3f", row$rmse, row$pfc) else
                     paste("error:", row$error), row$seconds))
 }
 
-run_grid <- function(opt) {
-  dir.create(cache_dir, recursive = TRUE, showWarnings = FALSE)
-  for (dataset in opt$datasets) {
-    x <- load_dataset(dataset)
-    for (prob in opt$probs) for (seed in opt$seeds) for (method in opt$methods) {
-      file <- file.path(cache_dir, sprintf("%s_p%s_s%d_%s.rds", dataset, prob, seed, method))
-      if (!opt$fresh && file.exists(file) && is.na(readRDS(file)$error)) next
-      run_cell(x, dataset, prob, seed, method, file)
-    }
-  }
-}
-
-fmt <- function(m, s) ifelse(is.na(m), "", ifelse(is.na(s), sprintf("%.3f", m), sprintf("%.3f ± %.3f", m, s)))
 
 write_report <- function(opt) {
   files <- list.files(cache_dir, pattern = "\\.rds$", full.names = TRUE)
@@ -159,22 +127,7 @@ write_report <- function(opt) {
     }
     out <- c(out, "")
   }
-  out <- c(out, "## Median seconds per fit and imputation", "",
-           paste0("| dataset | ", paste(methods, collapse = " | "), " |"),
-           paste0("|---|", strrep("---|", length(methods))))
-  for (d in sets) {
-    cells <- vapply(methods, function(m) {
-      a <- rows[rows$dataset == d & rows$method == m, ]
-      if (nrow(a)) sprintf("%.1f", stats::median(a$seconds)) else ""
-    }, "")
-    out <- c(out, sprintf("| %s | %s |", d, paste(cells, collapse = " | ")))
-  }
-  out <- c(out, "", bar_lines(agg, sets))
-  if (nrow(failed)) {
-    out <- c(out, "", "## Cells that failed", "", "| dataset | prob | method | error |", "|---|---|---|---|",
-             sprintf("| %s | %s | %s | %s |", failed$dataset, failed$prob, failed$method,
-                     gsub("[|\n]", " ", substr(failed$error, 1, 160))))
-  }
+  out <- c(out, seconds_table(rows, sets, methods), "", bar_lines(agg, sets), failed_cells(failed))
   writeLines(out, file.path("bench", "results", "mixed.md"))
   invisible(agg)
 }
@@ -200,6 +153,8 @@ bar_lines <- function(agg, sets) {
   c("## Bars (issue 13), probability 1", "", lines)
 }
 
-opt <- parse_options(commandArgs(trailingOnly = TRUE))
-if (!opt$report) run_grid(opt)
+opt <- grid_options(commandArgs(trailingOnly = TRUE),
+                    list(datasets = datasets_all, methods = c(baselines, models[1:3]), probs = c(1, 0.5), seeds = 1:3),
+                    datasets = datasets_all, methods = c(baselines, models))
+if (!opt$report) run_cached_grid(opt, cache_dir, load_dataset, run_cell)
 write_report(opt)
