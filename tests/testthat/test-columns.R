@@ -176,3 +176,13 @@ test_that("newdata with an unseen level of a factor is refused by column and lev
   expect_match(conditionMessage(err), "`grp`.*`top`")
   expect_identical(err$levels, "top")
 })
+
+test_that("one seed gives the same fit and imputations with factor columns whatever the thread count", {
+  cf <- categorical_frame(n = 200)
+  fits <- lapply(1:2, function(t) notmiwae(cf$data, hidden = c(8, 8), K = 5, iterations = 200, stop_early = FALSE,
+                                           seed = 4, threads = t, progress = FALSE))
+  expect_identical(fits[[1]]$theta, fits[[2]]$theta)
+  imps <- lapply(1:2, function(t) suppressWarnings(impute(fits[[1]], L = 100, seed = 1, threads = t, type = "prob",
+                                                          progress = FALSE)))
+  expect_identical(attr(imps[[1]], "probabilities"), attr(imps[[2]], "probabilities"))
+})
