@@ -6,11 +6,12 @@
 #                         (counts) get rounded imputations
 #   logical, 2-level      binary: a Bernoulli, whose missing draws are relaxed
 #   factor or ordered     in training (components.h)
-#   factor or ordered     categorical: one engine column per level holding the
-#   with 3-50 levels      one-hot code, a softmax over the levels, missing
-#                         levels drawn by Gumbel-softmax in training; an
-#                         ordered factor is modelled like an unordered one and
-#                         comes back ordered
+#   factor with           categorical: one engine column per level holding the
+#   3-50 levels           one-hot code, a softmax over the levels, missing
+#                         levels drawn by Gumbel-softmax in training
+#   ordered factor with   ordinal: the same columns and draws, with the level
+#   3-50 levels           probabilities of a cumulative logit (one location
+#                         from the decoder, K - 1 learned cutpoints)
 # Characters, dates and factors with one level or more than
 # `max_factor_levels()` levels are refused with what to do.
 
@@ -111,6 +112,13 @@ category_groups <- function(columns, types) {
     group[columns %in% types[[categorical_columns(types)[g]]]$units] <- g
   }
   group
+}
+
+# Per engine column: 1 for the levels of an ordered factor (a cumulative
+# logit in the engine), else 0.
+ordinal_levels <- function(columns, types) {
+  ordered <- Filter(function(name) identical(types[[name]]$class, "ordered"), categorical_columns(types))
+  as.integer(columns %in% unlist(lapply(types[ordered], `[[`, "units")))
 }
 
 # 0/1 (or a probability, cut at 1/2: the posterior mode) back to the column's

@@ -77,11 +77,13 @@ fit_model <- function(model, data, obs, decoder, activation, sigma_floor, latent
                      encoder_mask = check_flag(encoder_mask, "encoder_mask"),
                      point_mass = unname((masses - scaling$center) / scaling$scale),
                      binary_other = unname((other - scaling$center) / scaling$scale),
-                     temperature = check_positive_number(temperature, "temperature", 100), category_group = groups)
+                     temperature = check_positive_number(temperature, "temperature", 100), category_group = groups,
+                     category_ordinal = ordinal_levels(colnames(x), types))
   args$stop_early <- check_stop_early(stop_early)
   args$starts <- check_count(if (is.null(starts)) default_starts(spec) else starts, "starts", 1, 100)
   fit <- train_model(spec, x, args, isTRUE(progress), call, paste0("deepmnar_", model), scaling = scaling)
-  family <- ifelse(binary, "bernoulli", ifelse(levels, "categorical", ifelse(single, "constant", obs)))
+  family <- ifelse(binary, "bernoulli", ifelse(spec$category_ordinal == 1L, "ordinal",
+                   ifelse(levels, "categorical", ifelse(single, "constant", obs))))
   fit$observation <- observation_table(x, family, ifelse(binary | single | levels, NA_real_, floors), masses)
   fit$data_format <- data_format(data, types)
   fit

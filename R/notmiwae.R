@@ -58,9 +58,10 @@
 #'   rounded imputations); logical columns and factors with two levels are
 #'   binary (Bernoulli); factors with 3 to 50 levels are categorical (a
 #'   softmax over the levels, entering the encoder one-hot, zero-filled when
-#'   missing, and the mask models with one effect per level; an ordered factor
-#'   is modelled like an unordered one). All come back in their own class and
-#'   levels. Character and date columns, and factors with one or more than 50
+#'   missing, and the mask models with one effect per level); ordered factors
+#'   with 3 to 50 levels are ordinal (a cumulative logit: one location from the
+#'   decoder and K - 1 learned cutpoints, with the same one-hot input and
+#'   draws). All come back in their own class and levels. Character and date columns, and factors with one or more than 50
 #'   levels, are refused with what to do.
 #' @param missing_model The missingness model, see the section below.
 #' @param obs Observation model for each column: `"gaussian"` or Student's `"t"`.

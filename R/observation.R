@@ -117,9 +117,11 @@ describe_observation <- function(fit) {
   constant <- tab$column[tab$family == "constant"]
   types <- fit$data_format$types
   categorical <- vapply(types[categorical_columns(types)], function(t) length(t$levels), integer(1))
+  ordered <- vapply(types[names(categorical)], function(t) identical(t$class, "ordered"), logical(1))
+  describe_levels <- function(keep) paste(sprintf("%s (%d levels)", names(categorical)[keep], categorical[keep]), collapse = ", ")
   c(if (length(binary)) sprintf("binary (Bernoulli): %s", paste(binary, collapse = ", ")),
-    if (length(categorical)) sprintf("categorical (softmax; Gumbel-softmax draws in training): %s",
-                                     paste(sprintf("%s (%d levels)", names(categorical), categorical), collapse = ", ")),
+    if (any(!ordered)) sprintf("categorical (softmax; Gumbel-softmax draws in training): %s", describe_levels(!ordered)),
+    if (any(ordered)) sprintf("ordinal (cumulative logit; Gumbel-softmax draws in training): %s", describe_levels(ordered)),
     if (length(constant)) sprintf("one observed value (imputed as it): %s", paste(constant, collapse = ", ")),
     sprintf("point masses: %s; scale floors: %s sd", mass_text, floor_text))
 }

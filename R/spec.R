@@ -19,7 +19,7 @@ model_spec <- function(model, columns, latent_dim, hidden, activation, obs, deco
                        direction, sigma_floor, alpha = 1, K2 = 1L, eta_dim = 1L, k = 1L, variant = "b",
                        pi_prime = 0.5, encoder_mask = FALSE, point_mass = rep(NA_real_, length(columns)),
                        binary_other = rep(NA_real_, length(columns)), temperature = 0.5,
-                       category_group = rep(0L, length(columns))) {
+                       category_group = rep(0L, length(columns)), category_ordinal = rep(0L, length(columns))) {
   p <- length(columns)
   list(
     model = model, model_code = codes_of("model")[[model]], alpha = alpha, K2 = K2, eta_dim = eta_dim,
@@ -30,7 +30,7 @@ model_spec <- function(model, columns, latent_dim, hidden, activation, obs, deco
     missing_model = missing_model, missing_code = codes_of("missing_model")[[missing_model]],
     direction = direction, sigma_floor = sigma_floor, encoder_mask = as.integer(isTRUE(encoder_mask)),
     point_mass = point_mass, binary_other = binary_other, temperature = temperature,
-    category_group = as.integer(category_group),
+    category_group = as.integer(category_group), category_ordinal = as.integer(category_ordinal),
     registry_version = registry()$version
   )
 }

@@ -161,6 +161,8 @@ deepmnar_io::ModelSpec spec_from(const Rcpp::List& s) {
                                                               : std::vector<double>(spec.point_mass.size(), NAN);
   spec.category_group = s.containsElementNamed("category_group") ? integers(s, "category_group")
                                                                   : std::vector<int>(spec.point_mass.size(), 0);
+  spec.category_ordinal = s.containsElementNamed("category_ordinal") ? integers(s, "category_ordinal")
+                                                                      : std::vector<int>(spec.category_group.size(), 0);
   if (s.containsElementNamed("temperature")) spec.temperature = scalar<double>(s, "temperature");
   spec.alpha = scalar<double>(s, "alpha");
   spec.K2 = scalar<int>(s, "K2");

@@ -10,11 +10,12 @@ tiny_mnar_data <- function(n = 12, p = 3, seed = 1) {
 tiny_spec <- function(p, missing_model = "selfmask_known", obs = "gaussian", decoder = "mlp", latent = 2L,
                       hidden = c(5L, 4L), model = "notmiwae", alpha = 1, K2 = 1L, eta_dim = 2L,
                       point_mass = rep(NA_real_, p), sigma_floor = 1e-3, binary_other = rep(NA_real_, p),
-                      category_group = rep(0L, p), temperature = 0.5) {
+                      category_group = rep(0L, p), temperature = 0.5, category_ordinal = rep(0L, p)) {
   deepmnar:::model_spec(model, paste0("c", seq_len(p)), latent, hidden, "tanh", obs, decoder, missing_model,
                         rep(c(1, -1), length.out = p), rep_len(sigma_floor, p), alpha = alpha, K2 = as.integer(K2),
                         eta_dim = as.integer(eta_dim), point_mass = point_mass, binary_other = binary_other,
-                        category_group = category_group, temperature = temperature)
+                        category_group = category_group, temperature = temperature,
+                        category_ordinal = category_ordinal)
 }
 
 # tiny_mnar_data() with point masses: column 1 at -0.5 and column 3 at 0.25

@@ -142,6 +142,10 @@ test_that("the engine refuses a spec, theta or data that do not fit, naming the 
     bad <- spec; bad$category_group <- groups
     refused(deepmnar:::cpp_n_params(bad), "spec\\$category_group")
   }
+  bad <- spec; bad$category_group <- c(0L, 1L, 1L); bad$category_ordinal <- c(1L, 0L, 0L)
+  refused(deepmnar:::cpp_n_params(bad), "spec\\$category_ordinal: a column outside")
+  bad$category_ordinal <- c(0L, 1L, 0L)
+  refused(deepmnar:::cpp_n_params(bad), "spec\\$category_ordinal: a variable partly ordinal")
   bad <- spec; bad$category_group <- c(0L, 1L, 1L); bad$point_mass <- c(NA, 0.5, NA)
   refused(deepmnar:::cpp_n_params(bad), "spec\\$category_group: a categorical column with a point mass")
   refused(deepmnar:::cpp_n_params(tiny_spec(3, "none", model = "psmvae", category_group = c(0L, 1L, 1L))),

@@ -111,7 +111,10 @@ test_that("factor columns come back as factors with their levels; the probabilit
   fit <- quick(cf$data)
   expect_identical(fit$observation$family[fit$observation$column == "grp=mid"], "categorical")
   expect_identical(fit$spec$category_group, c(0L, 0L, 1L, 1L, 1L, 2L, 2L, 2L))
-  expect_output(print(fit), "categorical.*grp \\(3 levels\\), stage \\(3 levels\\)")
+  expect_output(print(fit), "categorical \\(softmax.*grp \\(3 levels\\)")
+  expect_output(print(fit), "ordinal \\(cumulative logit.*stage \\(3 levels\\)")
+  expect_identical(fit$spec$category_ordinal, c(0L, 0L, 0L, 0L, 0L, 1L, 1L, 1L))
+  expect_identical(fit$observation$family[6:8], rep("ordinal", 3))
   expect_output(print(fit), "500 rows x 4 columns")
   expect_identical(restore_data(fit$data, fit$data_format), cf$data)
   imp <- impute(fit, L = 200, seed = 1, progress = FALSE)
@@ -126,6 +129,10 @@ test_that("factor columns come back as factors with their levels; the probabilit
   expect_equal(unname(rowSums(prob)), rep(1, sum(!seen)), tolerance = 1e-10)
   # the imputed level is the most probable one
   expect_identical(as.character(imp$grp[!seen]), colnames(prob)[max.col(prob, ties.method = "first")])
+  # the cumulative logit's level probabilities are a distribution too
+  stage_prob <- attr(prob_run, "probabilities")$stage
+  expect_equal(unname(rowSums(stage_prob)), rep(1, nrow(stage_prob)), tolerance = 1e-10)
+  expect_true(all(stage_prob > 0))
   mask <- predict_mask(fit, L = 50, seed = 1, progress = FALSE)
   expect_identical(colnames(mask), names(cf$data))
 })
@@ -185,4 +192,24 @@ test_that("one seed gives the same fit and imputations with factor columns whate
   imps <- lapply(1:2, function(t) suppressWarnings(impute(fits[[1]], L = 100, seed = 1, threads = t, type = "prob",
                                                           progress = FALSE)))
   expect_identical(attr(imps[[1]], "probabilities"), attr(imps[[2]], "probabilities"))
+})
+
+test_that("an ordered factor driven by a numeric column is imputed along it by the cumulative logit", {
+  set.seed(8)
+  n <- 600
+  z <- rnorm(n)
+  d <- data.frame(a = z + rnorm(n, sd = 0.3),
+                  grade = cut(z + rnorm(n, sd = 0.3), c(-Inf, -1, 0, 1, Inf), labels = c("D", "C", "B", "A"),
+                              ordered_result = TRUE))
+  truth <- d$grade
+  d$grade[runif(n) < 0.3] <- NA
+  fit <- notmiwae(d, missing_model = "none", hidden = c(16, 16), K = 5, iterations = 3000, stop_early = FALSE,
+                  seed = 1, threads = 1, progress = FALSE)
+  imp <- suppressWarnings(impute(fit, L = 200, seed = 1, progress = FALSE))
+  miss <- is.na(d$grade)
+  expect_true(is.ordered(imp$grade))
+  # the imputed grade follows a: a rank correlation far from 0, and most
+  # imputations within one grade of the truth
+  expect_gt(cor(as.integer(imp$grade[miss]), d$a[miss], method = "spearman"), 0.7)
+  expect_gt(mean(abs(as.integer(imp$grade[miss]) - as.integer(truth[miss])) <= 1), 0.9)
 })

@@ -120,3 +120,20 @@ test_that("gradient with a categorical variable matches finite differences", {
     expect_lt(gradient_error(spec, x), 1e-6)
   }
 })
+
+test_that("gradient with an ordinal (cumulative logit) variable matches finite differences", {
+  x <- tiny_categorical_data()
+  groups <- c(0L, 0L, 0L, 1L, 1L, 1L)
+  ordinal <- c(0L, 0L, 0L, 1L, 1L, 1L)
+  for (g in list(c("selfmask_known", "gaussian", "mlp"), c("linear", "t", "linear"), c("none", "gaussian", "mlp"))) {
+    spec <- tiny_spec(ncol(x), g[1], g[2], g[3], category_group = groups, category_ordinal = ordinal, temperature = 0.7)
+    # the K - 1 cutpoints are parameters of their own
+    expect_identical(deepmnar:::cpp_n_params(spec),
+                     deepmnar:::cpp_n_params(tiny_spec(ncol(x), g[1], g[2], g[3], category_group = groups)) + 2)
+    set.seed(61)
+    expect_lt(gradient_error(spec, x), 1e-6)
+  }
+  spec <- tiny_spec(ncol(x), "none", model = "gnr", category_group = groups, category_ordinal = ordinal)
+  set.seed(62)
+  expect_lt(gradient_error(spec, x), 1e-6)
+})

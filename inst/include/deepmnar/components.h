@@ -187,6 +187,7 @@ struct PointMasses {
 // logits of the point masses, P(x_j = its point mass | z) = sigmoid(logit).
 struct ObservationParams {
   RowMat mu, scale, df, scale_raw, df_raw, spike_logit;
+  RowMat ordinal_location;  // per sample, per ordinal variable: its cumulative-logit location
   const PointMasses* spikes = nullptr;
   const Categories* cats = nullptr;
   MlpCache cache;
@@ -229,6 +230,9 @@ class ObservationDecoder {
     } else {
       mlp_ = Mlp(latent, spec.hidden, heads() * p_ + spikes_.count, activation_from(spec.activation), layout);
     }
+    for (int j = 0; j < p_; ++j)
+      if (cats_.leads(j) && spec.category_ordinal[std::size_t(j)] == 1) ordinal_first_.push_back(j);
+    for (int f : ordinal_first_) cutpoint_offset_.push_back(layout.take(std::size_t(cats_.size[std::size_t(f)] - 1)));
   }
 
   bool student_t() const { return student_t_; }
@@ -239,6 +243,11 @@ class ObservationDecoder {
 
   void init(double* theta, Rng& rng) const {
     mlp_.init(theta, rng);
+    // cutpoints -1, -1 + log 2, ...: spread around 0 on the logit scale
+    for (std::size_t b = 0; b < ordinal_first_.size(); ++b) {
+      const int k = cats_.size[std::size_t(ordinal_first_[b])];
+      for (int c = 0; c < k - 1; ++c) theta[cutpoint_offset_[b] + std::size_t(c)] = c == 0 ? -1.0 : 0.0;
+    }
     if (linear_) {
       theta[shared_offset_] = 0.0;
       if (student_t_) theta[shared_offset_ + 1] = 0.0;
@@ -266,6 +275,81 @@ class ObservationDecoder {
     o.spike_logit = h.rightCols(spikes_.count);
     o.spikes = &spikes_;
     o.cats = &cats_;
+    if (!ordinal_first_.empty()) ordinal_forward(theta, o);
+  }
+
+  // An ordered variable with K levels: P(Y <= k | z) = sigmoid(c_k - eta(z)),
+  // eta the decoder's location output of its first level, cutpoints c_1 <
+  // ... < c_{K-1} (c_1 free, then softplus steps). The block's logits become
+  // log P(Y = k | z), so the categorical likelihood, draws and imputation
+  // apply unchanged (their softmax is P itself).
+  void cutpoints(const double* theta, std::size_t b, std::vector<double>& c) const {
+    const int k = cats_.size[std::size_t(ordinal_first_[b])];
+    c.resize(std::size_t(k - 1));
+    for (int i = 0; i < k - 1; ++i) {
+      const double a = theta[cutpoint_offset_[b] + std::size_t(i)];
+      c[std::size_t(i)] = i == 0 ? a : c[std::size_t(i - 1)] + softplus(a);
+    }
+  }
+
+  // sigmoid(upper - eta) - sigmoid(lower - eta), with the ends at -inf / inf.
+  struct OrdinalCell {
+    double prob, d_eta, d_lower, d_upper;
+  };
+  static OrdinalCell ordinal_cell(double eta, const std::vector<double>& c, int level) {
+    const int k = int(c.size()) + 1;
+    const double su = level < k - 1 ? sigmoid(c[std::size_t(level)] - eta) : 1.0;
+    const double sl = level > 0 ? sigmoid(c[std::size_t(level - 1)] - eta) : 0.0;
+    const double du = su * (1.0 - su), dl = sl * (1.0 - sl);
+    const double prob = std::max(su - sl, 1e-300);
+    return {prob, (dl - du) / prob, -dl / prob, du / prob};
+  }
+
+  void ordinal_forward(const double* theta, ObservationParams& o) const {
+    const Eigen::Index n = o.mu.rows();
+    o.ordinal_location.resize(n, Eigen::Index(ordinal_first_.size()));
+    std::vector<double> c;
+    for (std::size_t b = 0; b < ordinal_first_.size(); ++b) {
+      const int f = ordinal_first_[b], k = cats_.size[std::size_t(f)];
+      cutpoints(theta, b, c);
+      for (Eigen::Index r = 0; r < n; ++r) {
+        const double eta = o.mu(r, f);
+        o.ordinal_location(r, Eigen::Index(b)) = eta;
+        for (int level = 0; level < k; ++level) o.mu(r, f + level) = std::log(ordinal_cell(eta, c, level).prob);
+      }
+    }
+  }
+
+  // Gradients in the block's log-probabilities back to eta (the first
+  // level's location output; the other outputs of the block are unused) and
+  // to the cutpoints' raw parameters.
+  void ordinal_backward(const double* theta, const ObservationParams& o, RowMat& d_mu, double* grad) const {
+    std::vector<double> c, d_c;
+    for (std::size_t b = 0; b < ordinal_first_.size(); ++b) {
+      const int f = ordinal_first_[b], k = cats_.size[std::size_t(f)];
+      cutpoints(theta, b, c);
+      d_c.assign(std::size_t(k - 1), 0.0);
+      for (Eigen::Index r = 0; r < d_mu.rows(); ++r) {
+        const double eta = o.ordinal_location(r, Eigen::Index(b));
+        double d_eta = 0.0;
+        for (int level = 0; level < k; ++level) {
+          const double g = d_mu(r, f + level);
+          const OrdinalCell cell = ordinal_cell(eta, c, level);
+          d_eta += g * cell.d_eta;
+          if (level > 0) d_c[std::size_t(level - 1)] += g * cell.d_lower;
+          if (level < k - 1) d_c[std::size_t(level)] += g * cell.d_upper;
+          d_mu(r, f + level) = 0.0;
+        }
+        d_mu(r, f) = d_eta;
+      }
+      // c_i = a_0 + sum_{j=1..i} softplus(a_j): d a_j = sum_{i >= j} d c_i (times sigmoid(a_j) for j > 0)
+      double tail = 0.0;
+      for (int i = k - 2; i >= 0; --i) {
+        tail += d_c[std::size_t(i)];
+        const double a = theta[cutpoint_offset_[b] + std::size_t(i)];
+        grad[cutpoint_offset_[b] + std::size_t(i)] += i == 0 ? tail : tail * sigmoid(a);
+      }
+    }
   }
 
   // Gradients in mu, scale, df and the point-mass logits per sample are
@@ -274,6 +358,7 @@ class ObservationDecoder {
   void backward(const double* theta, const Eigen::MatrixBase<In>& z, ObservationParams& o, RowMat& d_mu,
                 RowMat& d_scale, RowMat& d_df, const RowMat& d_spike, double* grad, RowMat* d_z) const {
     const auto sig = [](double r) { return sigmoid(r); };
+    if (!ordinal_first_.empty()) ordinal_backward(theta, o, d_mu, grad);
     d_scale.array() *= o.scale_raw.unaryExpr(sig).array();
     if (student_t_) d_df.array() *= o.df_raw.unaryExpr(sig).array();
     const int c = spikes_.count;
@@ -357,6 +442,8 @@ class ObservationDecoder {
   Eigen::RowVectorXd floor_;
   PointMasses spikes_;
   Categories cats_;
+  std::vector<int> ordinal_first_;              // first column of each ordered variable
+  std::vector<std::size_t> cutpoint_offset_;    // where its K - 1 cutpoint parameters start
   std::size_t shared_offset_ = 0;
   Mlp mlp_;
 };
