@@ -219,6 +219,9 @@ test_that("early stopping keeps the parameters with the best held-out bound", {
   expect_identical(fit$settings$iterations_done, st$stopped_at)
   expect_identical(st$stopped_at - st$best_iteration, 3L * 20L)
   expect_identical(length(st$held_out_rows), 40L)
+  capped <- notmiwae(di, hidden = c(8, 8), K = 5, iterations = 40, seed = 2, threads = 1, progress = FALSE,
+                     stop_early = early_stopping(holdout = 0.2, every = 20, max_rows = 15))
+  expect_identical(length(capped$stopping$held_out_rows), 15L)
   expect_equal(st$checks$iteration, seq(0, st$stopped_at, by = 20))
   # the kept parameters score the best check's bound on the held-out rows
   ed <- engine_data(fit$data, fit$scaling)
