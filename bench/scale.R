@@ -87,7 +87,8 @@ run_grid <- function(sizes, methods, threads, cap, fresh) {
                                          sprintf("--cell=%s:%s", size, method), sprintf("--threads=%d", threads)),
                       stdout = log, stderr = log)
     out <- readLines(log)
-    result <- suppressWarnings(as.numeric(strsplit(sub("^RESULT ", "", grep("^RESULT ", out, value = TRUE)), " ")[[1]]))
+    hit <- grep("^RESULT ", out, value = TRUE)
+    result <- if (length(hit)) suppressWarnings(as.numeric(strsplit(sub("^RESULT ", "", hit), " ")[[1]])) else numeric(0)
     peak_kb <- as.numeric(sub(".*: ", "", grep("Maximum resident set size", out, value = TRUE)))
     row <- data.frame(size = size, method = method, threads = threads,
                       seconds = if (length(result)) as.numeric(result[3]) else NA_real_,
