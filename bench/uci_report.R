@@ -71,6 +71,11 @@ md <- c(
           paste(sort(opt$probs, decreasing = TRUE), collapse = ", "), paste(opt$seeds, collapse = ", "),
           opt$iterations, opt$L),
   "",
+  sprintf("Scaling of the deep models: **%s**.", if (opt$scaling == "complete")
+    "the papers' protocol, complete-data mean and population sd (`center`, `scale`): leaks the missing values" else
+    "the observed values' mean and sd (the package; what a user can do)"),
+  if (is.na(opt$gnr_alpha)) "GNR alpha by missing probability (the paper's grid {0.01, 1, 100}): 0.01 at 0.2, 1 at 0.8, 100 at 1." else "",
+  "",
   "Cells read \"ours (published)\". Published: GNR paper Table 2 for banknote, yeast, red and white wine; for breast",
   "the not-2-MIWAE report Table 3 (probability 1 only; its not-MIWAE figure is the self-masking model). The",
   "published MICE (scikit-learn IterativeImputer) is shown next to mice norm. Published numbers are over 5 runs."
