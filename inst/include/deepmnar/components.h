@@ -292,16 +292,20 @@ class ObservationDecoder {
     }
   }
 
-  // sigmoid(upper - eta) - sigmoid(lower - eta), with the ends at -inf / inf.
+  // sigmoid(a) - sigmoid(b) with a = upper - eta > b = lower - eta (the ends
+  // at inf / -inf), computed as sigmoid(a) sigmoid(-b) (1 - exp(b - a)) so
+  // that it keeps its precision where both sigmoids are near 0 or 1.
   struct OrdinalCell {
     double prob, d_eta, d_lower, d_upper;
   };
   static OrdinalCell ordinal_cell(double eta, const std::vector<double>& c, int level) {
     const int k = int(c.size()) + 1;
-    const double su = level < k - 1 ? sigmoid(c[std::size_t(level)] - eta) : 1.0;
-    const double sl = level > 0 ? sigmoid(c[std::size_t(level - 1)] - eta) : 0.0;
-    const double du = su * (1.0 - su), dl = sl * (1.0 - sl);
-    const double prob = std::max(su - sl, 1e-300);
+    const bool top = level == k - 1, bottom = level == 0;
+    const double a = top ? 0.0 : c[std::size_t(level)] - eta, b = bottom ? 0.0 : c[std::size_t(level - 1)] - eta;
+    const double su = top ? 1.0 : sigmoid(a), sl = bottom ? 0.0 : sigmoid(b);
+    const double du = top ? 0.0 : su * sigmoid(-a), dl = bottom ? 0.0 : sl * sigmoid(-b);
+    const double gap = (top || bottom) ? 1.0 : -std::expm1(b - a);
+    const double prob = std::max(su * (bottom ? 1.0 : sigmoid(-b)) * gap, 1e-300);
     return {prob, (dl - du) / prob, -dl / prob, du / prob};
   }
 
