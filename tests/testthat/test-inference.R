@@ -55,7 +55,11 @@ test_that("replicates on a future plan of two workers give the same imputations"
   on.exit(future::plan(old_plan), add = TRUE)
   parallel <- multiple_impute(fi, m = 2, L = 50, refit_iterations = 20, seed = 6, format = "list", threads = 1,
                               progress = FALSE)
-  expect_identical(parallel, sequential)
+  # Another process holds the parameters at other addresses, and Eigen's
+  # vectorised sums over unaligned data start at the first aligned element:
+  # the last bit of a value may differ (seen once in a clean-clone CI run,
+  # 0.46881446032728979 against ...957), nothing more.
+  expect_equal(parallel, sequential, tolerance = 1e-12)
 })
 
 test_that("bootstrap replicates are valid fits on their own resamples", {
