@@ -108,9 +108,8 @@ level_codes <- function(col, type, name, arg) {
 # level of (engine's spec$category_group).
 category_groups <- function(columns, types) {
   group <- integer(length(columns))
-  for (g in seq_along(categorical_columns(types))) {
-    group[columns %in% types[[categorical_columns(types)[g]]]$units] <- g
-  }
+  categorical <- categorical_columns(types)
+  for (g in seq_along(categorical)) group[columns %in% types[[categorical[g]]]$units] <- g
   group
 }
 

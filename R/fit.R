@@ -234,8 +234,11 @@ fresh_state <- function(theta) {
 select_start <- function(spec, ed, args, starts, progress) {
   n <- nrow(ed$x)
   start_iterations <- min(args$iterations, max(250L, as.integer(round(0.05 * args$iterations))))
-  # as in early stopping, the score needs a few thousand rows, not a share
-  held_out <- if (n >= 50) with_seed(args$seed, sample.int(n, min(2000L, max(10L, round(0.2 * n))))) else seq_len(n)
+  # as in early stopping (its default `max_rows`), the score needs a few
+  # thousand rows, not a share
+  held_out <- if (n >= 50) {
+    with_seed(args$seed, sample.int(n, min(early_stopping()$max_rows, max(10L, round(0.2 * n)))))
+  } else seq_len(n)
   train_rows <- if (n >= 50) setdiff(seq_len(n), held_out) else seq_len(n)
   train_ed <- rows_of_engine_data(ed, train_rows)
   held_ed <- rows_of_engine_data(ed, held_out)
