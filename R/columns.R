@@ -5,7 +5,8 @@
 #                         masses and floors of observation.R); integer columns
 #                         (counts) get rounded imputations
 #   logical, 2-level      binary: a Bernoulli, whose missing draws are relaxed
-#   factor or ordered     in training (components.h)
+#   factor or ordered     in training (components.h); in psmvae(), which has
+#                         no point masses, a categorical with two levels
 #   factor with           categorical: one engine column per level holding the
 #   3-50 levels           one-hot code, a softmax over the levels, missing
 #                         levels drawn by Gumbel-softmax in training
@@ -62,6 +63,16 @@ factor_type <- function(col, name, arg) {
            length(lv), max_factor_levels())
   }
   list(kind = "categorical", class = cls, levels = lv, units = paste0(name, "=", lv))
+}
+
+# Binary columns as categorical ones with two levels (two engine columns),
+# for a model without the binary (point-mass) observation model.
+binary_as_categorical <- function(types) {
+  for (name in binary_columns(types)) {
+    types[[name]]$kind <- "categorical"
+    types[[name]]$units <- paste0(name, "=", types[[name]]$levels)
+  }
+  types
 }
 
 columns_of_kind <- function(types, kind) {

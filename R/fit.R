@@ -49,11 +49,12 @@ fit_model <- function(model, data, obs, decoder, activation, sigma_floor, latent
   decoder <- check_choice(decoder, c("mlp", "linear"), "decoder")
   activation <- check_choice(activation, c("tanh", "relu"), "activation")
   types <- column_types(data)
+  # PSMVAE has no point masses, the binary model of the other models.
+  if (model == "psmvae") types <- binary_as_categorical(types)
   x <- prepare_training(data, types)
   binary <- colnames(x) %in% binary_columns(types)
   groups <- category_groups(colnames(x), types)
   levels <- groups > 0
-  refuse_factors_in_psmvae(model, types)
   floors <- column_floors(sigma_floor, x)
   masses <- column_point_masses(point_mass, x)
   masses[binary] <- 1
@@ -104,14 +105,6 @@ given_moments <- function(scaling, center, scale, columns, levels) {
   for (name in names(centers)) if (!is.na(centers[[name]])) scaling$center[[name]] <- centers[[name]]
   for (name in names(scales)) if (!is.na(scales[[name]])) scaling$scale[[name]] <- scales[[name]]
   scaling
-}
-
-refuse_factors_in_psmvae <- function(model, types) {
-  factors <- c(binary_columns(types), categorical_columns(types))
-  if (model != "psmvae" || !length(factors)) return(invisible())
-  deepmnar_abort(sprintf(paste0("`psmvae()` models numeric columns only; column %s is a factor or logical. ",
-                                "Use `notmiwae()`, `gnr()` or `not2miwae()` for mixed data."), quote_names(factors)),
-                 data = list(argument = "data", columns = factors))
 }
 
 check_common_args <- function(K, batch_size, iterations, lr, latent_dim, hidden, threads, seed, n, p) {

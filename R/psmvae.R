@@ -71,8 +71,12 @@
 #' log-weights over r).
 #'
 #' @param data A data.frame, tibble or numeric matrix with `NA` for missing
-#'   values; numeric columns only (factor and logical columns need
-#'   [notmiwae()], [gnr()] or [not2miwae()]).
+#'   values. Numeric and integer columns are Gaussian; factors, ordered
+#'   factors and logicals are categorical, ordinal and (two levels)
+#'   categorical, as in [notmiwae()]. For such a variable both heads give level
+#'   probabilities, \eqn{q(x_{mis})} too (its draw relaxed by Gumbel-softmax
+#'   at `temperature` in training), and the draw term of the objective is the
+#'   exact \eqn{-\mathrm{KL}(q \| p)} over the levels.
 #' @inheritParams notmiwae
 #' @param k Number of pattern sets (values of r).
 #' @param variant `"b"` (mask from z and r) or `"a"` (mask from x and r).
@@ -95,15 +99,15 @@
 psmvae <- function(data, k = 2, variant = c("b", "a"), pi_prime = 0.5, direction = "high", latent_dim = NULL,
 hidden = c(128, 128),
                    K = 1, batch_size = 64, iterations = 20000, lr = 1e-3, activation = c("tanh", "relu"),
-                   sigma_floor = "auto", stop_early = TRUE, starts = NULL, center = NULL, scale = NULL, seed = NULL,
-                   threads = NULL, progress = interactive()) {
+                   sigma_floor = "auto", temperature = 0.5, stop_early = TRUE, starts = NULL, center = NULL,
+                   scale = NULL, seed = NULL, threads = NULL, progress = interactive()) {
   k <- check_count(k, "k", 1, 100)
   variant <- check_choice(variant, c("b", "a"), "variant")
   pi_prime <- check_probability(pi_prime, "pi_prime")
   fit_model("psmvae", data, obs = "gaussian", decoder = "mlp", activation = activation, sigma_floor = sigma_floor,
             latent_dim = latent_dim, hidden = hidden, K = K, batch_size = batch_size, iterations = iterations,
             lr = lr, seed = seed, threads = threads, progress = progress, stop_early = stop_early, starts = starts,
-            center = center, scale = scale, call = match.call(), k = k,
+            center = center, scale = scale, temperature = temperature, call = match.call(), k = k,
             variant = variant, pi_prime = pi_prime, direction = direction)
 }
 

@@ -86,8 +86,7 @@ test_that("newdata is coded with the fit's levels, and unseen levels or unsuppor
   chr <- b$data
   chr$arm <- as.character(chr$arm)
   expect_error(quick(chr), class = "deepmnar_error_input", regexp = "`arm`.*factor")
-  expect_error(psmvae(b$data, iterations = 5, progress = FALSE), class = "deepmnar_error_input",
-               regexp = "`smoker`.*factor or logical")
+  expect_error(psmvae(chr, iterations = 5, progress = FALSE), class = "deepmnar_error_input", regexp = "`arm`.*factor")
 })
 
 # A three-level factor whose top level goes missing far more often (MNAR), an
@@ -170,6 +169,34 @@ test_that("factors work in GNR and not-2-MIWAE, multiple imputations draw levels
   pooled <- summary(mice::pool(with(imp, glm(smoker ~ a + grp, family = binomial))))
   expect_true(all(c("grpmid", "grphigh") %in% as.character(pooled$term)))
   expect_true(all(is.finite(pooled$std.error)))
+})
+
+test_that("factors and logicals work in psmvae(): levels imputed from the numeric columns, types kept", {
+  cf <- categorical_frame(n = 400)
+  cf$data$smoker <- cf$truth$a + rnorm(400, sd = 0.5) > 0
+  cf$data$smoker[c(3, 9, 27, 40, 41)] <- NA
+  for (variant in c("b", "a")) {
+    fit <- psmvae(cf$data, variant = variant, hidden = c(16, 16), iterations = 1500, stop_early = FALSE, starts = 1,
+                  seed = 1, threads = 1, progress = FALSE)
+    # a logical is a two-level categorical in PSMVAE, which has no point masses
+    expect_identical(fit$observation$family[fit$observation$column %in% c("smoker=FALSE", "smoker=TRUE")],
+                     rep("categorical", 2))
+    imp <- suppressWarnings(impute(fit, L = 200, seed = 1, type = "prob", progress = FALSE))
+    expect_false(anyNA(imp))
+    expect_identical(levels(imp$grp), c("low", "mid", "high"))
+    expect_true(is.ordered(imp$stage))
+    expect_true(is.logical(imp$smoker))
+    prob <- attr(imp, "probabilities")$grp
+    expect_equal(unname(rowSums(prob)), rep(1, nrow(prob)), tolerance = 1e-10)
+    # grp follows z, which a and b measure: the imputed levels beat the
+    # observed shares' mode by far
+    miss <- is.na(cf$data$grp)
+    mode_level <- names(which.max(table(cf$data$grp)))
+    expect_lt(mean(imp$grp[miss] != cf$truth$grp[miss]), mean(cf$truth$grp[miss] != mode_level) - 0.35)
+  }
+  fits <- lapply(1:2, function(t) psmvae(cf$data, variant = "a", hidden = c(8, 8), iterations = 100,
+                                         stop_early = FALSE, starts = 1, seed = 4, threads = t, progress = FALSE))
+  expect_identical(fits[[1]]$theta, fits[[2]]$theta)
 })
 
 test_that("newdata with an unseen level of a factor is refused by column and level", {

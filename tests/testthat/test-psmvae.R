@@ -14,6 +14,20 @@ test_that("the ELBO gradient matches finite differences (both variants, k = 1 an
   }
 })
 
+test_that("the ELBO gradient matches finite differences with categorical and ordinal variables", {
+  x <- tiny_categorical_data()
+  groups <- c(0L, 0L, 0L, 1L, 1L, 1L)
+  for (variant in c("b", "a")) for (ordinal in list(rep(0L, 6), c(0L, 0L, 0L, 1L, 1L, 1L))) {
+    spec <- psmvae_tiny_spec(6, 2, variant, 0.3)
+    spec$category_group <- groups
+    spec$category_ordinal <- ordinal
+    spec$temperature <- 0.7
+    expect_lt(gradient_error(spec, x, K = 2), 1e-6)
+  }
+  # an ordered variable's cutpoints: K - 1 parameters in each head
+  expect_equal(deepmnar:::cpp_n_params(spec) - deepmnar:::cpp_n_params(psmvae_tiny_spec(6, 2, "a", 0.3)), 4)
+})
+
 test_that("the enumerated ELBO equals a brute-force sum over r computed independently in R", {
   x <- tiny_mnar_data(n = 6, p = 3)
   ev <- engine_view(x)

@@ -104,12 +104,20 @@ struct Categories {
     for (int j = 0; j < int(first.size()); ++j)
       if (in(j) && !leads(j)) d.col(j) = d.col(first[std::size_t(j)]);
   }
-  // Softmax of the block of column j at row n of `logits`: P(level j).
-  double probability(const RowMat& logits, Eigen::Index n, int j) const {
-    const int f = first[std::size_t(j)], k = size[std::size_t(j)];
-    const auto l = logits.row(n).segment(f, k).array();
-    const double top = l.maxCoeff();
-    return std::exp(logits(n, j) - top) / (l - top).exp().sum();
+  // Each block's softmax of `logits`, row by row, into the same columns of
+  // `out` (the level probabilities; other columns are left at 0).
+  void softmax(const RowMat& logits, RowMat& out) const {
+    out.setZero(logits.rows(), logits.cols());
+    for (int f = 0; f < int(first.size()); ++f) {
+      if (!leads(f)) continue;
+      const int k = size[std::size_t(f)];
+      for (Eigen::Index n = 0; n < logits.rows(); ++n) {
+        const auto l = logits.row(n).segment(f, k).array();
+        auto prob = out.row(n).segment(f, k).array();
+        prob = (l - l.maxCoeff()).exp();
+        prob /= prob.sum();
+      }
+    }
   }
   // log sum_k exp(logit_k) of the block that starts at column f.
   double log_normaliser(const RowMat& logits, Eigen::Index n, int f) const {
@@ -118,6 +126,32 @@ struct Categories {
     return top + std::log((l - top).exp().sum());
   }
 };
+
+// The one-hot code y of a level drawn from softmax(logits) by the Gumbel-max
+// trick; relaxed (training), softmax((logits + Gumbel noise) / temperature)
+// (Jang et al. 2017; Maddison et al. 2017), which keeps a gradient in the
+// logits.
+template <class Logits, class Out>
+inline void draw_category(const Logits& logits, bool exact, double temperature, Rng& rng, Out&& y) {
+  for (Eigen::Index u = 0; u < logits.size(); ++u) y(u) = logits(u) - std::log(-std::log(rng.uniform()));
+  Eigen::Index best = 0;
+  const double top = y.maxCoeff(&best);
+  if (exact) {
+    y.setZero();
+    y(best) = 1.0;
+    return;
+  }
+  y = ((y.array() - top) / temperature).exp().matrix();
+  y /= y.sum();
+}
+
+// A relaxed draw y = softmax((l + noise) / tau) has dy_i / dl_u = y_i
+// (delta_iu - y_u) / tau: adds d l_u = y_u (dy_u - sum_i dy_i y_i) / tau.
+template <class Y, class DY, class Out>
+inline void add_relaxed_category_gradient(const Y& y, const DY& dy, double temperature, Out&& d_logits) {
+  const double through = dy.dot(y);
+  d_logits.array() += y.array() * (dy.array() - through) / temperature;
+}
 
 // log Bernoulli(s | sigmoid(l)) = s l - softplus(l), summed over the columns
 // that count (`counted`: 1 or 0 per column), for every sample: rows r*per ...
@@ -188,6 +222,7 @@ struct PointMasses {
 struct ObservationParams {
   RowMat mu, scale, df, scale_raw, df_raw, spike_logit;
   RowMat ordinal_location;  // per sample, per ordinal variable: its cumulative-logit location
+  RowMat level_prob;        // per sample, the levels' probabilities (softmax of mu's blocks)
   const PointMasses* spikes = nullptr;
   const Categories* cats = nullptr;
   MlpCache cache;
@@ -195,13 +230,118 @@ struct ObservationParams {
   // E[x_j | z] of sample n (for a level of a categorical variable, its
   // probability).
   double mean(Eigen::Index n, int j) const {
-    if (cats && cats->in(j)) return cats->probability(mu, n, j);
+    if (cats && cats->in(j)) return level_prob(n, j);
     const int s = spikes ? spikes->slot[std::size_t(j)] : -1;
     if (s < 0) return mu(n, j);
     const double w = sigmoid(spike_logit(n, s));
     const double rest = spikes->binary(j) ? spikes->other[std::size_t(j)] : mu(n, j);
     return w * spikes->value[std::size_t(j)] + (1.0 - w) * rest;
   }
+};
+
+// Ordered categorical variables as cumulative logits. An ordered variable
+// with K levels: P(Y <= k | z) = sigmoid(c_k - eta(z)), eta the location
+// output of its first level, cutpoints c_1 < ... < c_{K-1} (c_1 free, then
+// softplus steps; K - 1 parameters of their own). The block's logits become
+// log P(Y = k | z), so the categorical likelihood, draws and imputation apply
+// unchanged (their softmax is P itself).
+class OrdinalBlocks {
+ public:
+  OrdinalBlocks() = default;
+  OrdinalBlocks(const Categories& cats, const std::vector<int>& ordinal, ParamLayout& layout) {
+    for (int j = 0; j < int(ordinal.size()); ++j) {
+      if (!cats.leads(j) || ordinal[std::size_t(j)] != 1) continue;
+      first_.push_back(j);
+      size_.push_back(cats.size[std::size_t(j)]);
+      offset_.push_back(layout.take(std::size_t(size_.back() - 1)));
+    }
+  }
+
+  bool any() const { return !first_.empty(); }
+
+  // cutpoints -1, -1 + log 2, ...: spread around 0 on the logit scale
+  void init(double* theta) const {
+    for (std::size_t b = 0; b < first_.size(); ++b)
+      for (int c = 0; c < size_[b] - 1; ++c) theta[offset_[b] + std::size_t(c)] = c == 0 ? -1.0 : 0.0;
+  }
+
+  // Replaces each ordered block of `logits` by its log level probabilities,
+  // keeping each row's eta in `location` (samples x ordered variables).
+  void forward(const double* theta, RowMat& logits, RowMat& location) const {
+    const Eigen::Index n = logits.rows();
+    location.resize(n, Eigen::Index(first_.size()));
+    std::vector<double> c;
+    for (std::size_t b = 0; b < first_.size(); ++b) {
+      const int f = first_[b], k = size_[b];
+      cutpoints(theta, b, c);
+      for (Eigen::Index r = 0; r < n; ++r) {
+        const double eta = logits(r, f);
+        location(r, Eigen::Index(b)) = eta;
+        for (int level = 0; level < k; ++level) logits(r, f + level) = std::log(cell(eta, c, level).prob);
+      }
+    }
+  }
+
+  // Gradients in the blocks' log-probabilities back to eta (the first
+  // level's location output; the block's other outputs are unused) and to
+  // the cutpoints' raw parameters.
+  void backward(const double* theta, const RowMat& location, RowMat& d_logits, double* grad) const {
+    std::vector<double> c, d_c;
+    for (std::size_t b = 0; b < first_.size(); ++b) {
+      const int f = first_[b], k = size_[b];
+      cutpoints(theta, b, c);
+      d_c.assign(std::size_t(k - 1), 0.0);
+      for (Eigen::Index r = 0; r < d_logits.rows(); ++r) {
+        const double eta = location(r, Eigen::Index(b));
+        double d_eta = 0.0;
+        for (int level = 0; level < k; ++level) {
+          const double g = d_logits(r, f + level);
+          const Cell p = cell(eta, c, level);
+          d_eta += g * p.d_eta;
+          if (level > 0) d_c[std::size_t(level - 1)] += g * p.d_lower;
+          if (level < k - 1) d_c[std::size_t(level)] += g * p.d_upper;
+          d_logits(r, f + level) = 0.0;
+        }
+        d_logits(r, f) = d_eta;
+      }
+      // c_i = a_0 + sum_{j=1..i} softplus(a_j): d a_j = sum_{i >= j} d c_i (times sigmoid(a_j) for j > 0)
+      double tail = 0.0;
+      for (int i = k - 2; i >= 0; --i) {
+        tail += d_c[std::size_t(i)];
+        const double a = theta[offset_[b] + std::size_t(i)];
+        grad[offset_[b] + std::size_t(i)] += i == 0 ? tail : tail * sigmoid(a);
+      }
+    }
+  }
+
+ private:
+  void cutpoints(const double* theta, std::size_t b, std::vector<double>& c) const {
+    c.resize(std::size_t(size_[b] - 1));
+    for (int i = 0; i < size_[b] - 1; ++i) {
+      const double a = theta[offset_[b] + std::size_t(i)];
+      c[std::size_t(i)] = i == 0 ? a : c[std::size_t(i - 1)] + softplus(a);
+    }
+  }
+
+  // sigmoid(a) - sigmoid(b) with a = upper - eta > b = lower - eta (the ends
+  // at inf / -inf), computed as sigmoid(a) sigmoid(-b) (1 - exp(b - a)) so
+  // that it keeps its precision where both sigmoids are near 0 or 1.
+  struct Cell {
+    double prob, d_eta, d_lower, d_upper;
+  };
+  static Cell cell(double eta, const std::vector<double>& c, int level) {
+    const int k = int(c.size()) + 1;
+    const bool top = level == k - 1, bottom = level == 0;
+    const double a = top ? 0.0 : c[std::size_t(level)] - eta, b = bottom ? 0.0 : c[std::size_t(level - 1)] - eta;
+    const double su = top ? 1.0 : sigmoid(a), sl = bottom ? 0.0 : sigmoid(b);
+    const double du = top ? 0.0 : su * sigmoid(-a), dl = bottom ? 0.0 : sl * sigmoid(-b);
+    const double gap = (top || bottom) ? 1.0 : -std::expm1(b - a);
+    const double prob = std::max(su * (bottom ? 1.0 : sigmoid(-b)) * gap, 1e-300);
+    return {prob, (dl - du) / prob, -dl / prob, du / prob};
+  }
+
+  std::vector<int> first_, size_;      // first column and number of levels of each ordered variable
+  std::vector<std::size_t> offset_;    // where its K - 1 cutpoint parameters start
 };
 
 // The decoder's heads share one output layer: [mu | scale | df | point-mass
@@ -230,9 +370,7 @@ class ObservationDecoder {
     } else {
       mlp_ = Mlp(latent, spec.hidden, heads() * p_ + spikes_.count, activation_from(spec.activation), layout);
     }
-    for (int j = 0; j < p_; ++j)
-      if (cats_.leads(j) && spec.category_ordinal[std::size_t(j)] == 1) ordinal_first_.push_back(j);
-    for (int f : ordinal_first_) cutpoint_offset_.push_back(layout.take(std::size_t(cats_.size[std::size_t(f)] - 1)));
+    ordinal_ = OrdinalBlocks(cats_, spec.category_ordinal, layout);
   }
 
   bool student_t() const { return student_t_; }
@@ -243,11 +381,7 @@ class ObservationDecoder {
 
   void init(double* theta, Rng& rng) const {
     mlp_.init(theta, rng);
-    // cutpoints -1, -1 + log 2, ...: spread around 0 on the logit scale
-    for (std::size_t b = 0; b < ordinal_first_.size(); ++b) {
-      const int k = cats_.size[std::size_t(ordinal_first_[b])];
-      for (int c = 0; c < k - 1; ++c) theta[cutpoint_offset_[b] + std::size_t(c)] = c == 0 ? -1.0 : 0.0;
-    }
+    ordinal_.init(theta);
     if (linear_) {
       theta[shared_offset_] = 0.0;
       if (student_t_) theta[shared_offset_ + 1] = 0.0;
@@ -275,85 +409,8 @@ class ObservationDecoder {
     o.spike_logit = h.rightCols(spikes_.count);
     o.spikes = &spikes_;
     o.cats = &cats_;
-    if (!ordinal_first_.empty()) ordinal_forward(theta, o);
-  }
-
-  // An ordered variable with K levels: P(Y <= k | z) = sigmoid(c_k - eta(z)),
-  // eta the decoder's location output of its first level, cutpoints c_1 <
-  // ... < c_{K-1} (c_1 free, then softplus steps). The block's logits become
-  // log P(Y = k | z), so the categorical likelihood, draws and imputation
-  // apply unchanged (their softmax is P itself).
-  void cutpoints(const double* theta, std::size_t b, std::vector<double>& c) const {
-    const int k = cats_.size[std::size_t(ordinal_first_[b])];
-    c.resize(std::size_t(k - 1));
-    for (int i = 0; i < k - 1; ++i) {
-      const double a = theta[cutpoint_offset_[b] + std::size_t(i)];
-      c[std::size_t(i)] = i == 0 ? a : c[std::size_t(i - 1)] + softplus(a);
-    }
-  }
-
-  // sigmoid(a) - sigmoid(b) with a = upper - eta > b = lower - eta (the ends
-  // at inf / -inf), computed as sigmoid(a) sigmoid(-b) (1 - exp(b - a)) so
-  // that it keeps its precision where both sigmoids are near 0 or 1.
-  struct OrdinalCell {
-    double prob, d_eta, d_lower, d_upper;
-  };
-  static OrdinalCell ordinal_cell(double eta, const std::vector<double>& c, int level) {
-    const int k = int(c.size()) + 1;
-    const bool top = level == k - 1, bottom = level == 0;
-    const double a = top ? 0.0 : c[std::size_t(level)] - eta, b = bottom ? 0.0 : c[std::size_t(level - 1)] - eta;
-    const double su = top ? 1.0 : sigmoid(a), sl = bottom ? 0.0 : sigmoid(b);
-    const double du = top ? 0.0 : su * sigmoid(-a), dl = bottom ? 0.0 : sl * sigmoid(-b);
-    const double gap = (top || bottom) ? 1.0 : -std::expm1(b - a);
-    const double prob = std::max(su * (bottom ? 1.0 : sigmoid(-b)) * gap, 1e-300);
-    return {prob, (dl - du) / prob, -dl / prob, du / prob};
-  }
-
-  void ordinal_forward(const double* theta, ObservationParams& o) const {
-    const Eigen::Index n = o.mu.rows();
-    o.ordinal_location.resize(n, Eigen::Index(ordinal_first_.size()));
-    std::vector<double> c;
-    for (std::size_t b = 0; b < ordinal_first_.size(); ++b) {
-      const int f = ordinal_first_[b], k = cats_.size[std::size_t(f)];
-      cutpoints(theta, b, c);
-      for (Eigen::Index r = 0; r < n; ++r) {
-        const double eta = o.mu(r, f);
-        o.ordinal_location(r, Eigen::Index(b)) = eta;
-        for (int level = 0; level < k; ++level) o.mu(r, f + level) = std::log(ordinal_cell(eta, c, level).prob);
-      }
-    }
-  }
-
-  // Gradients in the block's log-probabilities back to eta (the first
-  // level's location output; the other outputs of the block are unused) and
-  // to the cutpoints' raw parameters.
-  void ordinal_backward(const double* theta, const ObservationParams& o, RowMat& d_mu, double* grad) const {
-    std::vector<double> c, d_c;
-    for (std::size_t b = 0; b < ordinal_first_.size(); ++b) {
-      const int f = ordinal_first_[b], k = cats_.size[std::size_t(f)];
-      cutpoints(theta, b, c);
-      d_c.assign(std::size_t(k - 1), 0.0);
-      for (Eigen::Index r = 0; r < d_mu.rows(); ++r) {
-        const double eta = o.ordinal_location(r, Eigen::Index(b));
-        double d_eta = 0.0;
-        for (int level = 0; level < k; ++level) {
-          const double g = d_mu(r, f + level);
-          const OrdinalCell cell = ordinal_cell(eta, c, level);
-          d_eta += g * cell.d_eta;
-          if (level > 0) d_c[std::size_t(level - 1)] += g * cell.d_lower;
-          if (level < k - 1) d_c[std::size_t(level)] += g * cell.d_upper;
-          d_mu(r, f + level) = 0.0;
-        }
-        d_mu(r, f) = d_eta;
-      }
-      // c_i = a_0 + sum_{j=1..i} softplus(a_j): d a_j = sum_{i >= j} d c_i (times sigmoid(a_j) for j > 0)
-      double tail = 0.0;
-      for (int i = k - 2; i >= 0; --i) {
-        tail += d_c[std::size_t(i)];
-        const double a = theta[cutpoint_offset_[b] + std::size_t(i)];
-        grad[cutpoint_offset_[b] + std::size_t(i)] += i == 0 ? tail : tail * sigmoid(a);
-      }
-    }
+    if (ordinal_.any()) ordinal_.forward(theta, o.mu, o.ordinal_location);
+    if (cats_.any) cats_.softmax(o.mu, o.level_prob);
   }
 
   // Gradients in mu, scale, df and the point-mass logits per sample are
@@ -362,7 +419,7 @@ class ObservationDecoder {
   void backward(const double* theta, const Eigen::MatrixBase<In>& z, ObservationParams& o, RowMat& d_mu,
                 RowMat& d_scale, RowMat& d_df, const RowMat& d_spike, double* grad, RowMat* d_z) const {
     const auto sig = [](double r) { return sigmoid(r); };
-    if (!ordinal_first_.empty()) ordinal_backward(theta, o, d_mu, grad);
+    if (ordinal_.any()) ordinal_.backward(theta, o.ordinal_location, d_mu, grad);
     d_scale.array() *= o.scale_raw.unaryExpr(sig).array();
     if (student_t_) d_df.array() *= o.df_raw.unaryExpr(sig).array();
     const int c = spikes_.count;
@@ -446,8 +503,7 @@ class ObservationDecoder {
   Eigen::RowVectorXd floor_;
   PointMasses spikes_;
   Categories cats_;
-  std::vector<int> ordinal_first_;              // first column of each ordered variable
-  std::vector<std::size_t> cutpoint_offset_;    // where its K - 1 cutpoint parameters start
+  OrdinalBlocks ordinal_;
   std::size_t shared_offset_ = 0;
   Mlp mlp_;
 };

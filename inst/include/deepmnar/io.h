@@ -149,7 +149,6 @@ inline std::string category_problem(const ModelSpec& s) {
   for (std::size_t j = 0; j < g.size(); ++j) {
     if (g[j] < 0) return "category_group: negative";
     if (g[j] == 0) continue;
-    if (s.model == model_psmvae) return "category_group: psmvae has no categorical columns";
     if (!std::isnan(s.point_mass[j])) return "category_group: a categorical column with a point mass";
     const bool starts = j == 0 || g[j - 1] != g[j];
     if (!starts) continue;

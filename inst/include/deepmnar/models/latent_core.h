@@ -107,7 +107,11 @@ class LatentCore {
         }
         if (cats.in(j)) {
           w.draw_d_mu(n, j) = 0.0;
-          if (cats.leads(j)) draw_category(w.obs.mu, n, j, cats.size[std::size_t(j)], exact, b.rng[r], w.xfill);
+          if (cats.leads(j)) {
+            const int k = cats.size[std::size_t(j)];
+            draw_category(w.obs.mu.row(n).segment(j, k), exact, decoder_.temperature(), b.rng[r],
+                          w.xfill.row(n).segment(j, k));
+          }
           continue;
         }
         const DrawNoise e = draw_noise(t, t ? w.obs.df(n, j) : 0.0, b.rng[r]);
@@ -126,24 +130,6 @@ class LatentCore {
         if (spikes.binary(j)) w.draw_d_mu(n, j) = 0.0;
       }
     }
-  }
-
-  // The one-hot code of a level drawn from softmax(logits) of the block of k
-  // columns from f, by the Gumbel-max trick; in training its relaxation
-  // softmax((logits + Gumbel noise) / temperature) (Jang et al. 2017; Maddison
-  // et al. 2017), which keeps a gradient in the logits.
-  void draw_category(const RowMat& logits, Eigen::Index n, int f, int k, bool exact, Rng& rng, RowMat& xfill) const {
-    auto y = xfill.row(n).segment(f, k);
-    for (int u = 0; u < k; ++u) y(u) = logits(n, f + u) - std::log(-std::log(rng.uniform()));
-    Eigen::Index best = 0;
-    const double top = y.maxCoeff(&best);
-    if (exact) {
-      y.setZero();
-      y(best) = 1.0;
-      return;
-    }
-    y = ((y.array() - top) / decoder_.temperature()).exp().matrix();
-    y /= y.sum();
   }
 
   // Turns the continuous draw of cell (n, j) into b v + (1 - b) x with b the
@@ -200,7 +186,7 @@ class LatentCore {
         if (!cats.in(j)) continue;
         w.d_mu(n, j) = w.d_scale(n, j) = w.d_df(n, j) = 0.0;
         if (!(b.observed(r, j) > 0)) continue;
-        w.d_mu(n, j) = g[n] * (b.x(r, j) - cats.probability(w.obs.mu, n, j));
+        w.d_mu(n, j) = g[n] * (b.x(r, j) - w.obs.level_prob(n, j));
       }
     }
   }
@@ -247,7 +233,10 @@ class LatentCore {
       for (int j = 0; j < p_; ++j) {
         if (b.observed(r, j) > 0) continue;
         if (cats.in(j)) {
-          if (cats.leads(j) && w.relaxed) add_relaxed_category_gradient(d_xfill, n, j, cats.size[std::size_t(j)], w);
+          if (!cats.leads(j) || !w.relaxed) continue;
+          const int k = cats.size[std::size_t(j)];
+          add_relaxed_category_gradient(w.xfill.row(n).segment(j, k), d_xfill.row(n).segment(j, k),
+                                        decoder_.temperature(), w.d_mu.row(n).segment(j, k));
           continue;
         }
         const double dx = d_xfill(n, j);
@@ -258,15 +247,6 @@ class LatentCore {
         if (s >= 0) w.d_spike(n, s) += dx * w.draw_d_spike(n, s);
       }
     }
-  }
-
-  // y = softmax((l + noise) / tau) has dy_i / dl_u = y_i (delta_iu - y_u) / tau,
-  // so d l_u = y_u (dx_u - sum_i dx_i y_i) / tau.
-  void add_relaxed_category_gradient(const RowMat& d_xfill, Eigen::Index n, int f, int k, CoreState& w) const {
-    const auto y = w.xfill.row(n).segment(f, k);
-    const auto dx = d_xfill.row(n).segment(f, k);
-    const double through = dx.dot(y);
-    w.d_mu.row(n).segment(f, k).array() += y.array() * (dx.array() - through) / decoder_.temperature();
   }
 
   // Stage 3: back-propagates the decoder and the encoder. Models add their

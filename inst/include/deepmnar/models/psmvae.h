@@ -15,6 +15,14 @@
 // Recognition: q(r | x, s) (softmax), q(z | x, s, r), q(x_mis | x, s, z, r),
 // all reading the zero-filled row and the mask.
 //
+// Categorical (and ordered) variables: both heads give the levels' logits
+// (ordered ones through cutpoints of their own, OrdinalBlocks), q(x_mis)
+// gives logits too, and its draw is a Gumbel-softmax relaxation in training
+// (Gumbel-max when imputing). The draw term of a categorical variable is the
+// exact -KL(q || p) over its levels rather than a one-draw estimate; the mask
+// reads the relaxed draw, and a variable's mask logits are pooled into one
+// (as in the other models).
+//
 // Objective (the ELBO of the paper's Table 1, r summed out exactly):
 //   L = sum_r q(r) [ E_q[A_r] + log(1/k) - log q(r) ],
 //   A_r = sum_{j obs} log p(x_j | z, r) + log p(z | r) - log q(z | r)
@@ -67,13 +75,16 @@ class Psmvae {
     EncoderOutput x_enc;
     // Per-sample terms shared by forward and backward.
     RowMat seen, x_rep, u_o, u_draw, u_sup, weight_draw;
+    // Categorical variables: level probabilities of the x_obs head and of
+    // q(x_mis); ordered variables' locations in both heads.
+    RowMat prob_o, q_prob, ordinal_o, ordinal_m;
     Eigen::VectorXd objective_terms, g_sample;
     RowMat d_z, d_mu_q, d_log_var_q, d_mu_x, d_log_var_x;
   };
 
   explicit Psmvae(const deepmnar_io::ModelSpec& spec)
       : p_(spec.p), latent_(spec.latent), k_(spec.k), variant_a_(spec.variant == deepmnar_io::psmvae_a),
-        pi_(spec.pi_prime),
+        pi_(spec.pi_prime), temperature_(spec.temperature), cats_(spec.category_group),
         floor_(Eigen::Map<const RowVec>(spec.sigma_floor.data(), Eigen::Index(spec.sigma_floor.size()))),
         direction_(Eigen::Map<const RowVec>(spec.direction.data(), Eigen::Index(spec.direction.size()))) {
     const Activation act = activation_from(spec.activation);
@@ -86,6 +97,11 @@ class Psmvae {
     prior_offset_ = layout.take(std::size_t(2) * k_ * latent_);
     layout.part("decoder");
     decoder_ = Mlp(latent_ + k_, spec.hidden, (variant_a_ ? 4 : 5) * p_, act, layout);
+    ordinal_o_ = OrdinalBlocks(cats_, spec.category_ordinal, layout);
+    ordinal_m_ = OrdinalBlocks(cats_, spec.category_ordinal, layout);
+    continuous_ = RowVec::Ones(p_);
+    for (int j = 0; j < p_; ++j)
+      if (cats_.in(j)) continuous_(j) = 0.0;
     layout.part("x_encoder");
     x_encoder_ = GaussianEncoder(2 * p_ + latent_ + k_, spec.hidden, p_, act, layout);
     layout.part("mask_model");
@@ -110,6 +126,8 @@ class Psmvae {
     for (int i = 0; i < k_ * latent_; ++i) theta[prior_offset_ + i] = 0.1 * rng.normal();
     for (int i = 0; i < k_ * latent_; ++i) theta[prior_offset_ + k_ * latent_ + i] = 0.0;
     decoder_.init(theta, rng);
+    ordinal_o_.init(theta);
+    ordinal_m_.init(theta);
     x_encoder_.init(theta, rng);
     if (variant_a_) std::fill(theta + mask_offset_, theta + mask_offset_ + std::size_t(2) * k_ * p_, 0.0);
   }
@@ -174,10 +192,17 @@ class Psmvae {
     decode(theta, w);
     w.x_draw.resize(N, p_);
     for (Eigen::Index n = 0; n < N; ++n)
-      for (int j = 0; j < p_; ++j) w.x_draw(n, j) = w.obs.mu(n, j) + w.obs.scale(n, j) * rng.normal();
+      for (int j = 0; j < p_; ++j) {
+        if (!cats_.in(j)) {
+          w.x_draw(n, j) = w.obs.mu(n, j) + w.obs.scale(n, j) * rng.normal();
+        } else if (cats_.leads(j)) {
+          const int k = cats_.size[std::size_t(j)];
+          draw_category(w.obs.mu.row(n).segment(j, k), true, temperature_, rng, w.x_draw.row(n).segment(j, k));
+        }
+      }
     fill_rows(w.x_draw, w);
     mask_logits(theta, w);
-    w.lw = observed_log_density(w) + bernoulli_log_likelihoods(w.logits, b.observed, int(N));
+    w.lw = observed_log_density(w) + bernoulli_log_likelihoods(w.logits, b.observed, int(N), cats_.counted);
     const CMapRowMat mu_p = prior_mean(theta);
     const RowMat lv_p = prior_log_var(theta);
     for (Eigen::Index n = 0; n < N; ++n) {
@@ -216,26 +241,32 @@ class Psmvae {
     const auto so = w.scale_o.array();
     const auto sm = w.obs.scale.array();
     const auto uo = w.u_o.array(), ud = w.u_draw.array(), us = w.u_sup.array(), a = w.weight_draw.array();
-    d_mu_o = (seen * uo / so).colwise() * gs;
-    d_raw_o = ((seen * (uo.square() - 1.0) / so).colwise() * gs) * logistic(w.dec_cache.out.back().middleCols(p_, p_));
-    d_mu_m = ((a * ud + (1.0 - pi_) * seen * us) / sm).colwise() * gs;
-    d_raw_m = (((a * (ud.square() - 1.0) + (1.0 - pi_) * seen * (us.square() - 1.0)) / sm).colwise() * gs) *
-              logistic(w.dec_cache.out.back().middleCols(3 * p_, p_));
+    const auto cont = continuous_.array();
+    d_mu_o = ((seen * uo / so).colwise() * gs).rowwise() * cont;
+    d_raw_o = (((seen * (uo.square() - 1.0) / so).colwise() * gs) *
+               logistic(w.dec_cache.out.back().middleCols(p_, p_))).rowwise() * cont;
+    d_mu_m = (((a * ud + (1.0 - pi_) * seen * us) / sm).colwise() * gs).rowwise() * cont;
+    d_raw_m = ((((a * (ud.square() - 1.0) + (1.0 - pi_) * seen * (us.square() - 1.0)) / sm).colwise() * gs) *
+               logistic(w.dec_cache.out.back().middleCols(3 * p_, p_))).rowwise() * cont;
     // The draw x~ = mu_x + sd_x eps: d/dx~ of a_j log p(x~ | z, r).
-    RowMat d_draw = ((-(a * ud / sm)).colwise() * gs).matrix();
+    RowMat d_draw = (((-(a * ud / sm)).colwise() * gs).rowwise() * cont).matrix();
     RowMat d_logits;
-    bernoulli_logit_gradients(w.logits, b.observed, w.g_sample, K * k_, 1.0, d_logits);
+    bernoulli_logit_gradients(w.logits, b.observed, w.g_sample, K * k_, 1.0, cats_.counted, d_logits);
+    cats_.unpool(d_logits);
     if (variant_a_) {
       self_masking_backward(theta, d_logits, w, d_draw, grad);
     } else {
       w.d_dec.rightCols(p_) = d_logits;
     }
-    decoder_.backward(theta, w.dec_in, w.dec_cache, w.d_dec, grad, &w.d_dec_in);
-    w.d_z = w.d_dec_in.leftCols(latent_);
-
     // q(x_mis): the draw's path, and + a_j log_var / 2 from -log q(x~).
     w.d_mu_x = d_draw;
     w.d_log_var_x = (0.5 * (d_draw.array() * w.x_eps.array() * w.x_enc.sd.array() + a.colwise() * gs)).matrix();
+    w.d_log_var_x.array().rowwise() *= cont;
+    if (cats_.any) categorical_backward(d_draw, w);
+    ordinal_backward(theta, w, grad);
+    decoder_.backward(theta, w.dec_in, w.dec_cache, w.d_dec, grad, &w.d_dec_in);
+    w.d_z = w.d_dec_in.leftCols(latent_);
+
     x_encoder_.backward(theta, w.xq_in, w.x_enc, w.d_mu_x, w.d_log_var_x, grad, &w.d_xq_in);
     w.d_z += w.d_xq_in.middleCols(2 * p_, latent_);
 
@@ -345,7 +376,16 @@ class Psmvae {
     w.scale_o = (softplus_array(h.middleCols(p_, p_).array()).rowwise() + floor_.array()).matrix();
     w.obs.mu = h.middleCols(2 * p_, p_);
     w.obs.scale = (softplus_array(h.middleCols(3 * p_, p_).array()).rowwise() + floor_.array()).matrix();
-    if (!variant_a_) w.logits = h.rightCols(p_);
+    if (ordinal_o_.any()) ordinal_o_.forward(theta, w.mu_o, w.ordinal_o);
+    if (ordinal_m_.any()) ordinal_m_.forward(theta, w.obs.mu, w.ordinal_m);
+    w.obs.cats = &cats_;
+    if (cats_.any) {
+      cats_.softmax(w.mu_o, w.prob_o);
+      cats_.softmax(w.obs.mu, w.obs.level_prob);
+    }
+    if (variant_a_) return;
+    w.logits = h.rightCols(p_);
+    cats_.pool(w.logits);
   }
 
   // x~ ~ q(x_mis | x, s, z, r) for every cell of every sample.
@@ -359,6 +399,15 @@ class Psmvae {
     x_encoder_.forward(theta, w.xq_in, w.x_enc);
     const int per_row = int(N / b.x.rows());
     reparameterised_draws(w.x_enc, 1, b.rng, per_row, w.x_eps, w.x_draw);
+    if (!cats_.any) return;
+    cats_.softmax(w.x_enc.mu, w.q_prob);
+    for (Eigen::Index n = 0; n < N; ++n)
+      for (int f = 0; f < p_; ++f) {
+        if (!cats_.leads(f)) continue;
+        const int k = cats_.size[std::size_t(f)];
+        draw_category(w.x_enc.mu.row(n).segment(f, k), false, temperature_, b.rng[std::size_t(n / per_row)],
+                      w.x_draw.row(n).segment(f, k));
+      }
   }
 
   // The full row of every sample: observed values, and `draws` where missing.
@@ -382,6 +431,7 @@ class Psmvae {
       const int r = w.set_of[n];
       w.logits.row(n) = -(slope.row(r).array() * (w.xfill.row(n) - b.row(r)).array());
     }
+    cats_.pool(w.logits);
   }
 
   // Variant (a): gradients of the self-masking logits in their parameters and
@@ -402,13 +452,85 @@ class Psmvae {
     }
   }
 
-  // sum over observed cells of log N(x_j | x_obs head), for every sample.
+  // sum over observed cells of log p(x_j | x_obs head), for every sample.
   Eigen::VectorXd observed_log_density(Workspace& w) const {
     w.u_o = ((w.x_rep - w.mu_o).array() / w.scale_o.array()).matrix();
-    return (w.seen.array() * (-0.5 * w.u_o.array().square() - w.scale_o.array().log() - 0.5 * kLogTwoPi))
-        .matrix()
-        .rowwise()
-        .sum();
+    Eigen::VectorXd out =
+        ((w.seen.array() * (-0.5 * w.u_o.array().square() - w.scale_o.array().log() - 0.5 * kLogTwoPi)).rowwise() *
+         continuous_.array())
+            .matrix()
+            .rowwise()
+            .sum();
+    if (cats_.any) out += observed_level_log_likelihood(w.mu_o, w);
+    return out;
+  }
+
+  // sum over observed categorical variables of log softmax(logits)[level].
+  Eigen::VectorXd observed_level_log_likelihood(const RowMat& logits, const Workspace& w) const {
+    Eigen::VectorXd out = Eigen::VectorXd::Zero(logits.rows());
+    for (Eigen::Index n = 0; n < logits.rows(); ++n)
+      for (int f = 0; f < p_; ++f) {
+        if (!cats_.leads(f) || !(w.seen(n, f) > 0)) continue;
+        const int k = cats_.size[std::size_t(f)];
+        out[n] += logits.row(n).segment(f, k).dot(w.x_rep.row(n).segment(f, k)) - cats_.log_normaliser(logits, n, f);
+      }
+    return out;
+  }
+
+  // -KL(q || p) over the levels of the variable starting at column f, q the
+  // posterior q(x_mis) and p the x_mis head, at sample n; `terms` receives
+  // log p_u - log q_u.
+  double negative_kl(const Workspace& w, Eigen::Index n, int f, Eigen::VectorXd& terms) const {
+    const int k = cats_.size[std::size_t(f)];
+    const double log_zp = cats_.log_normaliser(w.obs.mu, n, f), log_zq = cats_.log_normaliser(w.x_enc.mu, n, f);
+    terms = (w.obs.mu.row(n).segment(f, k).array() - log_zp - w.x_enc.mu.row(n).segment(f, k).array() + log_zq)
+                .matrix()
+                .transpose();
+    return w.q_prob.row(n).segment(f, k).dot(terms);
+  }
+
+  // Categorical variables' gradients: the x_obs head on observed levels; the
+  // x_mis head and q(x_mis) through a_j (-KL(q || p)) and the supervision
+  // (1 - pi') log p_mis(level); the relaxed draw's gradient (from the mask)
+  // into q's logits.
+  void categorical_backward(const RowMat& d_draw, Workspace& w) const {
+    Eigen::VectorXd terms;
+    for (Eigen::Index n = 0; n < w.z.rows(); ++n) {
+      const double gn = w.g_sample[n];
+      for (int f = 0; f < p_; ++f) {
+        if (!cats_.leads(f)) continue;
+        const int k = cats_.size[std::size_t(f)];
+        const bool seen = w.seen(n, f) > 0;
+        const double a = w.weight_draw(n, f);
+        const auto x = w.x_rep.row(n).segment(f, k).array();
+        const auto p = w.obs.level_prob.row(n).segment(f, k).array();
+        const auto q = w.q_prob.row(n).segment(f, k).array();
+        auto d_o = w.d_dec.row(n).segment(f, k).array();
+        auto d_m = w.d_dec.row(n).segment(2 * p_ + f, k).array();
+        if (seen) d_o = gn * (x - w.prob_o.row(n).segment(f, k).array());
+        d_m = a * gn * (q - p);
+        if (seen) d_m += (1.0 - pi_) * gn * (x - p);
+        const double expected = negative_kl(w, n, f, terms);
+        auto d_q = w.d_mu_x.row(n).segment(f, k);
+        d_q = (a * gn * q * (terms.transpose().array() - expected)).matrix();
+        add_relaxed_category_gradient(w.x_draw.row(n).segment(f, k), d_draw.row(n).segment(f, k), temperature_, d_q);
+      }
+    }
+  }
+
+  // Ordered variables: the heads' gradients in their log level probabilities
+  // back to the locations and cutpoints.
+  void ordinal_backward(const double* theta, Workspace& w, double* grad) const {
+    if (ordinal_o_.any()) {
+      RowMat d = w.d_dec.leftCols(p_);
+      ordinal_o_.backward(theta, w.ordinal_o, d, grad);
+      w.d_dec.leftCols(p_) = d;
+    }
+    if (ordinal_m_.any()) {
+      RowMat d = w.d_dec.middleCols(2 * p_, p_);
+      ordinal_m_.backward(theta, w.ordinal_m, d, grad);
+      w.d_dec.middleCols(2 * p_, p_) = d;
+    }
   }
 
   // A_n of every sample (see the header), keeping the standardised residuals.
@@ -418,7 +540,7 @@ class Psmvae {
     const auto sm = w.obs.scale.array();
     w.objective_terms = observed_log_density(w);
     // log p(s | ...).
-    w.objective_terms += bernoulli_log_likelihoods(w.logits, b.observed, w.K * k_);
+    w.objective_terms += bernoulli_log_likelihoods(w.logits, b.observed, w.K * k_, cats_.counted);
     // log p(z | r) - log q(z | r); the 2 pi terms cancel.
     const CMapRowMat mu_p = prior_mean(theta);
     const RowMat lv_p = prior_log_var(theta);
@@ -433,15 +555,27 @@ class Psmvae {
     // a_j [log p(x~ | z, r) - log q(x~)]: the 2 pi terms cancel.
     w.weight_draw = (seen * pi_ + (1.0 - seen)).matrix();
     w.u_draw = ((w.x_draw - w.obs.mu).array() / sm).matrix();
-    w.objective_terms += (w.weight_draw.array() * (-0.5 * w.u_draw.array().square() - sm.log() +
-                                                     0.5 * w.x_eps.array().square() + 0.5 * w.x_enc.log_var.array()))
+    const auto cont = continuous_.array();
+    w.objective_terms += ((w.weight_draw.array() * (-0.5 * w.u_draw.array().square() - sm.log() +
+                                                      0.5 * w.x_eps.array().square() + 0.5 * w.x_enc.log_var.array()))
+                              .rowwise() *
+                          cont)
                              .matrix()
                              .rowwise()
                              .sum();
     // (1 - pi') log p(x_mis,j = x_j | z, r) on observed cells.
     w.u_sup = ((w.x_rep - w.obs.mu).array() / sm).matrix();
     w.objective_terms +=
-        ((1.0 - pi_) * seen * (-0.5 * w.u_sup.array().square() - sm.log() - 0.5 * kLogTwoPi)).matrix().rowwise().sum();
+        (((1.0 - pi_) * seen * (-0.5 * w.u_sup.array().square() - sm.log() - 0.5 * kLogTwoPi)).rowwise() * cont)
+            .matrix()
+            .rowwise()
+            .sum();
+    if (!cats_.any) return;
+    w.objective_terms += (1.0 - pi_) * observed_level_log_likelihood(w.obs.mu, w);
+    Eigen::VectorXd terms;
+    for (Eigen::Index n = 0; n < N; ++n)
+      for (int f = 0; f < p_; ++f)
+        if (cats_.leads(f)) w.objective_terms[n] += w.weight_draw(n, f) * negative_kl(w, n, f, terms);
   }
 
   // Gradients of log p(z | r) in the prior's parameters and in z.
@@ -465,8 +599,10 @@ class Psmvae {
 
   int p_, latent_, k_;
   bool variant_a_;
-  double pi_;
-  RowVec floor_, direction_;
+  double pi_, temperature_;
+  Categories cats_;
+  OrdinalBlocks ordinal_o_, ordinal_m_;  // the x_obs and x_mis heads' cutpoints
+  RowVec floor_, direction_, continuous_;
   Mlp r_encoder_, decoder_;
   GaussianEncoder z_encoder_, x_encoder_;
   std::size_t prior_offset_ = 0, mask_offset_ = 0, n_params_ = 0;
