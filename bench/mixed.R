@@ -29,6 +29,7 @@
 # Run from the package root, with the package installed:
 #   Rscript bench/mixed.R --methods=mean,mice,missforest
 #   Rscript bench/mixed.R --methods=notmiwae,miwae,gnr
+#   Rscript bench/mixed.R --methods=psmvae
 #   Rscript bench/mixed.R --report
 # Options: --datasets, --methods, --probs (1,0.5), --seeds (1:3), --fresh,
 # --report. Cells are cached in bench/results/cache/mixed/ as they finish.
@@ -37,7 +38,7 @@ suppressPackageStartupMessages(library(deepmnar))
 source(file.path("bench", "grid.R"))
 
 datasets_all <- c("cps", "penguins", "salaries", "birthwt")
-models <- c("notmiwae", "miwae", "gnr", "not2miwae")
+models <- c("notmiwae", "miwae", "gnr", "not2miwae", "psmvae")
 baselines <- c("mean", "mice", "missforest")
 
 load_dataset <- function(name) {
@@ -67,7 +68,7 @@ method_spec <- function(method) {
   switch(method,
     mice = list(name = "mice_pmm", args = list()),
     miwae = list(name = "notmiwae", args = list(notmiwae = c(one, list(missing_model = "none")))),
-    notmiwae = , gnr = , not2miwae = list(name = method, args = stats::setNames(list(one), method)),
+    notmiwae = , gnr = , not2miwae = , psmvae = list(name = method, args = stats::setNames(list(one), method)),
     list(name = method, args = list()))
 }
 
