@@ -148,8 +148,6 @@ test_that("the engine refuses a spec, theta or data that do not fit, naming the 
   refused(deepmnar:::cpp_n_params(bad), "spec\\$category_ordinal: a variable partly ordinal")
   bad <- spec; bad$category_group <- c(0L, 1L, 1L); bad$point_mass <- c(NA, 0.5, NA)
   refused(deepmnar:::cpp_n_params(bad), "spec\\$category_group: a categorical column with a point mass")
-  refused(deepmnar:::cpp_n_params(tiny_spec(3, "none", model = "psmvae", category_group = c(0L, 1L, 1L))),
-          "spec\\$category_group: psmvae")
   bad <- spec; bad$latent_dim <- 2.5
   refused(deepmnar:::cpp_n_params(bad), "spec\\$latent_dim")
   refused(deepmnar:::cpp_bound(spec, ev$x, ev$observed, theta[-1], 3L, 1, FALSE, 1L), "theta")
