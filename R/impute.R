@@ -44,6 +44,14 @@
 #'   0.8499 at 0 / 0.02 / 0.05. So 0.05 costs at most 0.001 in RMSE for a
 #'   5-fold saving over 0.02; lower it for publication-grade point
 #'   estimates. `0` always draws `L`.
+#' @section Several workers: with a future plan of several workers
+#'   (`future::plan(future::multisession, workers = 4)`, or a cluster through
+#'   future's backends) and future.apply installed, the incomplete rows are
+#'   split into one share per worker and imputed there. Every row draws from
+#'   its own random stream of `seed`, so the result is the same for any
+#'   number of workers or threads. Set `options(deepmnar.future = FALSE)` to
+#'   keep the work in this process.
+#'
 #' @param diagnostics Attach each row's effective sample size and number of
 #'   samples as attributes `ess` and `samples`.
 #' @param type `"mean"` or `"median"`; for binary and categorical columns
@@ -54,7 +62,9 @@
 #'   come as attribute `"probabilities"` (a list with one matrix of imputed
 #'   rows x levels per column).
 #' @param seed Integer seed (`NULL`: drawn from R's generator).
-#' @param threads Number of threads.
+#' @param threads Number of threads (of each worker, when a future plan with
+#'   several workers is set; the default is then 1 so that workers do not
+#'   compete for cores).
 #' @param progress Show a progress bar.
 #' @param ... Nothing: a misspelt argument (say `new_data`) is an error rather
 #'   than silently ignored.
@@ -207,7 +217,8 @@ run_imputation <- function(fit, newdata, L, type_code, draws, seed, threads, pro
   check_fit(fit)
   L <- check_count(L, "L", 1, 1e8)
   seed <- check_seed(seed)
-  threads <- check_threads(threads)
+  workers <- imputation_workers()
+  threads <- if (is.null(threads) && workers > 1) 1L else check_threads(threads)
   original <- if (is.null(newdata)) restore_data(fit$data, fit$data_format) else newdata
   x <- rows_of(fit, newdata)
   ed <- engine_data(x, fit$scaling)
@@ -216,15 +227,15 @@ run_imputation <- function(fit, newdata, L, type_code, draws, seed, threads, pro
   p <- ncol(x)
   # Mask predictions need every row; imputations only the incomplete ones.
   rows_to_visit <- if (mask) seq_len(n) else which(rowSums(ed$observed) < p)
-  bar <- NULL
-  show <- NULL
-  if (progress && length(rows_to_visit)) {
-    bar <- cli::cli_progress_bar("Imputing", total = length(rows_to_visit), clear = TRUE)
-    show <- function(done, value) cli::cli_progress_update(set = done, id = bar)
+  engine_rows <- function(rows, show = NULL) {
+    through_engine(cpp_impute(fit$spec, ed$x, ed$observed, fit$theta, as.integer(rows), L, min(L, 256L),
+                              type_code, draws, seed, threads, mask, show, tolerance))
   }
-  out <- through_engine(cpp_impute(fit$spec, ed$x, ed$observed, fit$theta, as.integer(rows_to_visit), L,
-                                   min(L, 256L), type_code, draws, seed, threads, mask, show, tolerance))
-  if (!is.null(bar)) cli::cli_progress_done(id = bar)
+  out <- if (workers > 1 && length(rows_to_visit) >= 2 * workers) {
+    impute_on_workers(engine_rows, rows_to_visit, workers)
+  } else {
+    with_progress_bar(progress, "Imputing", length(rows_to_visit), function(show) engine_rows(rows_to_visit, show))
+  }
   if (isTRUE(out$interrupted)) deepmnar_abort("Imputation was interrupted.", kind = "interrupt")
   point <- out$point
   draw_array <- out$draws
@@ -241,6 +252,44 @@ run_imputation <- function(fit, newdata, L, type_code, draws, seed, threads, pro
   }
   list(original = original, x = x, point = point, draws = draw_array, mask = mask_prob, engine = ed,
        ess = ifelse(rowSums(missing) > 0, out$ess, NA_real_), samples = ifelse(rowSums(missing) > 0, out$samples, NA_real_))
+}
+
+# Workers of the future plan when future.apply is there to use them (as
+# compare_imputers() does), else 1.
+imputation_workers <- function() {
+  if (!use_future_apply()) return(1L)
+  as.integer(future::nbrOfWorkers())
+}
+
+# The rows split into one contiguous share per worker, each imputed by its
+# worker with the whole data at hand, and the shares put back together. Every
+# row draws from its own random stream (seed, row), so the result does not
+# depend on the split.
+impute_on_workers <- function(engine_rows, rows, workers) {
+  shares <- split(rows, cut(seq_along(rows), workers, labels = FALSE))
+  parts <- future.apply::future_lapply(shares, function(share) engine_rows(share), future.seed = NULL,
+                                       future.packages = "deepmnar")
+  out <- parts[[1]]
+  for (k in seq_along(parts)[-1]) {
+    share <- shares[[k]]
+    part <- parts[[k]]
+    out$point[share, ] <- part$point[share, ]
+    if (length(out$draws)) out$draws[share, , ] <- part$draws[share, , , drop = FALSE]
+    if (length(out$mask)) out$mask[share, ] <- part$mask[share, ]
+    out$ess[share] <- part$ess[share]
+    out$samples[share] <- part$samples[share]
+    out$interrupted <- out$interrupted || part$interrupted
+  }
+  out
+}
+
+# Runs `work(show)` with a cli progress bar of `total` steps (`show` updates
+# it) when `progress` is on, else with `show = NULL`.
+with_progress_bar <- function(progress, label, total, work) {
+  if (!progress || !total) return(work(NULL))
+  bar <- cli::cli_progress_bar(label, total = total, clear = TRUE)
+  on.exit(cli::cli_progress_done(id = bar))
+  work(function(done, value) cli::cli_progress_update(set = done, id = bar))
 }
 
 # The training data as the user gave it: a data.frame or tibble with its

@@ -62,6 +62,28 @@ test_that("replicates on a future plan of two workers give the same imputations"
   expect_equal(parallel, sequential, tolerance = 1e-12)
 })
 
+test_that("impute() and SIR draws split the rows across the workers of a future plan, same result", {
+  skip_if_not_installed("future")
+  skip_if_not_installed("future.apply")
+  sequential <- list(point = impute(fi, L = 200, seed = 3, threads = 1, diagnostics = TRUE, progress = FALSE),
+                     draws = multiple_impute(fi, m = 3, method = "sir", L = 100, seed = 3, format = "list", threads = 1,
+                                             progress = FALSE))
+  old_plan <- future::plan(future::multisession, workers = 2)
+  on.exit(future::plan(old_plan), add = TRUE)
+  calls <- new.env()
+  calls$n <- 0L
+  suppressMessages(trace(deepmnar:::impute_on_workers, bquote(assign("n", get("n", .(calls)) + 1L, envir = .(calls))),
+                         print = FALSE, where = asNamespace("deepmnar")))
+  on.exit(suppressMessages(untrace(deepmnar:::impute_on_workers, where = asNamespace("deepmnar"))), add = TRUE)
+  parallel <- list(point = impute(fi, L = 200, seed = 3, diagnostics = TRUE, progress = FALSE),
+                   draws = multiple_impute(fi, m = 3, method = "sir", L = 100, seed = 3, format = "list",
+                                           progress = FALSE))
+  expect_identical(calls$n, 2L)  # both went through the workers
+  # each row draws from its own stream: the split changes nothing (to the
+  # last bit across processes, as above)
+  expect_equal(parallel, sequential, tolerance = 1e-12)
+})
+
 test_that("bootstrap replicates are valid fits on their own resamples", {
   reps <- bootstrap_fits(fi, m = 2, refit_iterations = 30, seed = 2, threads = 1, progress = FALSE)
   expect_length(reps, 2)
