@@ -124,11 +124,16 @@ category_groups <- function(columns, types) {
   group
 }
 
+# The engine columns (one per level) of the categorical columns `names`.
+level_unit_names <- function(types, names = categorical_columns(types)) {
+  unlist(lapply(types[names], `[[`, "units"), use.names = FALSE)
+}
+
 # Per engine column: 1 for the levels of an ordered factor (a cumulative
 # logit in the engine), else 0.
 ordinal_levels <- function(columns, types) {
   ordered <- Filter(function(name) identical(types[[name]]$class, "ordered"), categorical_columns(types))
-  as.integer(columns %in% unlist(lapply(types[ordered], `[[`, "units")))
+  as.integer(columns %in% level_unit_names(types, ordered))
 }
 
 # 0/1 (or a probability, cut at 1/2: the posterior mode) back to the column's

@@ -318,7 +318,7 @@ fill_in <- function(original, values, x, types = NULL, probabilities = FALSE) {
   values <- matrix(values, nrow(x), ncol(x), dimnames = list(NULL, colnames(x)))
   out <- if (is.matrix(original)) as.data.frame(x) else original
   binary <- binary_columns(types)
-  level_units <- unlist(lapply(types[categorical_columns(types)], `[[`, "units"))
+  level_units <- level_unit_names(types)
   for (j in seq_len(ncol(x))) {
     miss <- is.na(x[, j])
     name <- colnames(x)[j]

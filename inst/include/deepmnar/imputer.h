@@ -233,6 +233,7 @@ void impute_rows(const Model& model, const double* theta, const RowData& data, c
           if (opt.draws > 0) reservoir.offer(lw, [&](int a) { return ws.xfill(l, missing[a]); }, resample_rng);
           for (std::size_t a = 0; a < comps.size(); ++a) {
             const int j = missing[a];
+            if (categorical(j)) continue;
             comps[a].push_back({lw, median_from_mixture(j) ? mu(l, j) : ws.xfill(l, j), ws.obs.scale(l, j),
                                 model.student_t() ? ws.obs.df(l, j) : 0.0});
           }
