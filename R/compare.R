@@ -230,7 +230,7 @@ run_comparison_task <- function(task, context) {
   } else {
     scored <- tryCatch({
       imputed <- completed_matrix(completed, task$truth)
-      attr(imputed, "prob_observed") <- attr(completed, "prob_observed")
+      for (a in c("prob_observed", "prob_observed_unconditional")) attr(imputed, a) <- attr(completed, a)
       vapply(context$metrics, function(f) as.numeric(f(task$truth, imputed, task$mask))[1], numeric(1))
     }, error = function(e) e)
     if (inherits(scored, "error")) {

@@ -89,7 +89,8 @@ impute_missforest <- function(x, args) {
 
 # Fits one of the package's models and imputes. `L` and `type` go to
 # impute() (and `tolerance`); `mask_L`, if given, also predicts the mask with that many samples
-# and attaches it as attribute "prob_observed" (see mask_accuracy_metric()).
+# and attaches it as attributes "prob_observed" and
+# "prob_observed_unconditional" (see mask_accuracy_metric()).
 impute_deep <- function(model, x, seed, args, default_threads) {
   impute_names <- c("L", "type", "tolerance")
   mask_L <- args[["mask_L"]]
@@ -102,8 +103,14 @@ impute_deep <- function(model, x, seed, args, default_threads) {
   completed <- do.call(impute, c(list(fit), impute_args,
                                  list(seed = seed, threads = fit_args[["threads"]], progress = FALSE)))
   if (!is.null(mask_L)) {
-    attr(completed, "prob_observed") <- predict_mask(fit, L = mask_L, seed = seed, threads = fit_args[["threads"]],
-                                                     progress = FALSE)
+    predict <- function(condition) {
+      predict_mask(fit, L = mask_L, seed = seed, threads = fit_args[["threads"]], progress = FALSE,
+                   condition_on_mask = condition)
+    }
+    attr(completed, "prob_observed") <- predict(TRUE)
+    # GNR's weights hold the mask itself; the other models' never do.
+    attr(completed, "prob_observed_unconditional") <- if (fit$model == "gnr") predict(FALSE) else
+      attr(completed, "prob_observed")
   }
   completed
 }
@@ -116,8 +123,19 @@ impute_deep <- function(model, x, seed, args, default_threads) {
 #' @param truth,imputed,mask As for [imputation_rmse()].
 #' @return A number.
 #' @export
-mask_accuracy_metric <- function(truth, imputed, mask) {
-  prob <- attr(imputed, "prob_observed")
+mask_accuracy_metric <- function(truth, imputed, mask) score_mask_attribute(imputed, mask, "prob_observed")
+
+#' @describeIn mask_accuracy_metric The same with the mask predicted without
+#'   conditioning on the observed mask: GNR's `predict_mask(condition_on_mask =
+#'   FALSE)`, comparable with the other models' predictions (which never
+#'   condition on it) and with a mask held out.
+#' @export
+mask_accuracy_unconditional_metric <- function(truth, imputed, mask) {
+  score_mask_attribute(imputed, mask, "prob_observed_unconditional")
+}
+
+score_mask_attribute <- function(imputed, mask, attribute) {
+  prob <- attr(imputed, attribute)
   if (is.null(prob)) return(NA_real_)
   mask_accuracy(prob, if (inherits(mask, "deepmnar_amputed")) mask$mask else mask)[["accuracy"]]
 }

@@ -295,7 +295,8 @@ run_cell <- function(cell) {
                           seeds = cell$seed, dataset = cell$dataset,
                           mechanism_args = list(prob = cell$prob), method_args = args,
                           metrics = list(rmse = imputation_rmse, mae = imputation_mae,
-                                         mask_accuracy = mask_accuracy_metric))
+                                         mask_accuracy = mask_accuracy_metric,
+                                         mask_accuracy_unconditional = mask_accuracy_unconditional_metric))
   row <- as.data.frame(res)
   row$prob <- cell$prob
   row$iterations <- method_settings(cell$method)$iterations

@@ -204,3 +204,20 @@ test_that("mixed data: every method keeps factor types, and the comparison repor
   for (j in c("g", "smoker")) filled[[j]][is.na(filled[[j]])] <- names(which.max(table(a$data[[j]])))
   expect_equal(res$pfc[res$method == "mean"], imputation_pfc(mixed, filled, a$mask))
 })
+
+test_that("mask accuracy is scored with and without conditioning on the mask (GNR), and alike for not-MIWAE", {
+  quick_args <- list(hidden = c(8, 8), K = 5, iterations = 200, stop_early = FALSE, starts = 1, L = 50, mask_L = 50)
+  res <- suppressWarnings(compare_imputers(small, methods = c("gnr", "notmiwae", "mean"), seeds = 1,
+                                           method_args = list(gnr = quick_args, notmiwae = quick_args),
+                                           metrics = list(rmse = imputation_rmse,
+                                                          conditional = mask_accuracy_metric,
+                                                          unconditional = mask_accuracy_unconditional_metric)))
+  expect_true(all(is.na(res$error)))
+  row <- function(m) res[res$method == m, ]
+  expect_true(all(c(row("gnr")$conditional, row("gnr")$unconditional) > 0.5))
+  # GNR's conditional prediction reads the mask itself; without it, it can
+  # only be less accurate on the mask it was given
+  expect_gt(row("gnr")$conditional, row("gnr")$unconditional)
+  expect_identical(row("notmiwae")$conditional, row("notmiwae")$unconditional)
+  expect_true(is.na(row("mean")$unconditional))
+})
