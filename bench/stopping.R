@@ -81,6 +81,9 @@ rules <- list(
   "patience max(1000, best/2), cap 30k" = function(ck) {
     stop_by(ck, function(best_it, it) it - best_it >= max(1000, best_it / 2), 30000)
   },
+  "patience max(1000, best), cap 20k" = function(ck) {
+    stop_by(ck, function(best_it, it) it - best_it >= max(1000, best_it), 20000)
+  },
   "patience max(1000, best), cap 30k" = function(ck) {
     stop_by(ck, function(best_it, it) it - best_it >= max(1000, best_it), 30000)
   },

@@ -235,7 +235,7 @@ test_that("every model gives proper imputations from its own replicates", {
 })
 
 test_that("early stopping keeps the parameters with the best held-out bound", {
-  rule <- early_stopping(holdout = 0.2, every = 20, patience = 3)
+  rule <- early_stopping(holdout = 0.2, every = 20, patience = 3, patience_ratio = 0)
   fit <- notmiwae(di, hidden = c(8, 8), K = 5, iterations = 3000, lr = 0.01, seed = 2, threads = 1, progress = FALSE,
                   stop_early = rule)
   st <- fit$stopping
@@ -258,6 +258,17 @@ test_that("early stopping keeps the parameters with the best held-out bound", {
   expect_equal(st$checks$held_out_bound[st$checks$iteration == st$best_iteration], score)
   expect_output(print(fit), "early stopping: converged, stopped at iteration")
   expect_true(all(is.finite(impute(fit, L = 20, seed = 1, progress = FALSE)$a)))
+  # with a patience ratio, training goes on to at least (1 + ratio) times the
+  # best check's iteration, on the same path (the kept parameters can only be
+  # as good or better on the held-out rows)
+  longer <- notmiwae(di, hidden = c(8, 8), K = 5, iterations = 3000, lr = 0.01, seed = 2, threads = 1,
+                     progress = FALSE, stop_early = early_stopping(holdout = 0.2, every = 20, patience = 3,
+                                                                   patience_ratio = 1))
+  ls <- longer$stopping
+  expect_gte(ls$stopped_at - ls$best_iteration, max(60L, ls$best_iteration))
+  expect_gte(ls$stopped_at, st$stopped_at)
+  expect_gte(max(ls$checks$held_out_bound), max(st$checks$held_out_bound))
+  expect_equal(ls$checks$held_out_bound[seq_len(nrow(st$checks))], st$checks$held_out_bound)
 })
 
 test_that("early stopping that reaches the cap warns, and bad rules are refused", {
@@ -272,4 +283,5 @@ test_that("early stopping that reaches the cap warns, and bad rules are refused"
   expect_error(small_fit(di, stop_early = "yes"), class = "deepmnar_error_input", regexp = "`stop_early`")
   expect_error(early_stopping(holdout = 0.9), class = "deepmnar_error_input", regexp = "`holdout`")
   expect_error(early_stopping(patience = 0), class = "deepmnar_error_input", regexp = "`patience`")
+  expect_error(early_stopping(patience_ratio = -1), class = "deepmnar_error_input", regexp = "`patience_ratio`")
 })
