@@ -44,8 +44,9 @@ fit_model <- function(model, data, obs, decoder, activation, sigma_floor, latent
                       iterations, lr, seed, threads, progress, call, missing_model = "none", direction = "high",
                       alpha = 1, K2 = 1L, eta_dim = NULL, k = 1L, variant = "b", pi_prime = 0.5, starts = NULL,
                       encoder_mask = FALSE, stop_early = TRUE, point_mass = "none", temperature = 0.5,
-                      center = NULL, scale = NULL) {
-  obs <- check_choice(obs, c("gaussian", "t"), "obs")
+                      center = NULL, scale = NULL, rating_range = NULL) {
+  obs <- check_choice(obs, if (model %in% c("notmiwae", "gnr")) c("gaussian", "t", "rating") else c("gaussian", "t"),
+                      "obs")
   decoder <- check_choice(decoder, c("mlp", "linear"), "decoder")
   activation <- check_choice(activation, c("tanh", "relu"), "activation")
   types <- column_types(data)
@@ -65,6 +66,10 @@ fit_model <- function(model, data, obs, decoder, activation, sigma_floor, latent
   # "levels" are that value and its missing cells are imputed as it.
   single <- apply(x, 2, function(col) length(unique(col[!is.na(col)])) == 1) & !binary & !levels & model != "psmvae"
   masses[single] <- vapply(which(single), function(j) x[!is.na(x[, j]), j][1], numeric(1))
+  rating <- obs == "rating" & !binary & !levels & !single
+  ranges <- column_rating_ranges(rating_range, x, rating, obs)
+  # a rating's mean stays in its range instead; its ends are no point masses
+  masses[rating] <- NA
   warn_near_constant(x[, !levels, drop = FALSE], masses[!levels])
   # Indicators of levels enter the engine as they are: 1 for the level, 0
   # for the others and, zero-filled, for a missing variable.
@@ -73,19 +78,22 @@ fit_model <- function(model, data, obs, decoder, activation, sigma_floor, latent
   args <- check_common_args(K, batch_size, iterations, lr, latent_dim, hidden, threads, seed, nrow(x), ncol(x))
   eta_dim <- check_count(if (is.null(eta_dim)) max(1, ncol(x) - 1) else eta_dim, "eta_dim", 1, 4096)
   spec <- model_spec(model, colnames(x), args$latent_dim, args$hidden, activation, obs, decoder, missing_model,
-                     check_direction(direction, colnames(x)), unname(floors), alpha = alpha, K2 = K2, eta_dim = eta_dim,
+                     mask_directions(missing_model, direction, colnames(x)), unname(floors), alpha = alpha, K2 = K2,
+                     eta_dim = eta_dim,
                      k = k, variant = variant, pi_prime = pi_prime,
                      encoder_mask = check_flag(encoder_mask, "encoder_mask"),
                      point_mass = unname((masses - scaling$center) / scaling$scale),
                      binary_other = unname((other - scaling$center) / scaling$scale),
                      temperature = check_positive_number(temperature, "temperature", 100), category_group = groups,
-                     category_ordinal = ordinal_levels(colnames(x), types))
+                     category_ordinal = ordinal_levels(colnames(x), types),
+                     rating_lower = unname((ranges[, "lower"] - scaling$center) / scaling$scale),
+                     rating_upper = unname((ranges[, "upper"] - scaling$center) / scaling$scale))
   args$stop_early <- check_stop_early(stop_early)
   args$starts <- check_count(if (is.null(starts)) default_starts(spec) else starts, "starts", 1, 100)
   fit <- train_model(spec, x, args, isTRUE(progress), call, paste0("deepmnar_", model), scaling = scaling)
   family <- ifelse(binary, "bernoulli", ifelse(spec$category_ordinal == 1L, "ordinal",
-                   ifelse(levels, "categorical", ifelse(single, "constant", obs))))
-  fit$observation <- observation_table(x, family, ifelse(binary | single | levels, NA_real_, floors), masses)
+                   ifelse(levels, "categorical", ifelse(single, "constant", ifelse(rating, "rating", obs)))))
+  fit$observation <- observation_table(x, family, ifelse(binary | single | levels, NA_real_, floors), masses, ranges)
   fit$data_format <- data_format(data, types)
   fit
 }
@@ -125,8 +133,12 @@ check_common_args <- function(K, batch_size, iterations, lr, latent_dim, hidden,
 # finds depends on the initial parameters. Known or absent mask models have no
 # such choice to make.
 learns_mask <- function(spec) {
-  spec$model != "notmiwae" || !spec$missing_model %in% c("none", "selfmask_known")
+  if (spec$model != "notmiwae") return(TRUE)
+  switch(spec$missing_model, none = , selfmask_known = FALSE, selfmask_shared = learns_shared_sign(spec), TRUE)
 }
+
+# A shared self-masking slope whose sign the user left to training.
+learns_shared_sign <- function(spec) spec$missing_model == "selfmask_shared" && all(spec$direction == 0)
 
 default_starts <- function(spec) if (learns_mask(spec)) 4L else 1L
 
@@ -179,10 +191,12 @@ train_model <- function(spec, x, args, progress, call, class, scaling = fit_scal
 # depend on the value (MAR) and the imputations are MAR ones. So the slope of
 # each incomplete column starts at 1.5 (standardised units) with the sign the
 # data suggest (selfmask_directions()), and the midpoint where the observed
-# share is right; training may still turn either.
+# share is right; training may still turn either. A shared slope of learned
+# sign takes the sign most incomplete columns suggest.
 initial_params <- function(spec, ed, seed) {
   theta <- cpp_init_params(spec, seed)
-  if (!(spec$model == "notmiwae" && spec$missing_model == "selfmask")) return(theta)
+  shared <- learns_shared_sign(spec)
+  if (!(spec$model == "notmiwae" && (spec$missing_model == "selfmask" || shared))) return(theta)
   p <- spec$p
   # The mask logit of a categorical variable sums those of its levels, which
   # keep the engine's initialisation.
@@ -191,7 +205,12 @@ initial_params <- function(spec, ed, seed) {
   at <- selfmask_indices(spec)
   observed_share <- pmin(pmax(colMeans(ed$observed), 0.02), 0.98)
   slope <- 1.5 * selfmask_directions(ed)
-  theta[at$slope[incomplete]] <- slope[incomplete]
+  if (shared) {
+    slope <- rep(if (sum(slope[incomplete]) < 0) -1.5 else 1.5, p)
+    theta[at$slope] <- slope[1]
+  } else {
+    theta[at$slope[incomplete]] <- slope[incomplete]
+  }
   theta[at$location[incomplete]] <- stats::qlogis(observed_share[incomplete]) / slope[incomplete]
   theta
 }

@@ -29,16 +29,16 @@
 #' fit <- gnr(x, alpha = 1, iterations = 300, starts = 1, seed = 1, threads = 1)
 #' head(impute(fit, L = 100))
 #' @export
-gnr <- function(data, alpha = 1, obs = c("gaussian", "t"), decoder = c("mlp", "linear"), latent_dim = NULL,
+gnr <- function(data, alpha = 1, obs = c("gaussian", "t", "rating"), decoder = c("mlp", "linear"), latent_dim = NULL,
                 hidden = c(128, 128), K = 20, batch_size = 16, iterations = 20000, lr = 1e-3,
                 activation = c("tanh", "relu"), sigma_floor = "auto", point_mass = "auto", temperature = 0.5,
                 encoder_mask = FALSE, stop_early = TRUE,
-                starts = NULL, center = NULL, scale = NULL, seed = NULL, threads = NULL,
+                starts = NULL, center = NULL, scale = NULL, rating_range = NULL, seed = NULL, threads = NULL,
                 progress = interactive()) {
   alpha <- check_nonnegative_number(alpha, "alpha")
   fit_model("gnr", data, obs = obs, decoder = decoder, activation = activation, sigma_floor = sigma_floor,
             latent_dim = latent_dim, hidden = hidden, K = K, batch_size = batch_size, iterations = iterations,
             lr = lr, seed = seed, threads = threads, progress = progress, encoder_mask = encoder_mask,
             stop_early = stop_early, starts = starts, point_mass = point_mass, temperature = temperature,
-            center = center, scale = scale, call = match.call(), alpha = alpha)
+            center = center, scale = scale, rating_range = rating_range, call = match.call(), alpha = alpha)
 }

@@ -246,9 +246,12 @@ run_imputation <- function(fit, newdata, L, type_code, draws, seed, threads, pro
   if (draws > 0) bad_cells <- bad_cells | (missing & apply(!is.finite(draw_array), c(1, 2), any))
   if (any(bad_cells)) abort_nonfinite_imputation(bad_cells, colnames(x))
   point[!missing] <- 0
-  point <- unstandardise(point, fit$scaling)
+  point <- within_rating_range(unstandardise(point, fit$scaling), fit)
   if (draws > 0) {
-    for (d in seq_len(draws)) draw_array[, , d] <- unstandardise(matrix(draw_array[, , d], n, p), fit$scaling)
+    for (d in seq_len(draws)) {
+      draw_array[, , d] <- within_rating_range(unstandardise(matrix(draw_array[, , d], n, p), fit$scaling), fit,
+                                               whole = TRUE)
+    }
   }
   list(original = original, x = x, point = point, draws = draw_array, mask = mask_prob, engine = ed,
        ess = ifelse(rowSums(missing) > 0, out$ess, NA_real_), samples = ifelse(rowSums(missing) > 0, out$samples, NA_real_))
@@ -290,6 +293,22 @@ with_progress_bar <- function(progress, label, total, work) {
   bar <- cli::cli_progress_bar(label, total = total, clear = TRUE)
   on.exit(cli::cli_progress_done(id = bar))
   work(function(done, value) cli::cli_progress_update(set = done, id = bar))
+}
+
+# Imputations of rating columns stay on their scale: the decoder's means do,
+# but a Gaussian draw (and so, under a missing model, a mean of draws) can
+# leave it. With `whole`, draws are also values a rating takes: whole numbers
+# on a column whose range and observed values are whole numbers.
+within_rating_range <- function(values, fit, whole = FALSE) {
+  tab <- fit$observation
+  if (is.null(tab$rating_lower)) return(values)
+  for (j in which(tab$family == "rating")) {
+    ends <- c(tab$rating_lower[j], tab$rating_upper[j])
+    v <- values[, j]
+    if (whole && all(c(ends, fit$data[, j]) == round(c(ends, fit$data[, j])), na.rm = TRUE)) v <- round(v)
+    values[, j] <- pmin(pmax(v, ends[1]), ends[2])
+  }
+  values
 }
 
 # The training data as the user gave it: a data.frame or tibble with its

@@ -149,7 +149,9 @@ validate_fit <- function(fit) {
   }
   if (!is_count(spec$K2, 1e5) || !is_count(spec$eta_dim) || !is_count(spec$k, 100)) damaged("`spec` has a bad K2, eta_dim or k")
   p <- spec$p
-  if (!is.numeric(spec$direction) || length(spec$direction) != p || !all(spec$direction %in% c(-1, 1))) {
+  # a shared slope of learned sign has direction 0
+  directions <- if (identical(spec$missing_model, "selfmask_shared")) c(-1, 0, 1) else c(-1, 1)
+  if (!is.numeric(spec$direction) || length(spec$direction) != p || !all(spec$direction %in% directions)) {
     damaged("`spec$direction` does not hold one +1/-1 per column")
   }
   for (field in c("alpha", "pi_prime")) {
@@ -163,6 +165,12 @@ validate_fit <- function(fit) {
   if (!is.null(spec$point_mass) && (!is.numeric(spec$point_mass) || length(spec$point_mass) != p ||
                                     any(is.infinite(spec$point_mass)))) {
     damaged("`spec$point_mass` does not hold one value or NA per column")
+  }
+  for (field in c("rating_lower", "rating_upper")) {
+    v <- spec[[field]]
+    if (!is.null(v) && (!is.numeric(v) || length(v) != p || any(is.infinite(v)))) {
+      damaged(sprintf("`spec$%s` does not hold one value or NA per column", field))
+    }
   }
   if (!is.null(spec$temperature) && !(is.numeric(spec$temperature) && length(spec$temperature) == 1 &&
                                       is.finite(spec$temperature) && spec$temperature > 0)) {

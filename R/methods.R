@@ -1,12 +1,20 @@
 model_label <- function(fit) {
   spec <- fit$spec
   switch(spec$model,
-    notmiwae = if (spec$missing_model == "none") "MIWAE" else sprintf("not-MIWAE (%s missing model)", spec$missing_model),
+    notmiwae = if (spec$missing_model == "none") "MIWAE" else sprintf("not-MIWAE (%s missing model%s)", spec$missing_model,
+                                                                      shared_slope_label(spec)),
     gnr = sprintf("GNR (alpha = %g)", spec$alpha),
     not2miwae = sprintf("not-2-MIWAE (K2 = %d, eta dimension %d)", spec$K2, spec$eta_dim),
     psmvae = sprintf("PSMVAE (%s), %d pattern sets, pi' = %g", spec$variant, spec$k, spec$pi_prime),
     spec$model
   )
+}
+
+# A shared self-masking slope's sign: learned, or the direction given.
+shared_slope_label <- function(spec) {
+  if (spec$missing_model != "selfmask_shared") return("")
+  if (learns_shared_sign(spec)) return(", one slope of learned sign")
+  sprintf(", one slope, %s values missing", if (spec$direction[1] > 0) "high" else "low")
 }
 
 #' @export
@@ -55,8 +63,12 @@ summary.deepmnar_fit <- function(object, ...) {
     observed_sd = unname(ifelse(level_columns(object$spec), NA_real_, object$scaling$scale)),
     row.names = NULL
   )
-  if (!is.null(object$observation)) columns <- cbind(columns, object$observation[, c("point_mass", "point_mass_share", "scale_floor")])
-  if (object$spec$missing_model %in% c("selfmask", "selfmask_known")) {
+  if (!is.null(object$observation)) {
+    shown <- c("point_mass", "point_mass_share", "scale_floor",
+               if (any(object$observation$family == "rating")) c("rating_lower", "rating_upper"))
+    columns <- cbind(columns, object$observation[, shown])
+  }
+  if (object$spec$missing_model %in% c("selfmask", "selfmask_known", "selfmask_shared")) {
     columns <- cbind(columns, selfmask_parameters(object))
   }
   structure(list(model = model_label(object), columns = columns, settings = object$settings,
@@ -78,12 +90,16 @@ selfmask_indices <- function(spec) {
 param_blocks <- function(spec) through_engine(cpp_param_blocks(spec))
 
 # The self-masking logistic regression on the original scale: P(observed) is
-# 1/2 at `midpoint`, and `slope` is the logit's change per unit of the column.
+# 1/2 at `midpoint`, and `slope` is the logit's change per unit of the column
+# (a shared slope is one in standardised units, so it differs per column
+# here by the columns' scales).
 selfmask_parameters <- function(fit) {
-  at <- selfmask_indices(fit$spec)
+  spec <- fit$spec
+  at <- selfmask_indices(spec)
   raw_w <- fit$theta[at$slope]
   b <- fit$theta[at$location]
-  w <- if (fit$spec$missing_model == "selfmask_known") fit$spec$direction * log1p(exp(raw_w)) else raw_w
+  signed <- spec$missing_model == "selfmask_known" || (spec$missing_model == "selfmask_shared" && !learns_shared_sign(spec))
+  w <- if (signed) spec$direction * log1p(exp(raw_w)) else rep_len(raw_w, spec$p)
   data.frame(mask_slope = -w / fit$scaling$scale, mask_midpoint = fit$scaling$center + b * fit$scaling$scale)
 }
 

@@ -16,6 +16,7 @@
 #' imputation, and mixed up the z and eta axes in its bound).
 #'
 #' @inheritParams notmiwae
+#' @param obs Observation model for each column: `"gaussian"` or Student's `"t"`.
 #' @param K2 Draws of eta per draw of z.
 #' @param eta_dim Dimension of eta; default `ncol(data) - 1`.
 #' @return A fit of class `deepmnar_not2miwae`, used like a [notmiwae()] fit; see

@@ -26,6 +26,12 @@
 #'     logistic regression whose slope sign is known. `direction` \eqn{d_j = +1}
 #'     ("high", the default) means high values go missing, `-1` ("low") low ones.}
 #'   \item{`"selfmask"`}{\eqn{-w_j(x_j - b_j)} with a free slope.}
+#'   \item{`"selfmask_shared"`}{\eqn{-s(x_j - b_j)}: the paper's model for ratings
+#'     (Yahoo! R3), a logistic regression per column with one slope \eqn{s} shared
+#'     by all columns (in standardised units) and a location \eqn{b_j} each. Its
+#'     sign is learned (\eqn{s = w}, free) unless `direction` is given, then
+#'     \eqn{s = d\,\mathrm{softplus}(w)} with the one direction \eqn{d} of all
+#'     columns (mixed directions are refused).}
 #'   \item{`"linear"`}{a dense layer from the whole filled row to the logits (the paper's agnostic model).}
 #'   \item{`"nonlinear"`}{a one-hidden-layer tanh network from the filled row to the logits.}
 #'   \item{`"none"`}{no mask model: MIWAE.}
@@ -64,7 +70,24 @@
 #'   draws). All come back in their own class and levels. Character and date columns, and factors with one or more than 50
 #'   levels, are refused with what to do.
 #' @param missing_model The missingness model, see the section below.
-#' @param obs Observation model for each column: `"gaussian"` or Student's `"t"`.
+#' @param obs Observation model for each column: `"gaussian"`, Student's `"t"`, or
+#'   (in [notmiwae()] and [gnr()]) `"rating"` for values on a known scale \eqn{[lo, hi]} (ratings 1 to 5, say):
+#'   a Gaussian whose mean \eqn{lo + (hi - lo)\,\mathrm{sigmoid}(\cdot)} stays inside
+#'   the scale and whose sd is one parameter per column (softplus, plus
+#'   `sigma_floor`), shared by all rows, as in the not-MIWAE paper's rating
+#'   model. Numeric columns become rating columns, without point masses;
+#'   imputations are clamped to the range, and [multiple_impute()] draws are
+#'   also rounded to whole numbers on a column whose range and observed values
+#'   are whole numbers. Binary and categorical columns keep their own models.
+#' @param rating_range For `obs = "rating"`: the ends of each column's scale.
+#'   `NULL` (the default) takes each column's observed minimum and maximum,
+#'   which under MNAR may stop short of the scale's ends (when low ratings go
+#'   missing, an item's lowest rating may never be seen): give the known
+#'   scale when there is one. Or
+#'   `c(lo, hi)` for every column, a 2-column matrix with one row per numeric
+#'   column (or rows named by column), or a list of `c(lo, hi)` (one per
+#'   numeric column, or named for some; the others from the data). Observed
+#'   values outside the range are refused.
 #' @param decoder `"mlp"`, or `"linear"` for the PPCA-like model (a linear map from
 #'   z to the means and one scale shared by all columns).
 #' @param latent_dim Dimension of z; default `ncol(data) - 1`.
@@ -75,7 +98,9 @@
 #' @param lr Adam learning rate.
 #' @param direction For `"selfmask_known"`: which values of each column go missing,
 #'   `"high"` or `"low"` (or +1/-1); one value for all columns, one per column, or a
-#'   named vector for some columns (others "high").
+#'   named vector for some columns (others "high"). For `"selfmask_shared"`: one
+#'   direction for all columns fixes the shared slope's sign; leave it out to
+#'   learn the sign.
 #' @param activation Hidden-layer activation: `"tanh"` (the papers') or `"relu"`.
 #' @param sigma_floor Lower bound added to the decoder's scale, in standard
 #'   deviations of the column: `"auto"` (the default), one number for every
@@ -124,7 +149,7 @@
 #'   and `print(fit)` say where and why training stopped.
 #' @param starts Number of initialisations to try (see the section on starts);
 #'   default 4 for models that learn the mask mechanism (`"selfmask"`,
-#'   `"linear"`, `"nonlinear"`, and every [gnr()], [not2miwae()] and [psmvae()]
+#'   `"selfmask_shared"` without `direction`, `"linear"`, `"nonlinear"`, and every [gnr()], [not2miwae()] and [psmvae()]
 #'   fit), 1 otherwise.
 #' @param seed Integer seed; `NULL` draws one from R's random number generator,
 #'   so `set.seed()` makes the fit reproducible.
@@ -147,18 +172,19 @@
 #' head(impute(fit, L = 100))
 #' @export
 notmiwae <- function(data,
-                     missing_model = c("selfmask_known", "selfmask", "linear", "nonlinear", "none"),
-                     obs = c("gaussian", "t"), decoder = c("mlp", "linear"), latent_dim = NULL,
+                     missing_model = c("selfmask_known", "selfmask", "selfmask_shared", "linear", "nonlinear", "none"),
+                     obs = c("gaussian", "t", "rating"), decoder = c("mlp", "linear"), latent_dim = NULL,
                      hidden = c(128, 128), K = 20, batch_size = 16, iterations = 20000, lr = 1e-3,
                      direction = "high", activation = c("tanh", "relu"), sigma_floor = "auto",
                      point_mass = "auto", temperature = 0.5, encoder_mask = FALSE,
-                     stop_early = TRUE, starts = NULL, center = NULL, scale = NULL, seed = NULL, threads = NULL,
-                     progress = interactive()) {
+                     stop_early = TRUE, starts = NULL, center = NULL, scale = NULL, rating_range = NULL, seed = NULL,
+                     threads = NULL, progress = interactive()) {
   missing_model <- check_choice(missing_model, eval(formals(notmiwae)$missing_model), "missing_model")
+  if (missing_model == "selfmask_shared" && missing(direction)) direction <- NULL
   fit_model("notmiwae", data, obs = obs, decoder = decoder, activation = activation, sigma_floor = sigma_floor,
             latent_dim = latent_dim, hidden = hidden, K = K, batch_size = batch_size, iterations = iterations,
             lr = lr, seed = seed, threads = threads, progress = progress, encoder_mask = encoder_mask,
             stop_early = stop_early, starts = starts, point_mass = point_mass, temperature = temperature,
-            center = center, scale = scale, call = match.call(),
+            center = center, scale = scale, rating_range = rating_range, call = match.call(),
             missing_model = missing_model, direction = direction)
 }

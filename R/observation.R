@@ -94,12 +94,85 @@ per_column_values <- function(v, columns, arg, ok, what) {
   as.numeric(v)
 }
 
+# The ends of each rating column's scale (a matrix with columns "lower" and
+# "upper", NA off the `rating` columns): the observed minimum and maximum,
+# unless `rating_range` gives them, as c(lower, upper) for every rating
+# column, a 2-column matrix with a row per rating column, or a list of
+# c(lower, upper), one per rating column or named for some (the others
+# from the data).
+column_rating_ranges <- function(rating_range, x, rating, obs) {
+  ranges <- matrix(NA_real_, ncol(x), 2, dimnames = list(colnames(x), c("lower", "upper")))
+  if (!is.null(rating_range) && obs != "rating") {
+    deepmnar_abort(sprintf("`rating_range` applies to `obs = \"rating\"` only, not `obs = \"%s\"`.", obs),
+                   data = list(argument = "rating_range"))
+  }
+  columns <- colnames(x)[rating]
+  if (!length(columns)) return(ranges)
+  ranges[columns, "lower"] <- apply(x[, columns, drop = FALSE], 2, min, na.rm = TRUE)
+  ranges[columns, "upper"] <- apply(x[, columns, drop = FALSE], 2, max, na.rm = TRUE)
+  if (is.null(rating_range)) return(ranges)
+  given <- given_rating_ranges(rating_range, columns)
+  ranges[rownames(given), ] <- given
+  outside <- columns[vapply(columns, function(col) {
+    any(x[, col] < ranges[col, "lower"] | x[, col] > ranges[col, "upper"], na.rm = TRUE)
+  }, logical(1))]
+  if (length(outside)) {
+    deepmnar_abort(sprintf(
+      "Column %s holds observed values outside its `rating_range` (%s): widen the range or fix the values.",
+      quote_names(outside), paste(sprintf("[%s, %s]", format(ranges[outside, "lower"]), format(ranges[outside, "upper"])),
+                                  collapse = ", ")),
+      data = list(argument = "rating_range", columns = outside))
+  }
+  ranges
+}
+
+# `rating_range` as a matrix of the rows it gives, named by column.
+given_rating_ranges <- function(rating_range, columns) {
+  bad <- function() {
+    deepmnar_abort(sprintf(paste0(
+      "`rating_range` must be c(lower, upper) for every rating column, a 2-column matrix with one row per rating ",
+      "column, or a list of c(lower, upper), each finite with lower < upper; not %s."), describe(rating_range)),
+      data = list(argument = "rating_range"))
+  }
+  given <- if (is.list(rating_range) && !is.data.frame(rating_range)) {
+    if (!length(rating_range) || !all(vapply(rating_range, function(r) is.numeric(r) && length(r) == 2, logical(1)))) bad()
+    out <- do.call(rbind, lapply(rating_range, as.numeric))
+    rownames(out) <- names(rating_range)
+    out
+  } else if (is.matrix(rating_range) && is.numeric(rating_range) && ncol(rating_range) == 2) {
+    rating_range
+  } else if (is.numeric(rating_range) && is.null(dim(rating_range)) && length(rating_range) == 2) {
+    matrix(rating_range, length(columns), 2, byrow = TRUE, dimnames = list(columns, NULL))
+  } else {
+    bad()
+  }
+  if (!all(is.finite(given)) || any(given[, 1] >= given[, 2])) bad()
+  if (is.null(rownames(given))) {
+    if (nrow(given) != length(columns)) {
+      deepmnar_abort(sprintf("`rating_range` must have one row per rating column (%d), not %d.", length(columns),
+                             nrow(given)), data = list(argument = "rating_range"))
+    }
+    rownames(given) <- columns
+  }
+  unknown <- setdiff(rownames(given), columns)
+  if (length(unknown)) {
+    deepmnar_abort(sprintf("`rating_range` names %s, not a rating column of `data`.", quote_names(unknown)),
+                   data = list(argument = "rating_range", columns = unknown))
+  }
+  given
+}
+
 # The observation model of each column, kept in the fit for print(),
 # summary() and the user.
-observation_table <- function(x, obs, floors, masses) {
+observation_table <- function(x, obs, floors, masses, ranges = NULL) {
   share <- vapply(seq_len(ncol(x)), function(j) if (is.na(masses[j])) NA_real_ else mean(x[, j] == masses[j], na.rm = TRUE), 0)
-  data.frame(column = colnames(x), family = obs, point_mass = unname(masses), point_mass_share = share,
-             scale_floor = unname(floors), row.names = NULL)
+  out <- data.frame(column = colnames(x), family = obs, point_mass = unname(masses), point_mass_share = share,
+                    scale_floor = unname(floors), row.names = NULL)
+  if (!is.null(ranges)) {
+    out$rating_lower <- unname(ranges[, "lower"])
+    out$rating_upper <- unname(ranges[, "upper"])
+  }
+  out
 }
 
 describe_observation <- function(fit) {
@@ -119,7 +192,15 @@ describe_observation <- function(fit) {
   categorical <- vapply(types[categorical_columns(types)], function(t) length(t$levels), integer(1))
   ordered <- vapply(types[names(categorical)], function(t) identical(t$class, "ordered"), logical(1))
   describe_levels <- function(keep) paste(sprintf("%s (%d levels)", names(categorical)[keep], categorical[keep]), collapse = ", ")
+  ratings <- tab[tab$family == "rating", ]
+  rating_text <- if (nrow(ratings)) {
+    ends <- sprintf("[%s, %s]", format(ratings$rating_lower), format(ratings$rating_upper))
+    sprintf("ratings (Gaussian, mean inside the range, one scale per column): %s",
+            paste(vapply(unique(ends), function(e) sprintf("%s on %s", paste(ratings$column[ends == e], collapse = ", "), e),
+                         character(1)), collapse = "; "))
+  }
   c(if (length(binary)) sprintf("binary (Bernoulli): %s", paste(binary, collapse = ", ")),
+    rating_text,
     if (any(!ordered)) sprintf("categorical (softmax; Gumbel-softmax draws in training): %s", describe_levels(!ordered)),
     if (any(ordered)) sprintf("ordinal (cumulative logit; Gumbel-softmax draws in training): %s", describe_levels(ordered)),
     if (length(constant)) sprintf("one observed value (imputed as it): %s", paste(constant, collapse = ", ")),

@@ -19,7 +19,8 @@ model_spec <- function(model, columns, latent_dim, hidden, activation, obs, deco
                        direction, sigma_floor, alpha = 1, K2 = 1L, eta_dim = 1L, k = 1L, variant = "b",
                        pi_prime = 0.5, encoder_mask = FALSE, point_mass = rep(NA_real_, length(columns)),
                        binary_other = rep(NA_real_, length(columns)), temperature = 0.5,
-                       category_group = rep(0L, length(columns)), category_ordinal = rep(0L, length(columns))) {
+                       category_group = rep(0L, length(columns)), category_ordinal = rep(0L, length(columns)),
+                       rating_lower = rep(NA_real_, length(columns)), rating_upper = rep(NA_real_, length(columns))) {
   p <- length(columns)
   list(
     model = model, model_code = codes_of("model")[[model]], alpha = alpha, K2 = K2, eta_dim = eta_dim,
@@ -31,6 +32,7 @@ model_spec <- function(model, columns, latent_dim, hidden, activation, obs, deco
     direction = direction, sigma_floor = sigma_floor, encoder_mask = as.integer(isTRUE(encoder_mask)),
     point_mass = point_mass, binary_other = binary_other, temperature = temperature,
     category_group = as.integer(category_group), category_ordinal = as.integer(category_ordinal),
+    rating_lower = as.numeric(rating_lower), rating_upper = as.numeric(rating_upper),
     registry_version = registry()$version
   )
 }
@@ -66,6 +68,22 @@ check_direction <- function(direction, columns) {
   if (length(values) != p) {
     deepmnar_abort(sprintf("`direction` must have length 1 or %d (one per column), not %d.", p, length(values)),
                    data = list(argument = "direction"))
+  }
+  values
+}
+
+# The `direction` of each column for the mask model: a shared slope
+# (`selfmask_shared`) has one for all columns, and `NULL` (the user gave
+# none) leaves its sign to training, 0 for the engine.
+mask_directions <- function(missing_model, direction, columns) {
+  if (missing_model != "selfmask_shared") return(check_direction(direction, columns))
+  if (is.null(direction)) return(rep(0, length(columns)))
+  values <- check_direction(direction, columns)
+  if (length(unique(values)) > 1) {
+    deepmnar_abort(paste0(
+      "`direction` must give every column the same direction with `missing_model = \"selfmask_shared\"`: its one ",
+      "slope is shared by all columns. Give one of \"high\" or \"low\", or leave `direction` out to learn the sign."),
+      data = list(argument = "direction"))
   }
   values
 }

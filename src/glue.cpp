@@ -159,6 +159,11 @@ deepmnar_io::ModelSpec spec_from(const Rcpp::List& s) {
                                                           : std::vector<double>(std::size_t(std::max(spec.p, 0)), NAN);
   spec.binary_other = s.containsElementNamed("binary_other") ? numbers(s, "binary_other")
                                                               : std::vector<double>(spec.point_mass.size(), NAN);
+  // Fits made before registry version 3 have no rating columns.
+  spec.rating_lower = s.containsElementNamed("rating_lower") ? numbers(s, "rating_lower")
+                                                              : std::vector<double>(spec.point_mass.size(), NAN);
+  spec.rating_upper = s.containsElementNamed("rating_upper") ? numbers(s, "rating_upper")
+                                                              : std::vector<double>(spec.point_mass.size(), NAN);
   spec.category_group = s.containsElementNamed("category_group") ? integers(s, "category_group")
                                                                   : std::vector<int>(spec.point_mass.size(), 0);
   spec.category_ordinal = s.containsElementNamed("category_ordinal") ? integers(s, "category_ordinal")

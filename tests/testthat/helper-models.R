@@ -10,12 +10,21 @@ tiny_mnar_data <- function(n = 12, p = 3, seed = 1) {
 tiny_spec <- function(p, missing_model = "selfmask_known", obs = "gaussian", decoder = "mlp", latent = 2L,
                       hidden = c(5L, 4L), model = "notmiwae", alpha = 1, K2 = 1L, eta_dim = 2L,
                       point_mass = rep(NA_real_, p), sigma_floor = 1e-3, binary_other = rep(NA_real_, p),
-                      category_group = rep(0L, p), temperature = 0.5, category_ordinal = rep(0L, p)) {
+                      category_group = rep(0L, p), temperature = 0.5, category_ordinal = rep(0L, p),
+                      direction = rep(c(1, -1), length.out = p), rating_lower = rep(NA_real_, p),
+                      rating_upper = rep(NA_real_, p)) {
   deepmnar:::model_spec(model, paste0("c", seq_len(p)), latent, hidden, "tanh", obs, decoder, missing_model,
-                        rep(c(1, -1), length.out = p), rep_len(sigma_floor, p), alpha = alpha, K2 = as.integer(K2),
+                        rep_len(direction, p), rep_len(sigma_floor, p), alpha = alpha, K2 = as.integer(K2),
                         eta_dim = as.integer(eta_dim), point_mass = point_mass, binary_other = binary_other,
                         category_group = category_group, temperature = temperature,
-                        category_ordinal = category_ordinal)
+                        category_ordinal = category_ordinal, rating_lower = rating_lower, rating_upper = rating_upper)
+}
+
+# tiny_mnar_data() on a rating scale: whole numbers from -2 to 2 (as if
+# standardised), column 1's high values missing.
+tiny_rating_data <- function(n = 14) {
+  x <- tiny_mnar_data(n)
+  pmin(pmax(round(1.5 * x), -2), 2)
 }
 
 # tiny_mnar_data() with point masses: column 1 at -0.5 and column 3 at 0.25

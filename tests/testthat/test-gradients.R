@@ -184,3 +184,73 @@ test_that("gradient with an ordinal (cumulative logit) variable matches finite d
   set.seed(62)
   expect_lt(gradient_error(spec, x), 1e-6)
 })
+
+test_that("gradient with the shared self-masking slope matches finite differences", {
+  x <- tiny_mnar_data()
+  p <- ncol(x)
+  # direction 0: the slope's sign is learned; +1 / -1: softplus with that sign
+  grid <- expand.grid(direction = c(0, 1, -1), obs = c("gaussian", "t"), decoder = c("mlp", "linear"),
+                      stringsAsFactors = FALSE)
+  for (i in seq_len(nrow(grid))) {
+    g <- grid[i, ]
+    spec <- tiny_spec(p, "selfmask_shared", g$obs, g$decoder, direction = g$direction)
+    set.seed(200 + i)
+    expect_lt(gradient_error(spec, x), 1e-6)
+  }
+  # one slope for all columns instead of one per column
+  expect_identical(deepmnar:::cpp_n_params(tiny_spec(p, "selfmask")) -
+                     deepmnar:::cpp_n_params(tiny_spec(p, "selfmask_shared", direction = 0)), p - 1)
+})
+
+test_that("gradient with the shared slope and a categorical variable matches finite differences", {
+  # the levels' mask logits are pooled into one per variable
+  x <- tiny_categorical_data()
+  groups <- c(0L, 0L, 0L, 1L, 1L, 1L)
+  for (d in c(0, -1)) {
+    spec <- tiny_spec(ncol(x), "selfmask_shared", category_group = groups, temperature = 0.7, direction = d)
+    set.seed(220 + d)
+    expect_lt(gradient_error(spec, x), 1e-6)
+  }
+})
+
+test_that("gradient with rating observations matches finite differences", {
+  x <- tiny_rating_data()
+  p <- ncol(x)
+  lower <- c(-2, -2.5, -2)
+  upper <- c(2, 2.5, 3)
+  rating <- function(missing_model, ...) {
+    tiny_spec(p, missing_model, ..., obs = "rating", rating_lower = lower, rating_upper = upper,
+              direction = if (missing_model == "selfmask_shared") 0 else 1)
+  }
+  specs <- list(rating("selfmask_shared"), rating("selfmask_shared", decoder = "linear"), rating("none"),
+                rating("linear"), rating("none", model = "gnr"), rating("none", model = "gnr", decoder = "linear"),
+                rating("none", model = "not2miwae", K2 = 2L))
+  for (i in seq_along(specs)) {
+    set.seed(230 + i)
+    expect_lt(gradient_error(specs[[i]], x), 1e-6)
+  }
+  # a rating column beside a Gaussian one (its mean unbounded, its scale shared too)
+  mixed <- tiny_spec(p, "selfmask_shared", obs = "rating", rating_lower = c(-2, NA, -2), rating_upper = c(2, NA, 2),
+                     direction = 1)
+  set.seed(240)
+  expect_lt(gradient_error(mixed, x), 1e-6)
+  # no scale head: one scale parameter per column instead
+  last <- 4L
+  expect_equal(deepmnar:::cpp_n_params(tiny_spec(p, "none")) - deepmnar:::cpp_n_params(rating("none")),
+                   p * (last + 1L) - p)
+})
+
+test_that("the engine refuses rating ranges and shared directions that do not fit", {
+  x <- tiny_rating_data()
+  p <- ncol(x)
+  refused <- function(spec, field) {
+    expect_error(deepmnar:::cpp_n_params(spec), paste0("deepmnar boundary: spec\\$", field))
+  }
+  refused(tiny_spec(p, "selfmask_shared", direction = c(1, -1, 1)), "direction")
+  refused(tiny_spec(p, "selfmask", direction = 0), "direction")
+  refused(tiny_spec(p, "none", obs = "rating", rating_lower = c(1, NA, NA), rating_upper = c(1, NA, NA)), "rating_lower")
+  refused(tiny_spec(p, "none", obs = "gaussian", rating_lower = c(0, NA, NA), rating_upper = c(1, NA, NA)),
+          "rating_lower")
+  refused(tiny_spec(p, "none", obs = "rating", rating_lower = c(0, NA, NA), rating_upper = c(1, NA, NA),
+                    point_mass = c(0, NA, NA)), "rating_lower")
+})

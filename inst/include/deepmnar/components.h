@@ -223,6 +223,7 @@ struct ObservationParams {
   RowMat mu, scale, df, scale_raw, df_raw, spike_logit;
   RowMat ordinal_location;  // per sample, per ordinal variable: its cumulative-logit location
   RowMat level_prob;        // per sample, the levels' probabilities (softmax of mu's blocks)
+  RowMat mean_slope;        // obs "rating": d mu / d location output (1 off the rating columns)
   const PointMasses* spikes = nullptr;
   const Categories* cats = nullptr;
   MlpCache cache;
@@ -350,6 +351,12 @@ class OrdinalBlocks {
 // layer and learns one scale (and one df) shared by all columns, as in the
 // paper's PPCA variant.
 //
+// Ratings (obs "rating", the not-MIWAE paper's Yahoo! model): a Gaussian
+// whose mean lower + (upper - lower) sigmoid(location) cannot leave the
+// column's scale, with one scale per column shared by all rows ("shared
+// variances per dimension"), so the output layer is [mu | point-mass
+// logits] and the p scales are parameters of their own.
+//
 // A column with a point mass (a hurdle model) has density
 //   sigmoid(l) at the point mass, (1 - sigmoid(l)) p_continuous(x) elsewhere;
 // its point-mass cells cannot pull the continuous scale towards zero. A
@@ -361,20 +368,28 @@ class ObservationDecoder {
   ObservationDecoder() = default;
   ObservationDecoder(const deepmnar_io::ModelSpec& spec, int latent, ParamLayout& layout)
       : p_(spec.p), student_t_(spec.obs == deepmnar_io::obs_student_t),
-        linear_(spec.decoder == deepmnar_io::decoder_linear), temperature_(spec.temperature),
-        spikes_(spec.point_mass, spec.binary_other), cats_(spec.category_group) {
+        linear_(spec.decoder == deepmnar_io::decoder_linear), rating_(spec.obs == deepmnar_io::obs_rating),
+        temperature_(spec.temperature), spikes_(spec.point_mass, spec.binary_other), cats_(spec.category_group) {
     floor_ = Eigen::Map<const Eigen::RowVectorXd>(spec.sigma_floor.data(), Eigen::Index(spec.sigma_floor.size()));
+    for (int j = 0; j < p_; ++j) {
+      if (std::isnan(spec.rating_lower[std::size_t(j)])) continue;
+      rating_columns_.push_back(j);
+      rating_lower_.push_back(spec.rating_lower[std::size_t(j)]);
+      rating_width_.push_back(spec.rating_upper[std::size_t(j)] - spec.rating_lower[std::size_t(j)]);
+    }
     if (linear_) {
       mlp_ = Mlp(latent, {}, p_ + spikes_.count, Activation::identity, layout);
-      shared_offset_ = layout.take(student_t_ ? 2 : 1);
     } else {
       mlp_ = Mlp(latent, spec.hidden, heads() * p_ + spikes_.count, activation_from(spec.activation), layout);
     }
+    if (shared_scale()) shared_offset_ = layout.take(std::size_t(rating_ ? p_ : (student_t_ ? 2 : 1)));
     ordinal_ = OrdinalBlocks(cats_, spec.category_ordinal, layout);
   }
 
   bool student_t() const { return student_t_; }
-  int heads() const { return student_t_ ? 3 : 2; }
+  int heads() const { return rating_ ? 1 : student_t_ ? 3 : 2; }
+  // The scales (and the linear decoder's df) are parameters, not outputs.
+  bool shared_scale() const { return linear_ || rating_; }
   const PointMasses& point_masses() const { return spikes_; }
   const Categories& categories() const { return cats_; }
   double temperature() const { return temperature_; }
@@ -382,7 +397,9 @@ class ObservationDecoder {
   void init(double* theta, Rng& rng) const {
     mlp_.init(theta, rng);
     ordinal_.init(theta);
-    if (linear_) {
+    if (rating_) {
+      std::fill(theta + shared_offset_, theta + shared_offset_ + p_, 0.0);
+    } else if (linear_) {
       theta[shared_offset_] = 0.0;
       if (student_t_) theta[shared_offset_ + 1] = 0.0;
     }
@@ -397,7 +414,9 @@ class ObservationDecoder {
     const RowMat& h = mlp_.forward(theta, z, o.cache);
     const Eigen::Index n = z.rows();
     o.mu = h.leftCols(p_);
-    if (linear_) {
+    if (rating_) {
+      o.scale_raw = CMapRowVec(theta + shared_offset_, p_).replicate(n, 1);
+    } else if (linear_) {
       o.scale_raw.setConstant(n, p_, theta[shared_offset_]);
       if (student_t_) o.df_raw.setConstant(n, p_, theta[shared_offset_ + 1]);
     } else {
@@ -407,6 +426,7 @@ class ObservationDecoder {
     o.scale = (softplus_array(o.scale_raw.array()).rowwise() + floor_.array()).matrix();
     if (student_t_) o.df = o.df_raw.unaryExpr([](double r) { return df_of(r); });
     o.spike_logit = h.rightCols(spikes_.count);
+    if (rating_) bound_rating_means(o);
     o.spikes = &spikes_;
     o.cats = &cats_;
     if (ordinal_.any()) ordinal_.forward(theta, o.mu, o.ordinal_location);
@@ -420,12 +440,18 @@ class ObservationDecoder {
                 RowMat& d_scale, RowMat& d_df, const RowMat& d_spike, double* grad, RowMat* d_z) const {
     const auto sig = [](double r) { return sigmoid(r); };
     if (ordinal_.any()) ordinal_.backward(theta, o.ordinal_location, d_mu, grad);
+    if (rating_) d_mu.array() *= o.mean_slope.array();
     d_scale.array() *= o.scale_raw.unaryExpr(sig).array();
     if (student_t_) d_df.array() *= o.df_raw.unaryExpr(sig).array();
     const int c = spikes_.count;
-    if (linear_) {
-      grad[shared_offset_] += d_scale.sum();
-      if (student_t_) grad[shared_offset_ + 1] += d_df.sum();
+    if (shared_scale()) {
+      // a scale shared by rows (and, linear, by columns) sums their gradients
+      if (rating_) {
+        for (int j = 0; j < p_; ++j) grad[shared_offset_ + std::size_t(j)] += d_scale.col(j).sum();
+      } else {
+        grad[shared_offset_] += d_scale.sum();
+        if (student_t_) grad[shared_offset_ + 1] += d_df.sum();
+      }
       if (c == 0) {
         mlp_.backward(theta, z, o.cache, d_mu, grad, d_z);
         return;
@@ -495,15 +521,29 @@ class ObservationDecoder {
                       : gaussian_draw(o.mu(r, j), o.scale(r, j), e);
   }
 
-
  private:
+  // mu = lower + width sigmoid(location) on the rating columns, keeping
+  // d mu / d location = width sigmoid(location) sigmoid(-location).
+  void bound_rating_means(ObservationParams& o) const {
+    o.mean_slope.setOnes(o.mu.rows(), p_);
+    for (std::size_t k = 0; k < rating_columns_.size(); ++k) {
+      const int j = rating_columns_[k];
+      for (Eigen::Index n = 0; n < o.mu.rows(); ++n) {
+        const double location = o.mu(n, j), up = sigmoid(location);
+        o.mu(n, j) = rating_lower_[k] + rating_width_[k] * up;
+        o.mean_slope(n, j) = rating_width_[k] * up * sigmoid(-location);
+      }
+    }
+  }
   int p_ = 0;
-  bool student_t_ = false, linear_ = false;
+  bool student_t_ = false, linear_ = false, rating_ = false;
   double temperature_ = 0.5;
   Eigen::RowVectorXd floor_;
   PointMasses spikes_;
   Categories cats_;
   OrdinalBlocks ordinal_;
+  std::vector<int> rating_columns_;
+  std::vector<double> rating_lower_, rating_width_;
   std::size_t shared_offset_ = 0;
   Mlp mlp_;
 };

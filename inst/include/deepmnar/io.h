@@ -37,7 +37,9 @@ struct ModelSpec {
   int obs = obs_gaussian;
   int decoder = decoder_mlp;
   int missing = missing_none;
-  std::vector<double> direction;  // +1: high values go missing (selfmask_known)
+  // +1: high values go missing (selfmask_known, selfmask_shared); 0, for
+  // selfmask_shared only: the shared slope's sign is learned.
+  std::vector<double> direction;
   std::vector<double> sigma_floor;  // per column: lower bound added to the observation scale
   // Per column, standardised: the value of a point mass (exact zeros, a
   // detection limit, top-coding) modelled apart from the continuous part; NaN
@@ -46,6 +48,10 @@ struct ModelSpec {
   // Per column, standardised: for a binary column, the value of its other
   // level (the point mass holds the first); NaN for every other column.
   std::vector<double> binary_other;
+  // Per column, standardised: the ends of a rating column's scale (obs
+  // "rating"), whose mean lower + (upper - lower) sigmoid(location) stays in
+  // range; NaN for every other column.
+  std::vector<double> rating_lower, rating_upper;
   // Per column: 0, or the id of the categorical variable the column is one
   // level of. A categorical variable with K levels is K adjacent columns
   // holding its one-hot code (all 0 when missing), sharing one mask.
@@ -160,6 +166,36 @@ inline std::string category_problem(const ModelSpec& s) {
   return "";
 }
 
+// +1 or -1 per column; a shared slope has one direction for all columns,
+// which may be 0 (its sign learned).
+inline std::string direction_problem(const ModelSpec& s) {
+  if (s.direction.size() != std::size_t(s.p)) return "direction: not one value per column";
+  const bool shared = s.missing == missing_selfmask_shared;
+  for (double d : s.direction) {
+    if (d != 1.0 && d != -1.0 && !(shared && d == 0.0)) return "direction: not +1 or -1 (or 0 for selfmask_shared)";
+    if (shared && d != s.direction[0]) return "direction: not one value for the shared slope";
+  }
+  return "";
+}
+
+// Rating columns: both ends finite and ordered, or both NaN; only under
+// obs "rating" (which PSMVAE's decoders lack), and not for categorical
+// variables or columns with a point mass.
+inline std::string rating_problem(const ModelSpec& s) {
+  const std::size_t p = std::size_t(s.p);
+  if (s.rating_lower.size() != p || s.rating_upper.size() != p) return "rating_lower: not one value per column";
+  if (s.obs == obs_rating && s.model == model_psmvae) return "obs_code: psmvae has no rating observations";
+  for (std::size_t j = 0; j < p; ++j) {
+    const double lo = s.rating_lower[j], hi = s.rating_upper[j];
+    if (std::isnan(lo) && std::isnan(hi)) continue;
+    if (!(std::isfinite(lo) && std::isfinite(hi) && lo < hi)) return "rating_lower: not finite ends lower < upper";
+    if (s.obs != obs_rating) return "rating_lower: a rating column without obs \"rating\"";
+    if (!std::isnan(s.point_mass[j]) || s.category_group[j] != 0)
+      return "rating_lower: a rating column with a point mass or categorical";
+  }
+  return "";
+}
+
 // What is wrong with a spec (checked by the glue on every call), as
 // "field: problem", or "" if nothing is.
 inline std::string spec_problem(const ModelSpec& s) {
@@ -182,9 +218,8 @@ inline std::string spec_problem(const ModelSpec& s) {
   if (!widths_ok(s.missing_hidden)) return "missing_hidden: not a vector of layer widths";
   if (!size_ok(s.K2, 100000) || !size_ok(s.eta_dim, 4096) || !size_ok(s.k, 100)) return "K2, eta_dim or k: out of range";
   const std::size_t p = std::size_t(s.p);
-  if (s.direction.size() != p) return "direction: not one value per column";
-  for (double d : s.direction)
-    if (d != 1.0 && d != -1.0) return "direction: not +1 or -1";
+  const std::string directions = direction_problem(s);
+  if (!directions.empty()) return directions;
   if (s.sigma_floor.size() != p) return "sigma_floor: not one value per column";
   for (double f : s.sigma_floor)
     if (!(std::isfinite(f) && f >= 0)) return "sigma_floor: not a number >= 0";
@@ -198,6 +233,8 @@ inline std::string spec_problem(const ModelSpec& s) {
   }
   const std::string categories = category_problem(s);
   if (!categories.empty()) return categories;
+  const std::string ratings = rating_problem(s);
+  if (!ratings.empty()) return ratings;
   if (!(std::isfinite(s.temperature) && s.temperature > 0)) return "temperature: not a positive number";
   if (!(std::isfinite(s.alpha) && s.alpha >= 0)) return "alpha: not a number >= 0";
   if (!(s.pi_prime >= 0 && s.pi_prime <= 1)) return "pi_prime: not a probability";

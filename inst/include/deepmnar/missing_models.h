@@ -19,8 +19,10 @@ class MissingModel {
     switch (kind_) {
       case deepmnar_io::missing_selfmask:
       case deepmnar_io::missing_selfmask_known:
+      case deepmnar_io::missing_selfmask_shared:
+        n_slopes_ = kind_ == deepmnar_io::missing_selfmask_shared ? 1 : p_;
         layout.part("mask_slope");
-        offset_ = layout.take(std::size_t(p_));
+        offset_ = layout.take(std::size_t(n_slopes_));
         layout.part("mask_location");
         layout.take(std::size_t(p_));
         break;
@@ -39,7 +41,8 @@ class MissingModel {
 
   bool active() const { return kind_ != deepmnar_io::missing_none; }
   bool self_masking() const {
-    return kind_ == deepmnar_io::missing_selfmask || kind_ == deepmnar_io::missing_selfmask_known;
+    return kind_ == deepmnar_io::missing_selfmask || kind_ == deepmnar_io::missing_selfmask_known ||
+           kind_ == deepmnar_io::missing_selfmask_shared;
   }
 
   // Self-masking slopes and locations start Glorot-uniform, as TF1 variables did
@@ -47,18 +50,20 @@ class MissingModel {
   void init(double* theta, Rng& rng) const {
     if (self_masking()) {
       const double limit = std::sqrt(6.0 / (1.0 + p_));
-      for (int j = 0; j < 2 * p_; ++j) theta[offset_ + j] = limit * (2.0 * rng.uniform() - 1.0);
+      for (int j = 0; j < n_slopes_ + p_; ++j) theta[offset_ + j] = limit * (2.0 * rng.uniform() - 1.0);
     } else if (active()) {
       mlp_.init(theta, rng);
     }
   }
 
-  // Logit slope of column j: logit = -slope * (x - location).
+  // Logit slope of column j: logit = -slope * (x - location). A slope whose
+  // sign is known is direction * softplus(raw); a shared one is one raw
+  // value for every column, its sign known unless the direction is 0.
   double slope(const double* theta, int j) const {
-    const double w = theta[offset_ + j];
-    return kind_ == deepmnar_io::missing_selfmask_known ? direction_[j] * softplus(w) : w;
+    const double w = theta[offset_ + slope_index(j)];
+    return signed_slope() ? direction_[std::size_t(j)] * softplus(w) : w;
   }
-  double location(const double* theta, int j) const { return theta[offset_ + p_ + j]; }
+  double location(const double* theta, int j) const { return theta[offset_ + n_slopes_ + j]; }
 
   const RowMat& logits(const double* theta, const RowMat& xfill, MlpCache& cache, RowMat& out) const {
     if (!self_masking()) return mlp_.forward(theta, xfill, cache);
@@ -78,11 +83,10 @@ class MissingModel {
     const RowVec d_slope = -(d_logits.array() * (xfill.array().rowwise() - b.array())).colwise().sum().matrix();
     const RowVec d_location = d_logits.colwise().sum().cwiseProduct(w);
     for (int j = 0; j < p_; ++j) {
-      const double raw = theta[offset_ + j];
-      grad[offset_ + j] += kind_ == deepmnar_io::missing_selfmask_known
-                               ? d_slope(j) * direction_[j] * sigmoid(raw)
-                               : d_slope(j);
-      grad[offset_ + p_ + j] += d_location(j);
+      const int k = slope_index(j);
+      const double raw = theta[offset_ + k];
+      grad[offset_ + k] += signed_slope() ? d_slope(j) * direction_[std::size_t(j)] * sigmoid(raw) : d_slope(j);
+      grad[offset_ + n_slopes_ + j] += d_location(j);
     }
     d_xfill = -(d_logits.array().rowwise() * w.array()).matrix();
   }
@@ -93,10 +97,15 @@ class MissingModel {
     for (int j = 0; j < p_; ++j) w(j) = slope(theta, j);
     return w;
   }
-  RowVec locations(const double* theta) const { return CMapRowVec(theta + offset_ + p_, p_); }
+  RowVec locations(const double* theta) const { return CMapRowVec(theta + offset_ + n_slopes_, p_); }
+  int slope_index(int j) const { return kind_ == deepmnar_io::missing_selfmask_shared ? 0 : j; }
+  bool signed_slope() const {
+    return kind_ == deepmnar_io::missing_selfmask_known ||
+           (kind_ == deepmnar_io::missing_selfmask_shared && direction_[0] != 0.0);
+  }
 
   int kind_ = deepmnar_io::missing_none;
-  int p_ = 0;
+  int p_ = 0, n_slopes_ = 0;
   std::vector<double> direction_;
   std::size_t offset_ = 0;
   Mlp mlp_;

@@ -13,22 +13,25 @@ namespace deepmnar_io {
 // Each option's codes, next to the names R uses for them below: adding a
 // model or a missing model is one code here, one name in registry_options(),
 // its header under models/ (or missing_models.h) and its R function.
-enum ObsModel { obs_gaussian = 0, obs_student_t = 1 };
+enum ObsModel { obs_gaussian = 0, obs_student_t = 1, obs_rating = 2 };
 enum DecoderKind { decoder_mlp = 0, decoder_linear = 1 };
 enum MissingKind {
   missing_none = 0,
   missing_selfmask = 1,
   missing_selfmask_known = 2,
   missing_linear = 3,
-  missing_nonlinear = 4
+  missing_nonlinear = 4,
+  missing_selfmask_shared = 5
 };
 enum ActivationKind { act_identity = 0, act_tanh = 1, act_relu = 2 };
 enum ModelKind { model_notmiwae = 0, model_gnr = 1, model_not2miwae = 2, model_psmvae = 3 };
 enum PsmvaeVariant { psmvae_b = 0, psmvae_a = 1 };
 
 // Raised when what a fit holds changes meaning: 2 added per-column scale
-// floors, point masses, binary columns and the relaxation temperature.
-constexpr int kRegistryVersion = 2;
+// floors, point masses, binary columns and the relaxation temperature; 3 the
+// rating columns' ranges and the shared self-masking slope, whose direction
+// 0 (a sign learned) earlier versions would refuse as damage.
+constexpr int kRegistryVersion = 3;
 
 struct Choice {
   int code;
@@ -50,8 +53,9 @@ inline const std::vector<Option>& registry_options() {
         {missing_selfmask, "selfmask"},
         {missing_selfmask_known, "selfmask_known"},
         {missing_linear, "linear"},
-        {missing_nonlinear, "nonlinear"}}},
-      {"obs", "obs_code", {{obs_gaussian, "gaussian"}, {obs_student_t, "t"}}},
+        {missing_nonlinear, "nonlinear"},
+        {missing_selfmask_shared, "selfmask_shared"}}},
+      {"obs", "obs_code", {{obs_gaussian, "gaussian"}, {obs_student_t, "t"}, {obs_rating, "rating"}}},
       {"decoder", "decoder_code", {{decoder_mlp, "mlp"}, {decoder_linear, "linear"}}},
       {"activation", "activation_code", {{act_identity, "identity"}, {act_tanh, "tanh"}, {act_relu, "relu"}}},
       {"variant", "variant_code", {{psmvae_b, "b"}, {psmvae_a, "a"}}},
