@@ -65,6 +65,35 @@ factor_type <- function(col, name, arg) {
   list(kind = "categorical", class = cls, levels = lv, units = paste0(name, "=", lv))
 }
 
+# `obs = "categorical"`: each numeric column becomes a categorical variable
+# over its rating levels, the grid from the lower to the upper end of its
+# range (`ranges`, a row per column) in steps of its grain (1 for whole
+# numbers, else the smallest gap between observed values), with any observed
+# value off the grid. Levels never observed still get a logit of their own,
+# which the mask model can favour: under MNAR the lowest ratings of an item
+# may never be seen. Imputations come back as numbers (`values`).
+numeric_as_rating_levels <- function(data, types, ranges) {
+  for (name in names(types)[vapply(types, function(t) t$kind %in% c("numeric", "integer"), logical(1))]) {
+    types[[name]] <- rating_level_type(data[[name]], types[[name]]$class, name, ranges[name, ])
+  }
+  types
+}
+
+rating_level_type <- function(col, class, name, ends) {
+  seen <- sort(unique(col[!is.na(col)]))
+  whole <- all(c(seen, ends) == round(c(seen, ends)))
+  step <- if (whole || length(seen) < 2) 1 else min(diff(seen))
+  values <- sort(unique(c(seq(ends[[1]], ends[[2]], by = step), seen)))
+  if (length(values) > max_factor_levels()) {
+    deepmnar_abort(sprintf(paste0("Column `%s` of `data` has %d rating levels between %s and %s; `obs = \"categorical\"` ",
+                                  "models at most %d (see `max_factor_levels()`): use `obs = \"rating\"`."),
+                           name, length(values), format(ends[[1]]), format(ends[[2]]), max_factor_levels()),
+                   data = list(argument = "obs", columns = name))
+  }
+  levels <- format(values, trim = TRUE)
+  list(kind = "categorical", class = class, levels = levels, values = values, units = paste0(name, "=", levels))
+}
+
 # Binary columns as categorical ones with two levels (two engine columns),
 # for a model without the binary (point-mass) observation model.
 binary_as_categorical <- function(types) {
@@ -104,6 +133,7 @@ encode_columns <- function(data, types, arg) {
 
 # 1-based codes of a factor's (or logical's) values among the fit's levels.
 level_codes <- function(col, type, name, arg) {
+  if (!is.null(type$values)) return(rating_level_codes(col, type, name, arg))
   if (is.logical(col) || (all(is.na(col)) && !is.factor(col))) return(as.numeric(col) + 1)
   values <- as.character(col)
   unseen <- setdiff(unique(values[!is.na(values)]), type$levels)
@@ -113,6 +143,32 @@ level_codes <- function(col, type, name, arg) {
                    data = list(argument = arg, columns = name, levels = unseen))
   }
   match(values, type$levels)
+}
+
+# Per engine column: the standardised value of the rating level it is (by the
+# observed values' mean and sd of its column; engine's spec$category_value),
+# NA elsewhere.
+rating_level_values <- function(columns, types, data) {
+  out <- rep(NA_real_, length(columns))
+  for (name in categorical_columns(types)) {
+    type <- types[[name]]
+    if (is.null(type$values)) next
+    seen <- data[[name]][!is.na(data[[name]])]
+    spread <- if (length(seen) > 1 && stats::sd(seen) > 0) stats::sd(seen) else 1
+    out[match(type$units, columns)] <- (type$values - mean(seen)) / spread
+  }
+  out
+}
+
+rating_level_codes <- function(col, type, name, arg) {
+  code <- match(col, type$values)
+  unseen <- unique(col[!is.na(col) & is.na(code)])
+  if (length(unseen)) {
+    deepmnar_abort(sprintf("Column `%s` of `%s` has value %s, not one of the rating levels the model was fitted with (%s).",
+                           name, arg, paste(format(unseen), collapse = ", "), paste(type$levels, collapse = ", ")),
+                   data = list(argument = arg, columns = name, levels = unseen))
+  }
+  code
 }
 
 # Per engine column: 0, or the number of the categorical variable it is a
@@ -147,6 +203,8 @@ decode_binary <- function(values, type) {
 # level, in the column's class.
 decode_categorical <- function(probabilities, type) {
   probabilities <- matrix(probabilities, ncol = length(type$levels))
+  # rating levels: the expected rating (a mean of one-hot draws is the draw)
+  if (!is.null(type$values)) return(drop(probabilities %*% type$values))
   code <- max.col(probabilities, ties.method = "first")
   code[!stats::complete.cases(probabilities)] <- NA_integer_
   as_levels(code, type)

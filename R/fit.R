@@ -45,11 +45,18 @@ fit_model <- function(model, data, obs, decoder, activation, sigma_floor, latent
                       alpha = 1, K2 = 1L, eta_dim = NULL, k = 1L, variant = "b", pi_prime = 0.5, starts = NULL,
                       encoder_mask = FALSE, stop_early = TRUE, point_mass = "none", temperature = 0.5,
                       center = NULL, scale = NULL, rating_range = NULL) {
-  obs <- check_choice(obs, if (model %in% c("notmiwae", "gnr")) c("gaussian", "t", "rating") else c("gaussian", "t"),
-                      "obs")
+  obs <- check_choice(obs, c("gaussian", "t", if (model %in% c("notmiwae", "gnr")) "rating",
+                             if (model != "not2miwae") "categorical"), "obs")
   decoder <- check_choice(decoder, c("mlp", "linear"), "decoder")
   activation <- check_choice(activation, c("tanh", "relu"), "activation")
-  types <- column_types(data)
+  if (obs == "categorical") {
+    data <- as_rating_frame(data)
+    types <- numeric_as_rating_levels(data, column_types(data), rating_level_ranges(data, rating_range))
+    obs <- "gaussian"  # no continuous column is left
+    rating_range <- NULL
+  } else {
+    types <- column_types(data)
+  }
   # PSMVAE has no point masses, the binary model of the other models.
   if (model == "psmvae") types <- binary_as_categorical(types)
   x <- prepare_training(data, types)
@@ -87,7 +94,8 @@ fit_model <- function(model, data, obs, decoder, activation, sigma_floor, latent
                      temperature = check_positive_number(temperature, "temperature", 100), category_group = groups,
                      category_ordinal = ordinal_levels(colnames(x), types),
                      rating_lower = unname((ranges[, "lower"] - scaling$center) / scaling$scale),
-                     rating_upper = unname((ranges[, "upper"] - scaling$center) / scaling$scale))
+                     rating_upper = unname((ranges[, "upper"] - scaling$center) / scaling$scale),
+                     category_value = rating_level_values(colnames(x), types, data))
   args$stop_early <- check_stop_early(stop_early)
   args$starts <- check_count(if (is.null(starts)) default_starts(spec) else starts, "starts", 1, 100)
   fit <- train_model(spec, x, args, isTRUE(progress), call, paste0("deepmnar_", model), scaling = scaling)
@@ -96,6 +104,22 @@ fit_model <- function(model, data, obs, decoder, activation, sigma_floor, latent
   fit$observation <- observation_table(x, family, ifelse(binary | single | levels, NA_real_, floors), masses, ranges)
   fit$data_format <- data_format(data, types)
   fit
+}
+
+# Data for `obs = "categorical"`: a data.frame (a matrix's columns named as
+# the engine names them).
+as_rating_frame <- function(data) {
+  if (is.data.frame(data)) return(data)
+  x <- as_numeric_matrix(data, "data")
+  as.data.frame(x, optional = TRUE)
+}
+
+# The ends of each numeric column's rating scale, as `obs = "rating"` takes
+# them (`rating_range`, else the observed minimum and maximum).
+rating_level_ranges <- function(data, rating_range) {
+  numeric <- names(data)[vapply(data, function(col) is.numeric(col) && !all(is.na(col)), logical(1))]
+  x <- as.matrix(data[numeric])
+  column_rating_ranges(rating_range, x, rep(TRUE, length(numeric)), "rating")
 }
 
 # `center` and `scale` given by the user replace the observed values' moments

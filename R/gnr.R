@@ -29,7 +29,7 @@
 #' fit <- gnr(x, alpha = 1, iterations = 300, starts = 1, seed = 1, threads = 1)
 #' head(impute(fit, L = 100))
 #' @export
-gnr <- function(data, alpha = 1, obs = c("gaussian", "t", "rating"), decoder = c("mlp", "linear"), latent_dim = NULL,
+gnr <- function(data, alpha = 1, obs = c("gaussian", "t", "rating", "categorical"), decoder = c("mlp", "linear"), latent_dim = NULL,
                 hidden = c(128, 128), K = 20, batch_size = 16, iterations = 20000, lr = 1e-3,
                 activation = c("tanh", "relu"), sigma_floor = "auto", point_mass = "auto", temperature = 0.5,
                 encoder_mask = FALSE, stop_early = TRUE,

@@ -335,7 +335,9 @@ restore_data <- function(x, format) {
 # of the imputed rows x levels).
 fill_in <- function(original, values, x, types = NULL, probabilities = FALSE) {
   values <- matrix(values, nrow(x), ncol(x), dimnames = list(NULL, colnames(x)))
-  out <- if (is.matrix(original)) as.data.frame(x) else original
+  # a matrix of rating levels (obs = "categorical") keeps its own columns
+  out <- if (!is.matrix(original)) original else if (length(categorical_columns(types))) as_rating_frame(original) else
+    as.data.frame(x)
   binary <- binary_columns(types)
   level_units <- level_unit_names(types)
   for (j in seq_len(ncol(x))) {

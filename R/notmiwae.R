@@ -79,7 +79,15 @@
 #'   imputations are clamped to the range, and [multiple_impute()] draws are
 #'   also rounded to whole numbers on a column whose range and observed values
 #'   are whole numbers. Binary and categorical columns keep their own models.
-#' @param rating_range For `obs = "rating"`: the ends of each column's scale.
+#'   `"categorical"` (in [notmiwae()], [gnr()] and [psmvae()]) makes each
+#'   numeric column a categorical variable over its rating levels: the grid
+#'   from the lower to the upper end of its `rating_range` in steps of its
+#'   grain (1 for whole numbers, else the smallest gap between observed
+#'   values), at most 50 levels, a softmax over them, missing levels drawn by
+#'   Gumbel-softmax at `temperature` in training, as for factors. Levels never
+#'   observed keep a logit of their own. Imputations are numbers: the expected
+#'   rating (`impute()`), or a drawn level ([multiple_impute()]).
+#' @param rating_range For `obs = "rating"` or `"categorical"`: the ends of each column's scale.
 #'   `NULL` (the default) takes each column's observed minimum and maximum,
 #'   which under MNAR may stop short of the scale's ends (when low ratings go
 #'   missing, an item's lowest rating may never be seen): give the known
@@ -173,7 +181,7 @@
 #' @export
 notmiwae <- function(data,
                      missing_model = c("selfmask_known", "selfmask", "selfmask_shared", "linear", "nonlinear", "none"),
-                     obs = c("gaussian", "t", "rating"), decoder = c("mlp", "linear"), latent_dim = NULL,
+                     obs = c("gaussian", "t", "rating", "categorical"), decoder = c("mlp", "linear"), latent_dim = NULL,
                      hidden = c(128, 128), K = 20, batch_size = 16, iterations = 20000, lr = 1e-3,
                      direction = "high", activation = c("tanh", "relu"), sigma_floor = "auto",
                      point_mass = "auto", temperature = 0.5, encoder_mask = FALSE,

@@ -78,6 +78,9 @@
 #'   at `temperature` in training), and the draw term of the objective is the
 #'   exact \eqn{-\mathrm{KL}(q \| p)} over the levels.
 #' @inheritParams notmiwae
+#' @param obs `"gaussian"` for numeric columns, or `"categorical"` (ratings):
+#'   every numeric column a categorical variable over its rating levels, as in
+#'   [notmiwae()].
 #' @param k Number of pattern sets (values of r).
 #' @param variant `"b"` (mask from z and r) or `"a"` (mask from x and r).
 #' @param direction Variant `"a"`: which values of each column go missing,
@@ -96,15 +99,18 @@
 #' head(impute(fit, L = 100))
 #' table(pattern_sets(fit)$set, is.na(x$variance))
 #' @export
-psmvae <- function(data, k = 2, variant = c("b", "a"), pi_prime = 0.5, direction = "high", latent_dim = NULL,
+psmvae <- function(data, k = 2, variant = c("b", "a"), pi_prime = 0.5, direction = "high",
+                   obs = c("gaussian", "categorical"), rating_range = NULL, latent_dim = NULL,
 hidden = c(128, 128),
                    K = 1, batch_size = 64, iterations = 20000, lr = 1e-3, activation = c("tanh", "relu"),
                    sigma_floor = "auto", temperature = 0.5, stop_early = TRUE, starts = NULL, center = NULL,
                    scale = NULL, seed = NULL, threads = NULL, progress = interactive()) {
   k <- check_count(k, "k", 1, 100)
   variant <- check_choice(variant, c("b", "a"), "variant")
+  obs <- check_choice(obs, c("gaussian", "categorical"), "obs")
   pi_prime <- check_probability(pi_prime, "pi_prime")
-  fit_model("psmvae", data, obs = "gaussian", decoder = "mlp", activation = activation, sigma_floor = sigma_floor,
+  fit_model("psmvae", data, obs = obs, rating_range = rating_range, decoder = "mlp", activation = activation,
+            sigma_floor = sigma_floor,
             latent_dim = latent_dim, hidden = hidden, K = K, batch_size = batch_size, iterations = iterations,
             lr = lr, seed = seed, threads = threads, progress = progress, stop_early = stop_early, starts = starts,
             center = center, scale = scale, temperature = temperature, call = match.call(), k = k,

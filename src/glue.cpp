@@ -168,6 +168,8 @@ deepmnar_io::ModelSpec spec_from(const Rcpp::List& s) {
                                                                   : std::vector<int>(spec.point_mass.size(), 0);
   spec.category_ordinal = s.containsElementNamed("category_ordinal") ? integers(s, "category_ordinal")
                                                                       : std::vector<int>(spec.category_group.size(), 0);
+  spec.category_value = s.containsElementNamed("category_value") ? numbers(s, "category_value")
+                                                                  : std::vector<double>(spec.category_group.size(), NAN);
   if (s.containsElementNamed("temperature")) spec.temperature = scalar<double>(s, "temperature");
   spec.alpha = scalar<double>(s, "alpha");
   spec.K2 = scalar<int>(s, "K2");

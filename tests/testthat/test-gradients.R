@@ -121,6 +121,35 @@ test_that("gradient with a categorical variable matches finite differences", {
   }
 })
 
+test_that("gradient with rating levels (a valued categorical variable) matches finite differences", {
+  # the mask models read the level's value sum_u value_u y_u, relaxed draws
+  # included
+  x <- tiny_categorical_data()
+  groups <- c(0L, 0L, 0L, 1L, 1L, 1L)
+  values <- c(NA, NA, NA, -1.2, 0.1, 1.3)
+  for (g in list(c("selfmask_shared", 0), c("selfmask_known", 1), c("nonlinear", 1))) {
+    spec <- tiny_spec(ncol(x), g[1], category_group = groups, category_value = values, temperature = 0.7,
+                      direction = rep(as.numeric(g[2]), 6))
+    set.seed(71)
+    expect_lt(gradient_error(spec, x), 1e-6)
+  }
+  spec <- psmvae_tiny_spec(6, 2, "a", 0.3)
+  spec$category_group <- groups
+  spec$category_value <- values
+  spec$direction <- rep(1, 6)
+  set.seed(72)
+  expect_lt(gradient_error(spec, x, K = 2), 1e-6)
+  # a shared slope on the one-hot levels cannot tell the levels apart; on the
+  # values it can: the bound depends on which level a missing row draws
+  ev <- engine_view(x)
+  shared <- tiny_spec(ncol(x), "selfmask_shared", category_group = groups, category_value = values,
+                      direction = rep(0, 6))
+  theta <- deepmnar:::cpp_init_params(shared, 3)
+  one_hot <- shared
+  one_hot$category_value <- rep(NA_real_, 6)
+  expect_false(isTRUE(all.equal(bound_at(shared, ev, theta, 4, 1)$bound, bound_at(one_hot, ev, theta, 4, 1)$bound)))
+})
+
 # The expected gradient of the bound with exact categorical draws, per
 # coordinate, by central differences of the exact-draw bound (temperature
 # 1e-8) over `seeds` with common random numbers: a draw that flips level

@@ -192,3 +192,44 @@ test_that("on MNAR ratings the shared self-masking slope beats ignoring the mech
   # 0.627 / 1.360, 0.590 / 1.332, 0.608 / 1.158, 0.628 / 1.213, 0.623 / 1.174
   expect_lt(rmse_missing(shared, d), rmse_missing(none, d) - 0.3)
 })
+
+test_that("obs = 'categorical' models rating levels: the mask reads the level's value, imputations are ratings", {
+  r <- simulate_ratings(5, n = 300, p = 10)
+  x <- r$x
+  x[x == 1] <- NA  # no rating of 1 is observed: the level must still exist
+  miss <- is.na(x)
+  fit_with <- function(missing_model) {
+    notmiwae(x, obs = "categorical", missing_model = missing_model, rating_range = c(1, 5), hidden = c(32, 32),
+             iterations = 2000, stop_early = FALSE, seed = 1, threads = 1, progress = FALSE)
+  }
+  shared <- fit_with("selfmask_shared")
+  expect_identical(shared$data_format$types$item01$levels, as.character(1:5))
+  expect_output(print(shared), "categorical .*item01 \\(5 levels\\)")
+  # the engine gets each level's value (standardised by its column)
+  values <- shared$spec$category_value[shared$spec$category_group == 1]
+  expect_true(all(diff(values) > 0))
+  imp <- suppressWarnings(impute(shared, L = 200, seed = 1, progress = FALSE))
+  expect_true(is.data.frame(imp) && all(vapply(imp, is.numeric, logical(1))))
+  expect_true(all(as.matrix(imp) >= 1 & as.matrix(imp) <= 5))
+  expect_identical(as.matrix(imp)[!miss], x[!miss])
+  draws <- multiple_impute(shared, m = 2, method = "sir", L = 100, seed = 1, format = "list", progress = FALSE)
+  drawn <- as.matrix(draws[[1]])[miss]
+  expect_true(all(drawn %in% 1:5))
+  # the shared slope on the values sees that low ratings hide; MIWAE cannot
+  mse <- function(fit) mean((as.matrix(suppressWarnings(impute(fit, L = 200, seed = 1, progress = FALSE)))[miss] -
+                              r$truth[miss])^2)
+  expect_lt(mse(shared), mse(fit_with("none")) - 0.5)
+  # newdata (a matrix too) is coded by the levels; values off them are refused
+  nd <- x[1:3, ]
+  expect_equal(dim(suppressWarnings(impute(shared, newdata = nd, L = 20, seed = 1, progress = FALSE))), c(3L, 10L))
+  nd[1, 2] <- 2.5
+  expect_error(impute(shared, newdata = nd, L = 20, seed = 1, progress = FALSE), class = "deepmnar_error_input",
+               regexp = "item02.*2.5")
+  # psmvae takes rating levels too
+  ps <- psmvae(x, obs = "categorical", variant = "a", rating_range = c(1, 5), hidden = c(16, 16), iterations = 200,
+               stop_early = FALSE, starts = 1, seed = 1, threads = 1, progress = FALSE)
+  expect_true(all(as.matrix(suppressWarnings(impute(ps, L = 50, seed = 1, progress = FALSE))) <= 5))
+  expect_error(psmvae(x, obs = "t"), class = "deepmnar_error_input", regexp = "`obs`")
+  expect_error(notmiwae(x * 10, obs = "categorical", rating_range = c(10, 200)), class = "deepmnar_error_input",
+               regexp = "rating levels")
+})

@@ -70,11 +70,14 @@ inline auto softplus_array(const A& a) -> decltype(a.max(0.0) + ((-a.abs()).exp(
 struct Categories {
   std::vector<int> first, size;  // per column: its block's first column and size (-1, 0: not categorical)
   RowVec counted;                // per column: 1 if its mask logit enters the likelihood
-  bool any = false;
+  std::vector<double> value;     // per column: the level's value (rating levels), NaN for none
+  bool any = false, any_valued = false;
 
   Categories() = default;
-  explicit Categories(const std::vector<int>& group)
-      : first(group.size(), -1), size(group.size(), 0), counted(RowVec::Ones(Eigen::Index(group.size()))) {
+  Categories(const std::vector<int>& group, const std::vector<double>& values)
+      : first(group.size(), -1), size(group.size(), 0), counted(RowVec::Ones(Eigen::Index(group.size()))),
+        value(values) {
+    if (value.size() != group.size()) value.assign(group.size(), NAN);
     for (std::size_t j = 0; j < group.size(); ++j) {
       if (group[j] == 0) continue;
       any = true;
@@ -85,6 +88,34 @@ struct Categories {
       if (first[j] >= 0) ++size[std::size_t(first[j])];
     for (std::size_t j = 0; j < group.size(); ++j)
       if (first[j] >= 0) size[j] = size[std::size_t(first[j])];
+    for (std::size_t j = 0; j < group.size(); ++j) any_valued = any_valued || (first[j] >= 0 && !std::isnan(value[j]));
+  }
+  bool valued(int j) const { return any_valued && in(j) && !std::isnan(value[std::size_t(j)]); }
+
+  // What the mask models read: the filled row, with each variable of rating
+  // levels (obs = "categorical") as its value sum_u value_u y_u in its first
+  // column and 0 in the others, so that a self-masking slope acts on the
+  // rating itself; on the one-hot levels a slope shared by the levels would
+  // see the same sum whatever the level. Returns `rows` when nothing is valued.
+  const RowMat& mask_input(const RowMat& rows, RowMat& buffer) const {
+    if (!any_valued) return rows;
+    buffer = rows;
+    for (int f = 0; f < int(first.size()); ++f) {
+      if (!leads(f) || !valued(f)) continue;
+      const int k = size[std::size_t(f)];
+      buffer.col(f) = rows.middleCols(f, k) * Eigen::Map<const Eigen::VectorXd>(value.data() + f, k);
+      buffer.middleCols(f + 1, k - 1).setZero();
+    }
+    return buffer;
+  }
+  // A gradient in the mask models' input, in place, to one in the filled row.
+  void mask_input_backward(RowMat& d) const {
+    if (!any_valued) return;
+    for (int f = 0; f < int(first.size()); ++f) {
+      if (!leads(f) || !valued(f)) continue;
+      const Eigen::VectorXd d_value = d.col(f);
+      for (int u = 0; u < size[std::size_t(f)]; ++u) d.col(f + u) = d_value * value[std::size_t(f + u)];
+    }
   }
   bool in(int j) const { return any && first[std::size_t(j)] >= 0; }
   bool leads(int j) const { return any && first[std::size_t(j)] == j; }
@@ -369,7 +400,7 @@ class ObservationDecoder {
   ObservationDecoder(const deepmnar_io::ModelSpec& spec, int latent, ParamLayout& layout)
       : p_(spec.p), student_t_(spec.obs == deepmnar_io::obs_student_t),
         linear_(spec.decoder == deepmnar_io::decoder_linear), rating_(spec.obs == deepmnar_io::obs_rating),
-        temperature_(spec.temperature), spikes_(spec.point_mass, spec.binary_other), cats_(spec.category_group) {
+        temperature_(spec.temperature), spikes_(spec.point_mass, spec.binary_other), cats_(spec.category_group, spec.category_value) {
     floor_ = Eigen::Map<const Eigen::RowVectorXd>(spec.sigma_floor.data(), Eigen::Index(spec.sigma_floor.size()));
     for (int j = 0; j < p_; ++j) {
       if (std::isnan(spec.rating_lower[std::size_t(j)])) continue;

@@ -59,6 +59,9 @@ struct ModelSpec {
   // Per column: 1 for the levels of an ordered categorical variable, modelled
   // by a cumulative logit (one location from the decoder, learned cutpoints).
   std::vector<int> category_ordinal;
+  // Per column: the value of the rating level it is (obs = "categorical"),
+  // which the mask models read; NaN elsewhere.
+  std::vector<double> category_value;
   double temperature = 0.5;       // of the relaxed point-mass and category draws in training
   double alpha = 1.0;             // GNR: weight of log p(s | z)
   int K2 = 1;                     // not-2-MIWAE: eta draws per z draw
@@ -144,12 +147,17 @@ inline std::string category_problem(const ModelSpec& s) {
   const std::vector<int>& g = s.category_group;
   if (g.size() != std::size_t(s.p)) return "category_group: not one value per column";
   if (s.category_ordinal.size() != g.size()) return "category_ordinal: not one value per column";
+  if (s.category_value.size() != g.size()) return "category_value: not one value per column";
   for (std::size_t j = 0; j < g.size(); ++j) {
     const int o = s.category_ordinal[j];
     if (o != 0 && o != 1) return "category_ordinal: not 0 or 1";
     if (o == 1 && g[j] == 0) return "category_ordinal: a column outside any categorical variable";
     if (j > 0 && g[j] != 0 && g[j] == g[j - 1] && o != s.category_ordinal[j - 1])
       return "category_ordinal: a variable partly ordinal";
+    const double v = s.category_value[j];
+    if (std::isinf(v) || (!std::isnan(v) && g[j] == 0)) return "category_value: not NaN or a level's finite value";
+    if (j > 0 && g[j] != 0 && g[j] == g[j - 1] && std::isnan(v) != std::isnan(s.category_value[j - 1]))
+      return "category_value: a variable partly valued";
   }
   std::vector<int> finished;
   for (std::size_t j = 0; j < g.size(); ++j) {

@@ -12,7 +12,8 @@ namespace deepmnar {
 class NotMiwae {
  public:
   struct Workspace : CoreState {
-    RowMat logits_buffer, pooled, d_logits, d_xfill;
+    RowMat logits_buffer, pooled, d_logits, d_xfill, mask_in_buffer;
+    const RowMat* mask_in = nullptr;
     MlpCache missing_cache;
     const RowMat* logits = nullptr;
   };
@@ -43,7 +44,8 @@ class NotMiwae {
     core_.forward(theta, b, K, w);
     if (missing_.active() || imputing) core_.fill_missing(b, w, imputing);
     if (!missing_.active()) return;
-    w.logits = &variable_logits(categories(), missing_.logits(theta, w.xfill, w.missing_cache, w.logits_buffer),
+    w.mask_in = &categories().mask_input(w.xfill, w.mask_in_buffer);
+    w.logits = &variable_logits(categories(), missing_.logits(theta, *w.mask_in, w.missing_cache, w.logits_buffer),
                                 w.pooled);
     w.lw += bernoulli_log_likelihoods(*w.logits, b.observed, K, categories().counted);
   }
@@ -53,7 +55,8 @@ class NotMiwae {
     if (missing_.active()) {
       bernoulli_logit_gradients(*w.logits, b.observed, g, w.K, 1.0, categories().counted, w.d_logits);
       categories().unpool(w.d_logits);
-      missing_.backward(theta, w.xfill, w.missing_cache, w.d_logits, grad, w.d_xfill);
+      missing_.backward(theta, *w.mask_in, w.missing_cache, w.d_logits, grad, w.d_xfill);
+      categories().mask_input_backward(w.d_xfill);
       core_.add_filled_row_gradient(b, w.d_xfill, w);
     }
     core_.end_backward(theta, b, g, w, grad);
@@ -68,8 +71,9 @@ class NotMiwae {
   // P(observed) of each cell of complete rows under the missing model.
   void mask_probability(const double* theta, const RowMat& rows, RowMat& out) const {
     MlpCache cache;
-    RowMat buffer, pooled;
-    out = variable_logits(categories(), missing_.logits(theta, rows, cache, buffer), pooled)
+    RowMat buffer, pooled, input;
+    out = variable_logits(categories(), missing_.logits(theta, categories().mask_input(rows, input), cache, buffer),
+                          pooled)
               .unaryExpr([](double v) { return sigmoid(v); });
   }
 

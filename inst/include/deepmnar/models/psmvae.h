@@ -78,13 +78,14 @@ class Psmvae {
     // Categorical variables: level probabilities of the x_obs head and of
     // q(x_mis); ordered variables' locations in both heads.
     RowMat prob_o, q_prob, ordinal_o, ordinal_m;
+    RowMat mask_in;  // the mask model's input when it reads rating levels' values
     Eigen::VectorXd objective_terms, g_sample;
     RowMat d_z, d_mu_q, d_log_var_q, d_mu_x, d_log_var_x;
   };
 
   explicit Psmvae(const deepmnar_io::ModelSpec& spec)
       : p_(spec.p), latent_(spec.latent), k_(spec.k), variant_a_(spec.variant == deepmnar_io::psmvae_a),
-        pi_(spec.pi_prime), temperature_(spec.temperature), cats_(spec.category_group),
+        pi_(spec.pi_prime), temperature_(spec.temperature), cats_(spec.category_group, spec.category_value),
         floor_(Eigen::Map<const RowVec>(spec.sigma_floor.data(), Eigen::Index(spec.sigma_floor.size()))),
         direction_(Eigen::Map<const RowVec>(spec.direction.data(), Eigen::Index(spec.direction.size()))) {
     const Activation act = activation_from(spec.activation);
@@ -426,10 +427,11 @@ class Psmvae {
     const Eigen::Index N = w.xfill.rows();
     const RowMat slope = (softplus_array(mask_slope_raw(theta).array()).rowwise() * direction_.array()).matrix();
     const CMapRowMat b = mask_midpoint(theta);
+    const RowMat& in = cats_.mask_input(w.xfill, w.mask_in);
     w.logits.resize(N, p_);
     for (Eigen::Index n = 0; n < N; ++n) {
       const int r = w.set_of[n];
-      w.logits.row(n) = -(slope.row(r).array() * (w.xfill.row(n) - b.row(r)).array());
+      w.logits.row(n) = -(slope.row(r).array() * (in.row(n) - b.row(r)).array());
     }
     cats_.pool(w.logits);
   }
@@ -442,14 +444,18 @@ class Psmvae {
     const RowMat slope = (softplus_array(raw.array()).rowwise() * direction_.array()).matrix();
     MapRowMat d_raw(grad + mask_offset_, k_, p_);
     MapRowMat d_b(grad + mask_offset_ + std::size_t(k_) * p_, k_, p_);
+    const RowMat& in = cats_.any_valued ? w.mask_in : w.xfill;
+    RowMat d_in(d_logits.rows(), p_);
     for (Eigen::Index n = 0; n < d_logits.rows(); ++n) {
       const int r = w.set_of[n];
       const auto dl = d_logits.row(n).array();
-      const auto centred = (w.xfill.row(n) - b.row(r)).array();
+      const auto centred = (in.row(n) - b.row(r)).array();
       d_raw.row(r).array() -= dl * centred * direction_.array() / (1.0 + (-raw.row(r).array()).exp());
       d_b.row(r).array() += dl * slope.row(r).array();
-      d_draw.row(n).array() -= (1.0 - w.seen.row(n).array()) * dl * slope.row(r).array();
+      d_in.row(n) = (-(dl * slope.row(r).array())).matrix();
     }
+    cats_.mask_input_backward(d_in);
+    d_draw.array() += (1.0 - w.seen.array()) * d_in.array();
   }
 
   // sum over observed cells of log p(x_j | x_obs head), for every sample.
