@@ -22,7 +22,8 @@
 # chosen on 10% of the training ratings from {2, 5, 10} x {1, 5, 20}); MIWAE
 # (notmiwae(missing_model = "none")), not-MIWAE (missing_model =
 # "selfmask_shared"), GNR, all with obs = "rating" on the known scale and
-# latent_dim 20; PSMVAE (variant "a", Gaussian: it has no rating model).
+# latent_dim 20; not-MIWAE (selfmask_shared) and PSMVAE (variant "a") with
+# obs = "categorical" (a softmax over the rating levels; notmiwae_levels).
 # Otherwise defaults, one thread. MSE on the test cells; 3 seeds.
 #
 # Run from the package root: Rscript bench/ratings.R [--datasets=synthetic,movielens]
@@ -36,7 +37,7 @@ arg <- function(name, default) {
   if (length(hit)) sub(paste0("^--", name, "="), "", hit[1]) else default
 }
 datasets <- strsplit(arg("datasets", "synthetic,movielens"), ",")[[1]]
-all_methods <- c("item_mean", "mf", "miwae", "notmiwae", "gnr", "psmvae")
+all_methods <- c("item_mean", "mf", "miwae", "notmiwae", "notmiwae_levels", "gnr", "psmvae")
 methods <- strsplit(arg("methods", paste(all_methods, collapse = ",")), ",")[[1]]
 seeds <- eval(parse(text = arg("seeds", "1:3")))
 cache_dir <- file.path("bench", "results", "cache", "ratings")
@@ -125,8 +126,10 @@ deep_predict <- function(method, train, range, seed) {
     miwae = do.call(notmiwae, c(common, list(missing_model = "none", obs = "rating", rating_range = range))),
     notmiwae = do.call(notmiwae, c(common, list(missing_model = "selfmask_shared", obs = "rating",
                                                 rating_range = range))),
+    notmiwae_levels = do.call(notmiwae, c(common, list(missing_model = "selfmask_shared", obs = "categorical",
+                                                       rating_range = range))),
     gnr = do.call(gnr, c(common, list(obs = "rating", rating_range = range))),
-    psmvae = do.call(psmvae, c(common, list(variant = "a"))))
+    psmvae = do.call(psmvae, c(common, list(variant = "a", obs = "categorical", rating_range = range))))
   as.matrix(impute(fit, seed = seed, progress = FALSE))
 }
 
