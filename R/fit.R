@@ -39,16 +39,31 @@ data_format <- function(data, types) {
   )
 }
 
+# The encoder of z and, for the set encoder, its sizes. PSMVAE has encoders
+# of its own; the set encoder knows which cells are observed, so reading
+# the mask too (`encoder_mask`) is refused rather than ignored.
+check_encoder <- function(model, encoder, encoder_mask, set_embedding, set_code) {
+  encoder <- check_choice(encoder, if (model == "psmvae") "mlp" else c("mlp", "set"), "encoder")
+  if (encoder == "set" && isTRUE(encoder_mask)) {
+    deepmnar_abort(paste0("`encoder_mask = TRUE` cannot be combined with `encoder = \"set\"`: the set encoder reads ",
+                          "the observed cells alone and knows which they are."), data = list(argument = "encoder_mask"))
+  }
+  list(encoder = encoder, set_embedding = check_count(set_embedding, "set_embedding", 1, 4096),
+       set_code = check_count(set_code, "set_code", 1, 4096))
+}
+
 # Validates the options every model shares, fits `model` and returns the fit.
 fit_model <- function(model, data, obs, decoder, activation, sigma_floor, latent_dim, hidden, K, batch_size,
                       iterations, lr, seed, threads, progress, call, missing_model = "none", direction = "high",
                       alpha = 1, K2 = 1L, eta_dim = NULL, k = 1L, variant = "b", pi_prime = 0.5, starts = NULL,
                       encoder_mask = FALSE, stop_early = TRUE, point_mass = "none", temperature = 0.5,
-                      center = NULL, scale = NULL, rating_range = NULL) {
+                      center = NULL, scale = NULL, rating_range = NULL, encoder = "mlp", set_embedding = 20,
+                      set_code = 50) {
   obs <- check_choice(obs, c("gaussian", "t", if (model %in% c("notmiwae", "gnr")) "rating",
                              if (model != "not2miwae") "categorical"), "obs")
   decoder <- check_choice(decoder, c("mlp", "linear"), "decoder")
   activation <- check_choice(activation, c("tanh", "relu"), "activation")
+  encoder <- check_encoder(model, encoder, encoder_mask, set_embedding, set_code)
   if (obs == "categorical") {
     data <- as_rating_frame(data)
     types <- numeric_as_rating_levels(data, column_types(data), rating_level_ranges(data, rating_range))
@@ -95,7 +110,8 @@ fit_model <- function(model, data, obs, decoder, activation, sigma_floor, latent
                      category_ordinal = ordinal_levels(colnames(x), types),
                      rating_lower = unname((ranges[, "lower"] - scaling$center) / scaling$scale),
                      rating_upper = unname((ranges[, "upper"] - scaling$center) / scaling$scale),
-                     category_value = rating_level_values(colnames(x), types, data))
+                     category_value = rating_level_values(colnames(x), types, data), encoder = encoder$encoder,
+                     set_embedding = encoder$set_embedding, set_code = encoder$set_code)
   args$stop_early <- check_stop_early(stop_early)
   args$starts <- check_count(if (is.null(starts)) default_starts(spec) else starts, "starts", 1, 100)
   fit <- train_model(spec, x, args, isTRUE(progress), call, paste0("deepmnar_", model), scaling = scaling)

@@ -8,7 +8,8 @@
 #' with \eqn{z_k \sim q(z \mid x^o)} and K samples per row. `alpha = 0` gives MIWAE.
 #'
 #' Choices where the paper leaves room, stated here: the encoder sees the
-#' zero-filled standardised row and not the mask; the paper's auxiliary latent
+#' zero-filled standardised row and not the mask (or, with `encoder = "set"`,
+#' the paper's choice for ratings, the observed cells alone); the paper's auxiliary latent
 #' u is omitted (the paper allows it), so the mask is decoded from z directly;
 #' the mask decoder is a multilayer perceptron of its own with the `hidden`
 #' widths (no trunk shared with the data decoder). Because the weights do not
@@ -32,7 +33,7 @@
 gnr <- function(data, alpha = 1, obs = c("gaussian", "t", "rating", "categorical"), decoder = c("mlp", "linear"), latent_dim = NULL,
                 hidden = c(128, 128), K = 20, batch_size = 16, iterations = 20000, lr = 1e-3,
                 activation = c("tanh", "relu"), sigma_floor = "auto", point_mass = "auto", temperature = 0.5,
-                encoder_mask = FALSE, stop_early = TRUE,
+                encoder_mask = FALSE, encoder = c("mlp", "set"), set_embedding = 20, set_code = 50, stop_early = TRUE,
                 starts = NULL, center = NULL, scale = NULL, rating_range = NULL, seed = NULL, threads = NULL,
                 progress = interactive()) {
   alpha <- check_nonnegative_number(alpha, "alpha")
@@ -40,5 +41,6 @@ gnr <- function(data, alpha = 1, obs = c("gaussian", "t", "rating", "categorical
             latent_dim = latent_dim, hidden = hidden, K = K, batch_size = batch_size, iterations = iterations,
             lr = lr, seed = seed, threads = threads, progress = progress, encoder_mask = encoder_mask,
             stop_early = stop_early, starts = starts, point_mass = point_mass, temperature = temperature,
-            center = center, scale = scale, rating_range = rating_range, call = match.call(), alpha = alpha)
+            center = center, scale = scale, rating_range = rating_range, encoder = encoder,
+            set_embedding = set_embedding, set_code = set_code, call = match.call(), alpha = alpha)
 }

@@ -141,8 +141,19 @@ validate_fit <- function(fit) {
     }
   }
   fields <- registry()$code_fields
+  # fits made before the set encoder have no encoder field: the MLP encoder
+  optional <- "encoder"
   for (option in names(fields)) {
-    if (!is_code(spec[[fields[[option]]]], codes_of(option))) damaged(sprintf("`spec$%s` is not a known code", fields[[option]]))
+    code <- spec[[fields[[option]]]]
+    if (option %in% optional && is.null(code)) next
+    if (!is_code(code, codes_of(option))) damaged(sprintf("`spec$%s` is not a known code", fields[[option]]))
+  }
+  if (!is.null(spec$encoder_code) &&
+      !identical(spec$encoder, names(codes_of("encoder"))[match(spec$encoder_code, codes_of("encoder"))])) {
+    damaged("`spec$encoder` does not match `spec$encoder_code`")
+  }
+  for (field in c("set_embedding", "set_code")) {
+    if (!is.null(spec[[field]]) && !is_count(spec[[field]])) damaged(sprintf("`spec$%s` is not a size", field))
   }
   if (!is.null(spec$encoder_mask) && !(length(spec$encoder_mask) == 1 && spec$encoder_mask %in% c(0, 1))) {
     damaged("`spec$encoder_mask` is not 0 or 1")

@@ -27,7 +27,7 @@ print.deepmnar_fit <- function(x, ...) {
               100 * mean(missing)))
   cat(sprintf("  network: %s decoder, %s observations, latent %d, hidden %s (%s), %d parameters%s\n", spec$decoder,
               spec$obs, spec$latent_dim, paste(spec$hidden, collapse = "x"), spec$activation, length(x$theta),
-              if (isTRUE(spec$encoder_mask == 1L)) "; the encoder reads the mask" else ""))
+              encoder_label(spec)))
   for (line in describe_observation(x)) cat(sprintf("  %s\n", line))
   cat(sprintf("  training: %d/%d iterations, K = %d, batch %d, lr %g, seed %d (%.1f s, %s)\n", s$iterations_done,
               s$iterations, s$K, s$batch_size, s$lr, s$seed, x$seconds, x$instruction_set))
@@ -47,6 +47,14 @@ print.deepmnar_fit <- function(x, ...) {
   }
   cat(sprintf("  bound (mean of the last 100 minibatches): %.4f\n", final_bound(x)))
   invisible(x)
+}
+
+# What the encoder of z reads, when not the zero-filled row alone.
+encoder_label <- function(spec) {
+  if (identical(spec$encoder, "set")) {
+    return(sprintf("; set encoder (embedding %d, code %d)", spec$set_embedding, spec$set_code))
+  }
+  if (isTRUE(spec$encoder_mask == 1L)) "; the encoder reads the mask" else ""
 }
 
 final_bound <- function(fit) mean(utils::tail(fit$trace, 100))

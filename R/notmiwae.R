@@ -147,7 +147,23 @@
 #' @param encoder_mask Give the encoder of z the missingness mask beside the
 #'   zero-filled row (`TRUE`), so that it can tell a missing cell from an
 #'   observed one at the column mean. The papers' encoders read the
-#'   zero-filled row alone (`FALSE`, the default).
+#'   zero-filled row alone (`FALSE`, the default). Not with `encoder = "set"`.
+#' @param encoder The encoder of z: `"mlp"` (the default), a network of the
+#'   `hidden` widths on the zero-filled row, or `"set"`, the permutation-invariant
+#'   set encoder of Ma et al. (2018) that the not-MIWAE and GNR papers use for
+#'   ratings. The set encoder reads the observed cells alone: each observed
+#'   (column j, value \eqn{x_j}) pair gets the input \eqn{[e_j, x_j e_j]},
+#'   \eqn{e_j} a learned embedding of column j of size `set_embedding`, and the
+#'   code \eqn{\mathrm{relu}(W [e_j, x_j e_j] + b)} of size `set_code`; the codes
+#'   of a row's observed cells are summed (a row with none has the zero code)
+#'   and a network of the `hidden` widths maps the sum to the mean and
+#'   log-variance of \eqn{q(z \mid x^o)}. A missing cell contributes nothing
+#'   (no fill value), and a row costs time in proportion to its observed
+#'   cells, which suits wide, sparse data such as ratings. A categorical
+#'   variable's levels are columns like any other: each level of an observed
+#'   variable is a pair with value 1 or 0.
+#' @param set_embedding,set_code For `encoder = "set"`: the size of a column's
+#'   embedding (the papers': 20) and of a pair's code (the papers': 50).
 #' @param stop_early `TRUE` (the default) or an [early_stopping()] rule: hold
 #'   out a share of the rows (10% by default), track the bound on them, stop
 #'   when it has stopped improving and keep the best parameters, so that
@@ -172,6 +188,10 @@
 #'
 #'   Mattei, P.-A. and Frellsen, J. (2019). MIWAE: Deep generative modelling and
 #'   imputation of incomplete data sets. ICML.
+#'
+#'   Ma, C., Gong, W., Hernández-Lobato, J. M., Koenigstein, N., Nowozin, S. and
+#'   Zhang, C. (2018). Partial VAE for hybrid recommender system. NeurIPS
+#'   Workshop on Bayesian Deep Learning.
 #' @examples
 #' x <- banknote[, 1:4]
 #' x$variance[x$variance > mean(x$variance)] <- NA   # high values go missing
@@ -184,8 +204,8 @@ notmiwae <- function(data,
                      obs = c("gaussian", "t", "rating", "categorical"), decoder = c("mlp", "linear"), latent_dim = NULL,
                      hidden = c(128, 128), K = 20, batch_size = 16, iterations = 20000, lr = 1e-3,
                      direction = "high", activation = c("tanh", "relu"), sigma_floor = "auto",
-                     point_mass = "auto", temperature = 0.5, encoder_mask = FALSE,
-                     stop_early = TRUE, starts = NULL, center = NULL, scale = NULL, rating_range = NULL, seed = NULL,
+                     point_mass = "auto", temperature = 0.5, encoder_mask = FALSE, encoder = c("mlp", "set"),
+                     set_embedding = 20, set_code = 50, stop_early = TRUE, starts = NULL, center = NULL, scale = NULL, rating_range = NULL, seed = NULL,
                      threads = NULL, progress = interactive()) {
   missing_model <- check_choice(missing_model, eval(formals(notmiwae)$missing_model), "missing_model")
   if (missing_model == "selfmask_shared" && missing(direction)) direction <- NULL
@@ -193,6 +213,7 @@ notmiwae <- function(data,
             latent_dim = latent_dim, hidden = hidden, K = K, batch_size = batch_size, iterations = iterations,
             lr = lr, seed = seed, threads = threads, progress = progress, encoder_mask = encoder_mask,
             stop_early = stop_early, starts = starts, point_mass = point_mass, temperature = temperature,
-            center = center, scale = scale, rating_range = rating_range, call = match.call(),
+            center = center, scale = scale, rating_range = rating_range, encoder = encoder,
+            set_embedding = set_embedding, set_code = set_code, call = match.call(),
             missing_model = missing_model, direction = direction)
 }

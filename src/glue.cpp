@@ -178,6 +178,10 @@ deepmnar_io::ModelSpec spec_from(const Rcpp::List& s) {
   spec.variant = scalar<int>(s, "variant_code");
   spec.pi_prime = scalar<double>(s, "pi_prime");
   spec.encoder_mask = s.containsElementNamed("encoder_mask") ? scalar<int>(s, "encoder_mask") : 0;
+  // Fits made before the set encoder have the MLP encoder.
+  if (s.containsElementNamed("encoder_code")) spec.encoder = scalar<int>(s, "encoder_code");
+  if (s.containsElementNamed("set_embedding")) spec.set_embedding = scalar<int>(s, "set_embedding");
+  if (s.containsElementNamed("set_code")) spec.set_code = scalar<int>(s, "set_code");
   const std::string problem = deepmnar_io::spec_problem(spec);
   if (!problem.empty()) refuse("spec$" + problem);
   return spec;

@@ -70,6 +70,9 @@ struct ModelSpec {
   int variant = psmvae_b;         // PSMVAE: generative model (b) or (a)
   double pi_prime = 0.5;          // PSMVAE: P(an observed value does not supervise x_mis)
   int encoder_mask = 0;           // 1: the encoder of z reads the mask beside the zero-filled row
+  int encoder = encoder_mlp;      // the encoder of z: an MLP on the zero-filled row, or the set encoder
+  int set_embedding = 20;         // set encoder: size of an item's embedding
+  int set_code = 50;              // set encoder: size of a pair's code
 };
 
 // A named, contiguous range of a model's flat parameter vector.
@@ -204,6 +207,18 @@ inline std::string rating_problem(const ModelSpec& s) {
   return "";
 }
 
+// The set encoder: sizes in range, and only where LatentCore encodes z
+// (PSMVAE has its own encoders); it knows which cells are observed, so the
+// mask is no extra input to it.
+inline std::string encoder_problem(const ModelSpec& s) {
+  if (s.encoder != encoder_set) return "";
+  if (s.model == model_psmvae) return "encoder_code: psmvae has its own encoders";
+  if (s.encoder_mask != 0) return "encoder_mask: the set encoder reads no mask";
+  if (s.set_embedding < 1 || s.set_embedding > 4096) return "set_embedding: not a size";
+  if (s.set_code < 1 || s.set_code > 4096) return "set_code: not a size";
+  return "";
+}
+
 // What is wrong with a spec (checked by the glue on every call), as
 // "field: problem", or "" if nothing is.
 inline std::string spec_problem(const ModelSpec& s) {
@@ -218,6 +233,7 @@ inline std::string spec_problem(const ModelSpec& s) {
   if (!registered("missing_model", s.missing)) return "missing_code: not a registered missing model";
   if (!registered("obs", s.obs)) return "obs_code: not a registered observation model";
   if (!registered("decoder", s.decoder)) return "decoder_code: not a registered decoder";
+  if (!registered("encoder", s.encoder)) return "encoder_code: not a registered encoder";
   if (!registered("activation", s.activation)) return "activation_code: not a registered activation";
   if (!registered("variant", s.variant)) return "variant_code: not a registered PSMVAE variant";
   if (!size_ok(s.p, 100000)) return "p: not a column count";
@@ -247,7 +263,7 @@ inline std::string spec_problem(const ModelSpec& s) {
   if (!(std::isfinite(s.alpha) && s.alpha >= 0)) return "alpha: not a number >= 0";
   if (!(s.pi_prime >= 0 && s.pi_prime <= 1)) return "pi_prime: not a probability";
   if (s.encoder_mask != 0 && s.encoder_mask != 1) return "encoder_mask: not 0 or 1";
-  return "";
+  return encoder_problem(s);
 }
 
 }  // namespace deepmnar_io

@@ -15,6 +15,7 @@ namespace deepmnar_io {
 // its header under models/ (or missing_models.h) and its R function.
 enum ObsModel { obs_gaussian = 0, obs_student_t = 1, obs_rating = 2 };
 enum DecoderKind { decoder_mlp = 0, decoder_linear = 1 };
+enum EncoderKind { encoder_mlp = 0, encoder_set = 1 };
 enum MissingKind {
   missing_none = 0,
   missing_selfmask = 1,
@@ -29,8 +30,9 @@ enum PsmvaeVariant { psmvae_b = 0, psmvae_a = 1 };
 
 // Raised when what a fit holds changes meaning: 2 added per-column scale
 // floors, point masses, binary columns and the relaxation temperature; 3 the
-// rating columns' ranges and the shared self-masking slope, whose direction
-// 0 (a sign learned) earlier versions would refuse as damage.
+// rating columns' ranges, the shared self-masking slope, whose direction
+// 0 (a sign learned) earlier versions would refuse as damage, and the set
+// encoder (a fit without the option has the MLP encoder).
 constexpr int kRegistryVersion = 3;
 
 struct Choice {
@@ -57,6 +59,7 @@ inline const std::vector<Option>& registry_options() {
         {missing_selfmask_shared, "selfmask_shared"}}},
       {"obs", "obs_code", {{obs_gaussian, "gaussian"}, {obs_student_t, "t"}, {obs_rating, "rating"}}},
       {"decoder", "decoder_code", {{decoder_mlp, "mlp"}, {decoder_linear, "linear"}}},
+      {"encoder", "encoder_code", {{encoder_mlp, "mlp"}, {encoder_set, "set"}}},
       {"activation", "activation_code", {{act_identity, "identity"}, {act_tanh, "tanh"}, {act_relu, "relu"}}},
       {"variant", "variant_code", {{psmvae_b, "b"}, {psmvae_a, "a"}}},
   };

@@ -1,5 +1,6 @@
 // What every model of the package shares: z ~ q(z | x^o) from the zero-filled
-// row (and, with spec.encoder_mask, the mask beside it), the observation
+// row (and, with spec.encoder_mask, the mask beside it) or, with the set
+// encoder, from the observed cells alone, the observation
 // decoder p(x | z), and the MIWAE part of the log-weight,
 //   log p(x^o | z_k) + log p(z_k) - log q(z_k | x^o),
 // with reparameterised draws of the missing cells when a model needs them.
@@ -10,6 +11,7 @@
 #define DEEPMNAR_MODELS_LATENT_CORE_H
 
 #include "../components.h"
+#include "../set_encoder.h"
 
 namespace deepmnar {
 
@@ -18,6 +20,7 @@ struct CoreState {
   RowMat eps, z;
   ObservationParams obs;
   RowMat enc_in;  // the encoder's input when it also reads the mask
+  SetCache set;   // the set encoder's pairs
   RowMat xfill, draw_d_mu, draw_d_scale, draw_d_df, draw_d_spike;
   Eigen::VectorXd lw;  // Eigen storage: aligned, so reductions are reproducible
   int K = 0;
@@ -29,10 +32,17 @@ class LatentCore {
  public:
   LatentCore() = default;
   LatentCore(const deepmnar_io::ModelSpec& spec, ParamLayout& layout)
-      : p_(spec.p), latent_(spec.latent), encoder_mask_(spec.encoder_mask != 0) {
+      : p_(spec.p),
+        latent_(spec.latent),
+        encoder_mask_(spec.encoder_mask != 0),
+        set_(spec.encoder == deepmnar_io::encoder_set) {
     const Activation act = activation_from(spec.activation);
-    layout.part("encoder");
-    encoder_ = GaussianEncoder(encoder_width(spec), spec.hidden, spec.latent, act, layout);
+    if (set_) {
+      set_encoder_ = SetEncoder(spec.p, spec.set_embedding, spec.set_code, spec.hidden, spec.latent, act, layout);
+    } else {
+      layout.part("encoder");
+      encoder_ = GaussianEncoder(encoder_width(spec), spec.hidden, spec.latent, act, layout);
+    }
     layout.part("decoder");
     decoder_ = ObservationDecoder(spec, spec.latent, layout);
   }
@@ -53,16 +63,26 @@ class LatentCore {
   // Posterior means of z for rows x with mask `observed`.
   void latent_means(const double* theta, const RowMat& x, const RowMat& observed, RowMat& out) const {
     RowMat buffer;
+    SetCache set;
     EncoderOutput e;
-    encoder_.forward(theta, encoder_input(encoder_mask_, x, observed, buffer), e);
+    encode(theta, x, observed, buffer, set, e);
     out = e.mu;
+  }
+
+  // q(z | x^o) of rows x with mask `observed`; `buffer` and `set` keep what
+  // the backward pass needs.
+  void encode(const double* theta, const RowMat& x, const RowMat& observed, RowMat& buffer, SetCache& set,
+              EncoderOutput& e) const {
+    if (set_) set_encoder_.forward(theta, x, observed, e, set);
+    else encoder_.forward(theta, encoder_input(encoder_mask_, x, observed, buffer), e);
   }
 
   const ObservationDecoder& decoder() const { return decoder_; }
   int latent() const { return latent_; }
 
   void init(double* theta, Rng& rng) const {
-    encoder_.init(theta, rng);
+    if (set_) set_encoder_.init(theta, rng);
+    else encoder_.init(theta, rng);
     decoder_.init(theta, rng);
   }
 
@@ -71,7 +91,7 @@ class LatentCore {
   void forward(const double* theta, RowBlock& b, int K, CoreState& w) const {
     const int R = int(b.x.rows());
     w.K = K;
-    encoder_.forward(theta, encoder_input(encoder_mask_, b.x, b.observed, w.enc_in), w.enc);
+    encode(theta, b.x, b.observed, w.enc_in, w.set, w.enc);
     reparameterised_draws(w.enc, K, b.rng, 1, w.eps, w.z);
     decoder_.forward(theta, w.z, w.obs);
     // log p(z) - log q(z | x): the 2 pi terms cancel.
@@ -258,13 +278,16 @@ class LatentCore {
     w.d_z += w.d_z_decoder;
     reparameterisation_backward(w.d_z, w.eps, w.enc, g, R, K, d, w.d_mu_q, w.d_log_var);
     // forward() left the encoder's input in w.enc_in when it reads the mask.
-    encoder_.backward(theta, encoder_mask_ ? w.enc_in : b.x, w.enc, w.d_mu_q, w.d_log_var, grad, nullptr);
+    if (set_) set_encoder_.backward(theta, w.enc, w.d_mu_q, w.d_log_var, grad, w.set);
+    else encoder_.backward(theta, encoder_mask_ ? w.enc_in : b.x, w.enc, w.d_mu_q, w.d_log_var, grad, nullptr);
   }
 
  private:
   int p_ = 0, latent_ = 0;
   bool encoder_mask_ = false;
+  bool set_ = false;  // the set encoder instead of the MLP on the zero-filled row
   GaussianEncoder encoder_;
+  SetEncoder set_encoder_;
   ObservationDecoder decoder_;
 };
 
