@@ -157,7 +157,8 @@
 #'   code \eqn{\mathrm{relu}(W [e_j, x_j e_j] + b)} of size `set_code`; the codes
 #'   of a row's observed cells are summed (a row with none has the zero code)
 #'   and a network of the `hidden` widths maps the sum to the mean and
-#'   log-variance of \eqn{q(z \mid x^o)}. A missing cell contributes nothing
+#'   log-variance of \eqn{q(z \mid x^o)} (the papers map it linearly to
+#'   z instead). A missing cell contributes nothing
 #'   (no fill value), and a row costs time in proportion to its observed
 #'   cells, which suits wide, sparse data such as ratings. A categorical
 #'   variable's levels are columns like any other: each level of an observed

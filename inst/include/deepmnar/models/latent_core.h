@@ -69,14 +69,6 @@ class LatentCore {
     out = e.mu;
   }
 
-  // q(z | x^o) of rows x with mask `observed`; `buffer` and `set` keep what
-  // the backward pass needs.
-  void encode(const double* theta, const RowMat& x, const RowMat& observed, RowMat& buffer, SetCache& set,
-              EncoderOutput& e) const {
-    if (set_) set_encoder_.forward(theta, x, observed, e, set);
-    else encoder_.forward(theta, encoder_input(encoder_mask_, x, observed, buffer), e);
-  }
-
   const ObservationDecoder& decoder() const { return decoder_; }
   int latent() const { return latent_; }
 
@@ -283,6 +275,14 @@ class LatentCore {
   }
 
  private:
+  // q(z | x^o) of rows x with mask `observed`; `buffer` and `set` keep what
+  // the backward pass needs.
+  void encode(const double* theta, const RowMat& x, const RowMat& observed, RowMat& buffer, SetCache& set,
+              EncoderOutput& e) const {
+    if (set_) set_encoder_.forward(theta, x, observed, e, set);
+    else encoder_.forward(theta, encoder_input(encoder_mask_, x, observed, buffer), e);
+  }
+
   int p_ = 0, latent_ = 0;
   bool encoder_mask_ = false;
   bool set_ = false;  // the set encoder instead of the MLP on the zero-filled row
