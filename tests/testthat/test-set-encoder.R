@@ -41,6 +41,11 @@ test_that("gradient with the set encoder, a categorical variable and ratings mat
     set.seed(310)
     expect_lt(gradient_error(spec, x), 1e-6)
   }
+  # rating levels (obs = "categorical"): the levels' values reach the mask model
+  spec <- set_spec(ncol(x), "selfmask_shared", category_group = groups, category_value = c(NA, NA, NA, -1.2, 0.1, 1.3),
+                   temperature = 0.7, direction = 0)
+  set.seed(312)
+  expect_lt(gradient_error(spec, x), 1e-6)
   r <- tiny_rating_data()
   spec <- set_spec(ncol(r), "selfmask_shared", obs = "rating", direction = 0, rating_lower = c(-2, -2.5, -2),
                    rating_upper = c(2, 2.5, 3))
@@ -165,6 +170,21 @@ test_that("notmiwae() and gnr() fit and impute with the set encoder", {
   sized <- fit
   sized$spec$set_code <- 0L
   expect_error(impute(sized, L = 10, seed = 1, threads = 1, progress = FALSE), class = "deepmnar_error_damaged_fit")
+})
+
+test_that("the set encoder reads rating levels (obs = 'categorical') as level columns", {
+  set.seed(2)
+  x <- matrix(as.numeric(sample(1:5, 40 * 6, replace = TRUE)), 40, 6, dimnames = list(NULL, paste0("item", 1:6)))
+  x[matrix(stats::runif(length(x)) < 0.5, nrow(x))] <- NA
+  x[1, ] <- NA
+  fit <- notmiwae(x, obs = "categorical", missing_model = "selfmask_shared", encoder = "set", rating_range = c(1, 5),
+                  hidden = 8, iterations = 60, stop_early = FALSE, starts = 1, seed = 1, threads = 1, progress = FALSE)
+  # one embedding per level column
+  blocks <- deepmnar:::cpp_param_blocks(fit$spec)
+  expect_identical(blocks$size[blocks$name == "item_embedding"], 6 * 5 * 20)
+  imp <- as.matrix(suppressWarnings(impute(fit, L = 50, seed = 1, threads = 1, progress = FALSE)))
+  expect_true(all(imp >= 1 & imp <= 5))
+  expect_identical(imp[!is.na(x)], x[!is.na(x)])
 })
 
 test_that("fits made before the set encoder have the MLP encoder", {
