@@ -79,8 +79,11 @@ test_that("R's model and option names are the engine's registry", {
   expect_true(is.numeric(reg$version) && reg$version >= 2)
   choices <- function(f, arg) eval(formals(f)[[arg]])
   expect_setequal(names(reg$options$missing_model), choices(notmiwae, "missing_model"))
-  expect_setequal(names(reg$options$obs), choices(notmiwae, "obs"))
+  # "categorical" never reaches the engine: R turns the columns into rating levels
+  expect_setequal(names(reg$options$obs), setdiff(choices(notmiwae, "obs"), "categorical"))
   expect_setequal(names(reg$options$decoder), choices(notmiwae, "decoder"))
+  expect_setequal(names(reg$options$encoder), choices(notmiwae, "encoder"))
+  expect_identical(choices(gnr, "encoder"), choices(notmiwae, "encoder"))
   expect_setequal(names(reg$options$variant), choices(psmvae, "variant"))
   expect_true(all(choices(notmiwae, "activation") %in% names(reg$options$activation)))
   expect_setequal(names(reg$options$model), c("notmiwae", "gnr", "not2miwae", "psmvae"))

@@ -133,7 +133,7 @@ test_that("training settings are checked", {
     list(args = list(missing_model = "foo"), re = "`missing_model` must be one of .*`selfmask_known`.*not \"foo\""),
     list(args = list(missing_model = NA), re = "`missing_model`"),
     list(args = list(missing_model = c("none", "linear")), re = "`missing_model`"),
-    list(args = list(obs = "foo"), re = "`obs` must be one of `gaussian`, `t`, `rating`, not \"foo\""),
+    list(args = list(obs = "foo"), re = "`obs` must be one of `gaussian`, `t`, `rating`, `categorical`, not \"foo\""),
     list(args = list(decoder = "cnn"), re = "`decoder`"),
     list(args = list(activation = "sigmoid"), re = "`activation`"),
     list(args = list(direction = "up"), re = "`direction` must hold \"high\" or \"low\".*\"up\""),
