@@ -103,7 +103,8 @@ per_column_values <- function(v, columns, arg, ok, what) {
 column_rating_ranges <- function(rating_range, x, rating, obs) {
   ranges <- matrix(NA_real_, ncol(x), 2, dimnames = list(colnames(x), c("lower", "upper")))
   if (!is.null(rating_range) && obs != "rating") {
-    deepmnar_abort(sprintf("`rating_range` applies to `obs = \"rating\"` only, not `obs = \"%s\"`.", obs),
+    deepmnar_abort(sprintf("`rating_range` applies to `obs = \"rating\"` or `\"categorical\"` only, not `obs = \"%s\"`.",
+                           obs),
                    data = list(argument = "rating_range"))
   }
   columns <- colnames(x)[rating]

@@ -150,6 +150,13 @@ struct Categories {
       }
     }
   }
+  // log softmax(logits)[level] at row n of the variable whose block starts at
+  // column f, `onehot` holding the level's one-hot code in the same columns.
+  template <class Row>
+  double level_log_likelihood(const RowMat& logits, Eigen::Index n, int f, const Row& onehot) const {
+    return logits.row(n).segment(f, size[std::size_t(f)]).dot(onehot.segment(f, size[std::size_t(f)])) -
+           log_normaliser(logits, n, f);
+  }
   // log sum_k exp(logit_k) of the block that starts at column f.
   double log_normaliser(const RowMat& logits, Eigen::Index n, int f) const {
     const auto l = logits.row(n).segment(f, size[std::size_t(f)]).array();
@@ -537,9 +544,7 @@ class ObservationDecoder {
   template <class Row, class Out>
   void add_categorical_log_density(const ObservationParams& o, Eigen::Index first, Eigen::Index count, const Row& x,
                                    int f, Out& out) const {
-    const int k = cats_.size[std::size_t(f)];
-    for (Eigen::Index n = first; n < first + count; ++n)
-      out(n - first) += o.mu.row(n).segment(f, k).dot(x.segment(f, k)) - cats_.log_normaliser(o.mu, n, f);
+    for (Eigen::Index n = first; n < first + count; ++n) out(n - first) += cats_.level_log_likelihood(o.mu, n, f, x);
   }
 
   LogDensityGrad log_density(const ObservationParams& o, Eigen::Index r, int j, double x) const {

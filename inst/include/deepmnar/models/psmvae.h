@@ -78,7 +78,8 @@ class Psmvae {
     // Categorical variables: level probabilities of the x_obs head and of
     // q(x_mis); ordered variables' locations in both heads.
     RowMat prob_o, q_prob, ordinal_o, ordinal_m;
-    RowMat mask_in;  // the mask model's input when it reads rating levels' values
+    RowMat mask_in_buffer;
+    const RowMat* mask_in = nullptr;  // what variant (a)'s mask model reads (Categories::mask_input)
     Eigen::VectorXd objective_terms, g_sample;
     RowMat d_z, d_mu_q, d_log_var_q, d_mu_x, d_log_var_x;
   };
@@ -427,7 +428,8 @@ class Psmvae {
     const Eigen::Index N = w.xfill.rows();
     const RowMat slope = (softplus_array(mask_slope_raw(theta).array()).rowwise() * direction_.array()).matrix();
     const CMapRowMat b = mask_midpoint(theta);
-    const RowMat& in = cats_.mask_input(w.xfill, w.mask_in);
+    w.mask_in = &cats_.mask_input(w.xfill, w.mask_in_buffer);
+    const RowMat& in = *w.mask_in;
     w.logits.resize(N, p_);
     for (Eigen::Index n = 0; n < N; ++n) {
       const int r = w.set_of[n];
@@ -444,7 +446,7 @@ class Psmvae {
     const RowMat slope = (softplus_array(raw.array()).rowwise() * direction_.array()).matrix();
     MapRowMat d_raw(grad + mask_offset_, k_, p_);
     MapRowMat d_b(grad + mask_offset_ + std::size_t(k_) * p_, k_, p_);
-    const RowMat& in = cats_.any_valued ? w.mask_in : w.xfill;
+    const RowMat& in = *w.mask_in;
     RowMat d_in(d_logits.rows(), p_);
     for (Eigen::Index n = 0; n < d_logits.rows(); ++n) {
       const int r = w.set_of[n];
@@ -476,9 +478,7 @@ class Psmvae {
     Eigen::VectorXd out = Eigen::VectorXd::Zero(logits.rows());
     for (Eigen::Index n = 0; n < logits.rows(); ++n)
       for (int f = 0; f < p_; ++f) {
-        if (!cats_.leads(f) || !(w.seen(n, f) > 0)) continue;
-        const int k = cats_.size[std::size_t(f)];
-        out[n] += logits.row(n).segment(f, k).dot(w.x_rep.row(n).segment(f, k)) - cats_.log_normaliser(logits, n, f);
+        if (cats_.leads(f) && w.seen(n, f) > 0) out[n] += cats_.level_log_likelihood(logits, n, f, w.x_rep.row(n));
       }
     return out;
   }
