@@ -29,23 +29,23 @@ cpp_init_params <- function(spec, seed) {
     .Call(`_deepmnar_cpp_init_params`, spec, seed)
 }
 
-cpp_bound <- function(spec, x, observed, theta, K, seed, gradient, threads) {
-    .Call(`_deepmnar_cpp_bound`, spec, x, observed, theta, K, seed, gradient, threads)
+cpp_bound <- function(spec, data, theta, K, seed, gradient, threads) {
+    .Call(`_deepmnar_cpp_bound`, spec, data, theta, K, seed, gradient, threads)
 }
 
-cpp_train <- function(spec, x, observed, state, iterations, K, batch_size, lr, seed, threads, progress = NULL) {
-    .Call(`_deepmnar_cpp_train`, spec, x, observed, state, iterations, K, batch_size, lr, seed, threads, progress)
+cpp_train <- function(spec, data, state, iterations, K, batch_size, lr, seed, threads, progress = NULL) {
+    .Call(`_deepmnar_cpp_train`, spec, data, state, iterations, K, batch_size, lr, seed, threads, progress)
 }
 
-cpp_impute <- function(spec, x, observed, theta, rows, L, chunk, type, n_draws, seed, threads, mask, progress = NULL, tolerance = 0.0) {
-    .Call(`_deepmnar_cpp_impute`, spec, x, observed, theta, rows, L, chunk, type, n_draws, seed, threads, mask, progress, tolerance)
+cpp_impute <- function(spec, data, theta, rows, L, chunk, type, n_draws, seed, threads, mask, progress = NULL, tolerance = 0.0) {
+    .Call(`_deepmnar_cpp_impute`, spec, data, theta, rows, L, chunk, type, n_draws, seed, threads, mask, progress, tolerance)
 }
 
-cpp_psmvae_draws <- function(spec, x, observed, theta, K, seed) {
-    .Call(`_deepmnar_cpp_psmvae_draws`, spec, x, observed, theta, K, seed)
+cpp_psmvae_draws <- function(spec, data, theta, K, seed) {
+    .Call(`_deepmnar_cpp_psmvae_draws`, spec, data, theta, K, seed)
 }
 
-cpp_row_summaries <- function(spec, x, observed, theta, what, width) {
-    .Call(`_deepmnar_cpp_row_summaries`, spec, x, observed, theta, what, width)
+cpp_row_summaries <- function(spec, data, theta, what, width) {
+    .Call(`_deepmnar_cpp_row_summaries`, spec, data, theta, what, width)
 }
 

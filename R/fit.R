@@ -32,7 +32,8 @@ warn_near_constant <- function(x, masses, share = 0.9) {
 # What impute() needs to hand the training data back in the user's format.
 data_format <- function(data, types) {
   list(
-    kind = if (inherits(data, "tbl_df")) "tibble" else if (is.data.frame(data)) "data.frame" else "matrix",
+    kind = if (inherits(data, "tbl_df")) "tibble" else if (is.data.frame(data)) "data.frame" else
+      if (is_sparse_input(data)) "sparse" else "matrix",
     integer = if (is.data.frame(data)) unname(vapply(data, is.integer, logical(1))) else rep(FALSE, NCOL(data)),
     row_names = if (is.data.frame(data) && .row_names_info(data) > 0) rownames(data) else NULL,
     types = types
@@ -64,6 +65,16 @@ fit_model <- function(model, data, obs, decoder, activation, sigma_floor, latent
   decoder <- check_choice(decoder, c("mlp", "linear"), "decoder")
   activation <- check_choice(activation, c("tanh", "relu"), "activation")
   encoder <- check_encoder(model, encoder, encoder_mask, set_embedding, set_code)
+  sparse <- if (is_sparse_input(data)) sparse_training_data(data)
+  if (!is.null(sparse)) {
+    if (obs == "categorical") {
+      deepmnar_abort(paste0(
+        "Sparse `data` needs a numeric observation model; `obs = \"categorical\"` needs dense data: a matrix with ",
+        "NA in the cells the sparse matrix does not store."), data = list(argument = "data"))
+    }
+    # every per-column choice below reads the observed values alone
+    data <- observed_columns(sparse)
+  }
   if (obs == "categorical") {
     data <- as_rating_frame(data)
     types <- numeric_as_rating_levels(data, column_types(data), rating_level_ranges(data, rating_range))
@@ -97,7 +108,8 @@ fit_model <- function(model, data, obs, decoder, activation, sigma_floor, latent
   # for the others and, zero-filled, for a missing variable.
   scaling <- given_moments(fit_scaling(x, identity = levels), center, scale, colnames(x), levels)
   other <- ifelse(binary, 0, ifelse(single, masses, NA_real_))
-  args <- check_common_args(K, batch_size, iterations, lr, latent_dim, hidden, threads, seed, nrow(x), ncol(x))
+  args <- check_common_args(K, batch_size, iterations, lr, latent_dim, hidden, threads, seed,
+                            if (is.null(sparse)) nrow(x) else nrow(sparse), ncol(x))
   eta_dim <- check_count(if (is.null(eta_dim)) max(1, ncol(x) - 1) else eta_dim, "eta_dim", 1, 4096)
   spec <- model_spec(model, colnames(x), args$latent_dim, args$hidden, activation, obs, decoder, missing_model,
                      mask_directions(missing_model, direction, colnames(x)), unname(floors), alpha = alpha, K2 = K2,
@@ -114,11 +126,12 @@ fit_model <- function(model, data, obs, decoder, activation, sigma_floor, latent
                      set_embedding = encoder$set_embedding, set_code = encoder$set_code)
   args$stop_early <- check_stop_early(stop_early)
   args$starts <- check_count(if (is.null(starts)) default_starts(spec) else starts, "starts", 1, 100)
-  fit <- train_model(spec, x, args, isTRUE(progress), call, paste0("deepmnar_", model), scaling = scaling)
+  fit <- train_model(spec, if (is.null(sparse)) x else sparse, args, isTRUE(progress), call, paste0("deepmnar_", model),
+                     scaling = scaling)
   family <- ifelse(binary, "bernoulli", ifelse(spec$category_ordinal == 1L, "ordinal",
                    ifelse(levels, "categorical", ifelse(single, "constant", ifelse(rating, "rating", obs)))))
   fit$observation <- observation_table(x, family, ifelse(binary | single | levels, NA_real_, floors), masses, ranges)
-  fit$data_format <- data_format(data, types)
+  fit$data_format <- data_format(if (is.null(sparse)) data else sparse, types)
   fit
 }
 
@@ -240,10 +253,11 @@ initial_params <- function(spec, ed, seed) {
   p <- spec$p
   # The mask logit of a categorical variable sums those of its levels, which
   # keep the engine's initialisation.
-  incomplete <- which(colSums(ed$observed) < nrow(ed$observed) & !level_columns(spec))
+  counts <- observed_per_column(ed)
+  incomplete <- which(counts < engine_rows(ed) & !level_columns(spec))
   if (!length(incomplete)) return(theta)
   at <- selfmask_indices(spec)
-  observed_share <- pmin(pmax(colMeans(ed$observed), 0.02), 0.98)
+  observed_share <- pmin(pmax(counts / engine_rows(ed), 0.02), 0.98)
   slope <- 1.5 * selfmask_directions(ed)
   if (shared) {
     slope <- rep(if (sum(slope[incomplete]) < 0) -1.5 else 1.5, p)
@@ -256,13 +270,19 @@ initial_params <- function(spec, ed, seed) {
 }
 
 # Which way each column's missingness seems to go, from the other columns:
-# regress the column on the others (missing cells at their mean) over its
-# observed rows and compare the predictions of its missing and observed rows.
-# Under self-masking of high values, the rows with the value missing have
-# higher predictions whenever the column is correlated with the others. +1
-# means high values go missing, -1 low ones; +1 when nothing tells.
-selfmask_directions <- function(ed) {
-  p <- ncol(ed$x)
+# predict the column from the others over its observed rows and compare the
+# predictions of its missing and observed rows. Under self-masking of high
+# values, the rows with the value missing have higher predictions whenever the
+# column is correlated with the others. +1 means high values go missing, -1
+# low ones; +1 when nothing tells. The prediction is a regression on the other
+# columns (missing cells at their mean) up to `max_regressors` columns; wider
+# tables, such as ratings of hundreds of items, where p regressions on p
+# columns would cost more than the fit, use the mean of the row's other
+# observed values (a user's general level) instead, as sparse input must.
+selfmask_directions <- function(ed, max_regressors = 50L) {
+  p <- if (is.null(ed$row_start)) ncol(ed$x) else ed$dim[2]
+  if (p > max_regressors) return(row_level_directions(ed))
+  ed <- dense_engine_data(ed)
   vapply(seq_len(p), function(j) {
     obs <- ed$observed[, j] == 1L
     if (all(obs) || p == 1 || sum(obs) < 3) return(1)
@@ -272,6 +292,44 @@ selfmask_directions <- function(ed) {
     predicted <- drop(design %*% beta)
     if (mean(predicted[!obs]) < mean(predicted[obs])) -1 else 1
   }, numeric(1))
+}
+
+# selfmask_directions() for wide tables: the mean of each row's other
+# observed values as the prediction.
+row_level_directions <- function(ed) {
+  cells <- observed_cells(ed)
+  n <- engine_rows(ed)
+  p <- if (is.null(ed$row_start)) ncol(ed$x) else ed$dim[2]
+  row_count <- tabulate(cells$row, n)
+  row_sum <- sum_by(cells$value, cells$row, n)
+  level <- row_sum / row_count  # NaN for a row without observed values
+  # a row that observes column j: the mean of its other values
+  others <- (row_sum[cells$row] - cells$value) / (row_count[cells$row] - 1)
+  has_others <- row_count[cells$row] > 1
+  observed_mean <- sum_by(others[has_others], cells$col[has_others], p) / tabulate(cells$col[has_others], p)
+  # a row that misses column j: the mean of all its values
+  rated <- row_count > 0
+  missing_n <- sum(rated) - tabulate(cells$col, p)
+  missing_mean <- (sum(level[rated]) - sum_by(level[cells$row], cells$col, p)) / missing_n
+  ifelse(missing_n > 0 & tabulate(cells$col[has_others], p) >= 3 & missing_mean < observed_mean, -1, 1)
+}
+
+# Sums of `values` by an integer index in 1..size (0 where none).
+sum_by <- function(values, index, size) {
+  out <- numeric(size)
+  if (!length(values)) return(out)
+  s <- rowsum(values, index)
+  out[as.integer(rownames(s))] <- s[, 1]
+  out
+}
+
+# The observed cells as (row, col, value), 1-based.
+observed_cells <- function(ed) {
+  if (!is.null(ed$row_start)) {
+    return(list(row = rep(seq_len(ed$dim[1]), diff(ed$row_start)), col = ed$col_index + 1L, value = ed$values))
+  }
+  at <- which(ed$observed == 1L, arr.ind = TRUE)
+  list(row = at[, 1], col = at[, 2], value = ed$x[at])
 }
 
 fresh_state <- function(theta) {
@@ -284,7 +342,7 @@ fresh_state <- function(theta) {
 # becomes the fit's seed, so refitting with that seed and `starts = 1` retraces
 # the same path. Returns the winning state, the start table and its trace.
 select_start <- function(spec, ed, args, starts, progress) {
-  n <- nrow(ed$x)
+  n <- engine_rows(ed)
   start_iterations <- min(args$iterations, max(250L, as.integer(round(0.05 * args$iterations))))
   # as in early stopping (its default `max_rows`), the score needs a few
   # thousand rows, not a share
@@ -318,11 +376,7 @@ start_seeds <- function(seed, starts) {
 # The bound on held-out rows, with at least 20 importance samples and the
 # fit's seed, so that every parameter vector scored is judged on the same draws.
 held_out_bound <- function(spec, held_ed, theta, args) {
-  cpp_bound(spec, held_ed$x, held_ed$observed, theta, max(args$K, 20L), args$seed, FALSE, args$threads)$bound
-}
-
-rows_of_engine_data <- function(ed, rows) {
-  list(x = ed$x[rows, , drop = FALSE], observed = ed$observed[rows, , drop = FALSE])
+  cpp_bound(spec, held_ed, theta, max(args$K, 20L), args$seed, FALSE, args$threads)$bound
 }
 
 # Adam steps from `state` until `args$iterations` are done, in one engine
@@ -340,7 +394,7 @@ run_training <- function(spec, ed, state, args, progress, label = "Training") {
   }
   todo <- args$iterations - state$iteration
   out <- if (todo > 0) {
-    cpp_train(spec, ed$x, ed$observed, state, todo, args$K, args$batch_size, args$lr, args$seed, args$threads,
+    cpp_train(spec, ed, state, todo, args$K, args$batch_size, args$lr, args$seed, args$threads,
               if (progress) show else NULL)
   } else {
     c(state, list(trace = numeric(0), failed_at = NA_real_, interrupted = FALSE))
@@ -435,7 +489,7 @@ check_stop_early <- function(stop_early) {
 # (the batch schedule depends only on the iteration count, so chunks do not
 # change the path), scores the held-out bound after each, keeps the best.
 run_with_early_stopping <- function(spec, ed, state, args, progress, rule) {
-  n <- nrow(ed$x)
+  n <- engine_rows(ed)
   # rules saved before max_rows existed have none
   size <- min(n - 2L, as.integer(round(rule$holdout * n)), if (is.null(rule$max_rows)) Inf else rule$max_rows)
   held_out <- sort(with_seed(args$seed, sample.int(n, max(1L, size))))
@@ -444,7 +498,7 @@ run_with_early_stopping <- function(spec, ed, state, args, progress, rule) {
   every <- if (is.null(rule$every)) max(50L, as.integer(args$iterations %/% 200L)) else rule$every
   patience_ratio <- if (is.null(rule$patience_ratio)) 0 else rule$patience_ratio  # rules saved before it existed
   chunk_args <- args
-  chunk_args$batch_size <- min(args$batch_size, nrow(train_ed$x))
+  chunk_args$batch_size <- min(args$batch_size, engine_rows(train_ed))
   score <- function(theta) held_out_bound(spec, held_ed, theta, args)
   best <- list(bound = score(state$theta), theta = state$theta, iteration = state$iteration)
   checks <- data.frame(iteration = state$iteration, held_out_bound = best$bound)

@@ -217,30 +217,28 @@ run_imputation <- function(fit, newdata, L, type_code, draws, seed, threads, pro
   check_fit(fit)
   L <- check_count(L, "L", 1, 1e8)
   seed <- check_seed(seed)
-  workers <- imputation_workers()
-  threads <- if (is.null(threads) && workers > 1) 1L else check_threads(threads)
+  threads <- imputation_threads(threads)
   original <- if (is.null(newdata)) restore_data(fit$data, fit$data_format) else newdata
   x <- rows_of(fit, newdata)
+  # the completed table is dense whatever the input: impute_cells() is the
+  # sparse route
+  if (is_sparse_input(x)) x <- sparse_as_na_matrix(x)
   ed <- engine_data(x, fit$scaling)
   check_within_reach(ed, colnames(x), if (is.null(newdata)) "data" else "newdata")
   n <- nrow(x)
   p <- ncol(x)
   # Mask predictions need every row; imputations only the incomplete ones.
   rows_to_visit <- if (mask) seq_len(n) else which(rowSums(ed$observed) < p)
-  engine_rows <- function(rows, show = NULL) {
-    through_engine(cpp_impute(fit$spec, ed$x, ed$observed, fit$theta, as.integer(rows), L, min(L, 256L),
-                              type_code, draws, seed, threads, mask, show, tolerance))
-  }
-  out <- if (workers > 1 && length(rows_to_visit) >= 2 * workers) {
-    impute_on_workers(engine_rows, rows_to_visit, workers)
-  } else {
-    with_progress_bar(progress, "Imputing", length(rows_to_visit), function(show) engine_rows(rows_to_visit, show))
-  }
-  if (isTRUE(out$interrupted)) deepmnar_abort("Imputation was interrupted.", kind = "interrupt")
-  point <- out$point
-  draw_array <- out$draws
-  mask_prob <- if (mask) out$mask else numeric(0)
+  visited <- engine_imputation(fit, ed, rows_to_visit, L, type_code, draws, seed, threads, mask, tolerance, progress)
+  point <- matrix(NA_real_, n, p)
+  point[rows_to_visit, ] <- visited$point
+  draw_array <- array(NA_real_, c(n, p, draws))
+  if (draws > 0) draw_array[rows_to_visit, , ] <- visited$draws
+  mask_prob <- if (mask) visited$mask else numeric(0)
   if (mask) dimnames(mask_prob) <- list(NULL, colnames(x))
+  ess <- samples <- rep(NA_real_, n)
+  ess[rows_to_visit] <- visited$ess
+  samples[rows_to_visit] <- visited$samples
   missing <- ed$observed == 0L
   bad_cells <- (missing & !is.finite(point)) | (if (mask) !is.finite(mask_prob) else FALSE)
   if (draws > 0) bad_cells <- bad_cells | (missing & apply(!is.finite(draw_array), c(1, 2), any))
@@ -252,9 +250,34 @@ run_imputation <- function(fit, newdata, L, type_code, draws, seed, threads, pro
       draw_array[, , d] <- within_rating_range(unstandardise(matrix(draw_array[, , d], n, p), fit$scaling), fit,
                                                whole = TRUE)
     }
+  } else {
+    draw_array <- numeric(0)
   }
   list(original = original, x = x, point = point, draws = draw_array, mask = mask_prob, engine = ed,
-       ess = ifelse(rowSums(missing) > 0, out$ess, NA_real_), samples = ifelse(rowSums(missing) > 0, out$samples, NA_real_))
+       ess = ifelse(rowSums(missing) > 0, ess, NA_real_), samples = ifelse(rowSums(missing) > 0, samples, NA_real_))
+}
+
+# With several future workers each runs one thread unless told otherwise.
+imputation_threads <- function(threads) {
+  if (is.null(threads) && imputation_workers() > 1) 1L else check_threads(threads)
+}
+
+# The engine's imputations of `rows` of the engine data `ed`, on the future
+# plan's workers when there are several: one row of each output per listed
+# row (standardised units), or an error if Ctrl-C stopped it.
+engine_imputation <- function(fit, ed, rows, L, type_code, draws, seed, threads, mask, tolerance, progress) {
+  workers <- imputation_workers()
+  engine_rows <- function(rows, show = NULL) {
+    through_engine(cpp_impute(fit$spec, ed, fit$theta, as.integer(rows), L, min(L, 256L), type_code, draws, seed,
+                              threads, mask, show, tolerance))
+  }
+  out <- if (workers > 1 && length(rows) >= 2 * workers) {
+    impute_on_workers(engine_rows, rows, workers)
+  } else {
+    with_progress_bar(progress, "Imputing", length(rows), function(show) engine_rows(rows, show))
+  }
+  if (isTRUE(out$interrupted)) deepmnar_abort("Imputation was interrupted.", kind = "interrupt")
+  out
 }
 
 # Workers of the future plan when future.apply is there to use them (as
@@ -272,16 +295,22 @@ impute_on_workers <- function(engine_rows, rows, workers) {
   shares <- split(rows, cut(seq_along(rows), workers, labels = FALSE))
   parts <- future.apply::future_lapply(shares, function(share) engine_rows(share), future.seed = NULL,
                                        future.packages = "deepmnar")
-  out <- parts[[1]]
-  for (k in seq_along(parts)[-1]) {
-    share <- shares[[k]]
-    part <- parts[[k]]
-    out$point[share, ] <- part$point[share, ]
-    if (length(out$draws)) out$draws[share, , ] <- part$draws[share, , , drop = FALSE]
-    if (length(out$mask)) out$mask[share, ] <- part$mask[share, ]
-    out$ess[share] <- part$ess[share]
-    out$samples[share] <- part$samples[share]
-    out$interrupted <- out$interrupted || part$interrupted
+  bind <- function(what) do.call(rbind, lapply(parts, `[[`, what))
+  list(point = bind("point"),
+       draws = if (length(parts[[1]]$draws)) abind_rows(lapply(parts, `[[`, "draws")) else numeric(0),
+       mask = if (length(parts[[1]]$mask)) bind("mask") else numeric(0),
+       ess = unlist(lapply(parts, `[[`, "ess")), samples = unlist(lapply(parts, `[[`, "samples")),
+       interrupted = any(vapply(parts, function(part) isTRUE(part$interrupted), logical(1))))
+}
+
+# Arrays of rows x columns x draws stacked by rows.
+abind_rows <- function(arrays) {
+  d <- dim(arrays[[1]])
+  out <- array(NA_real_, c(sum(vapply(arrays, function(a) dim(a)[1], integer(1))), d[2], d[3]))
+  at <- 0L
+  for (a in arrays) {
+    out[at + seq_len(dim(a)[1]), , ] <- a
+    at <- at + dim(a)[1]
   }
   out
 }
@@ -303,11 +332,21 @@ within_rating_range <- function(values, fit, whole = FALSE) {
   tab <- fit$observation
   if (is.null(tab$rating_lower)) return(values)
   for (j in which(tab$family == "rating")) {
-    ends <- c(tab$rating_lower[j], tab$rating_upper[j])
     v <- values[, j]
-    if (whole && all(c(ends, fit$data[, j]) == round(c(ends, fit$data[, j])), na.rm = TRUE)) v <- round(v)
-    values[, j] <- pmin(pmax(v, ends[1]), ends[2])
+    seen <- column_observed_values(fit$data, j)
+    ends <- c(tab$rating_lower[j], tab$rating_upper[j])
+    if (whole && all(c(ends, seen) == round(c(ends, seen)))) v <- round(v)
+    values[, j] <- clamp_to_rating_range(v, j, fit)
   }
+  values
+}
+
+# `values` of columns `col` (indices), those of rating columns within their range.
+clamp_to_rating_range <- function(values, col, fit) {
+  tab <- fit$observation
+  if (is.null(tab$rating_lower)) return(values)
+  rating <- tab$family[col] == "rating"
+  values[rating] <- pmin(pmax(values[rating], tab$rating_lower[col][rating]), tab$rating_upper[col][rating])
   values
 }
 
@@ -315,6 +354,7 @@ within_rating_range <- function(values, fit, whole = FALSE) {
 # integer columns and row names back (a matrix stays a matrix). Fits without
 # `data_format` (older versions) give the matrix.
 restore_data <- function(x, format) {
+  if (is_sparse_input(x)) return(sparse_as_na_matrix(x))
   if (is.null(format) || identical(format$kind, "matrix")) return(x)
   out <- as.data.frame(x, optional = TRUE)
   names(out) <- colnames(x)
@@ -373,13 +413,14 @@ fill_in <- function(original, values, x, types = NULL, probabilities = FALSE) {
 # Observed values so far from the training data that the networks saturate or
 # overflow (1e300 in a column with sd 1) cannot be imputed from; say which.
 check_within_reach <- function(ed, columns, arg, limit = 1e6) {
-  far <- ed$observed == 1L & abs(ed$x) > limit
-  if (!any(far)) return(invisible())
-  cols <- columns[colSums(far) > 0]
+  cells <- observed_cells(ed)
+  far <- which(abs(cells$value) > limit)
+  if (!length(far)) return(invisible())
+  cols <- columns[sort(unique(cells$col[far]))]
   deepmnar_abort(sprintf(paste0(
     "Column %s of `%s` holds values more than %g standard deviations from the training mean (e.g. %s in row %d): ",
     "the model cannot impute from them. Check the units or recode them as NA."),
-    quote_names(cols), arg, limit, format(ed$x[far][1], digits = 3), which(far, arr.ind = TRUE)[1, 1]),
+    quote_names(cols), arg, limit, format(cells$value[far[1]], digits = 3), cells$row[far[1]]),
     data = list(argument = arg, columns = cols))
 }
 

@@ -95,13 +95,19 @@ latent <- function(fit, newdata = NULL, L = 1000, seed = NULL, threads = NULL) {
   check_fit(fit)
   x <- rows_of(fit, newdata)
   ed <- engine_data(x, fit$scaling)
-  z <- through_engine(cpp_row_summaries(fit$spec, ed$x, ed$observed, fit$theta, 0L, fit$spec$latent_dim))
+  z <- through_engine(cpp_row_summaries(fit$spec, ed, fit$theta, 0L, fit$spec$latent_dim))
   colnames(z) <- paste0("z", seq_len(ncol(z)))
   if (fit$model != "not2miwae") return(z)
   run <- run_imputation(fit, newdata, L, 0L, 0L, seed, threads, FALSE)
   eta <- completed_row_summaries(fit, run, 1L, fit$spec$eta_dim)
   colnames(eta) <- paste0("eta", seq_len(ncol(eta)))
   list(z = z, eta = eta)
+}
+
+# The numeric training matrix of p columns, dense or sparse (a valid dgCMatrix).
+is_training_matrix <- function(x, p) {
+  if (is_sparse_input(x)) return(methods::is(x, "dgCMatrix") && isTRUE(methods::validObject(x, test = TRUE)) && ncol(x) == p)
+  is.matrix(x) && is.numeric(x) && ncol(x) == p
 }
 
 check_fit <- function(fit) {
@@ -188,7 +194,7 @@ validate_fit <- function(fit) {
     damaged("`spec$temperature` is not a positive number")
   }
   if (length(fit$columns) != p || !is.character(fit$columns)) damaged("`columns` does not name the spec's columns")
-  if (!is.matrix(fit$data) || !is.numeric(fit$data) || ncol(fit$data) != p) damaged("`data` is not the numeric training matrix")
+  if (!is_training_matrix(fit$data, p)) damaged("`data` is not the numeric training matrix")
   sc <- fit$scaling
   if (!is.list(sc) || length(sc$center) != p || length(sc$scale) != p || !all(is.finite(sc$center)) ||
       !all(is.finite(sc$scale)) || any(sc$scale <= 0)) {
@@ -210,5 +216,5 @@ completed_row_summaries <- function(fit, run, what, width) {
   completed[missing] <- run$point[missing]
   completed <- standardise(completed, fit$scaling)
   all_observed <- matrix(1L, nrow(completed), ncol(completed))
-  through_engine(cpp_row_summaries(fit$spec, completed, all_observed, fit$theta, what, width))
+  through_engine(cpp_row_summaries(fit$spec, list(x = completed, observed = all_observed), fit$theta, what, width))
 }

@@ -149,7 +149,7 @@ pattern_sets <- function(fit, newdata = NULL) {
   }
   x <- rows_of(fit, newdata)
   ed <- engine_data(x, fit$scaling)
-  prob <- through_engine(cpp_row_summaries(fit$spec, ed$x, ed$observed, fit$theta, 3L, fit$spec$k))
+  prob <- through_engine(cpp_row_summaries(fit$spec, ed, fit$theta, 3L, fit$spec$k))
   colnames(prob) <- paste0("set", seq_len(ncol(prob)))
   list(probabilities = prob, set = max.col(prob, ties.method = "first"))
 }

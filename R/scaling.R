@@ -20,8 +20,10 @@ unstandardise <- function(z, scaling) {
   sweep(sweep(z, 2, scaling$scale, "*"), 2, scaling$center, "+")
 }
 
-# The engine's view of the data: values with NA set to 0 and an observed mask.
+# The engine's view of the data: values with NA set to 0 and an observed mask,
+# or for sparse input its observed cells row by row (sparse_engine_data()).
 engine_data <- function(x, scaling) {
+  if (is_sparse_input(x)) return(sparse_engine_data(x, scaling))
   z <- standardise(x, scaling)
   observed <- !is.na(z)
   z[!observed] <- 0

@@ -90,32 +90,30 @@ BEGIN_RCPP
 END_RCPP
 }
 // cpp_bound
-Rcpp::List cpp_bound(Rcpp::List spec, Rcpp::NumericMatrix x, Rcpp::IntegerMatrix observed, Rcpp::NumericVector theta, int K, double seed, bool gradient, int threads);
-RcppExport SEXP _deepmnar_cpp_bound(SEXP specSEXP, SEXP xSEXP, SEXP observedSEXP, SEXP thetaSEXP, SEXP KSEXP, SEXP seedSEXP, SEXP gradientSEXP, SEXP threadsSEXP) {
+Rcpp::List cpp_bound(Rcpp::List spec, Rcpp::List data, Rcpp::NumericVector theta, int K, double seed, bool gradient, int threads);
+RcppExport SEXP _deepmnar_cpp_bound(SEXP specSEXP, SEXP dataSEXP, SEXP thetaSEXP, SEXP KSEXP, SEXP seedSEXP, SEXP gradientSEXP, SEXP threadsSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
     Rcpp::RNGScope rcpp_rngScope_gen;
     Rcpp::traits::input_parameter< Rcpp::List >::type spec(specSEXP);
-    Rcpp::traits::input_parameter< Rcpp::NumericMatrix >::type x(xSEXP);
-    Rcpp::traits::input_parameter< Rcpp::IntegerMatrix >::type observed(observedSEXP);
+    Rcpp::traits::input_parameter< Rcpp::List >::type data(dataSEXP);
     Rcpp::traits::input_parameter< Rcpp::NumericVector >::type theta(thetaSEXP);
     Rcpp::traits::input_parameter< int >::type K(KSEXP);
     Rcpp::traits::input_parameter< double >::type seed(seedSEXP);
     Rcpp::traits::input_parameter< bool >::type gradient(gradientSEXP);
     Rcpp::traits::input_parameter< int >::type threads(threadsSEXP);
-    rcpp_result_gen = Rcpp::wrap(cpp_bound(spec, x, observed, theta, K, seed, gradient, threads));
+    rcpp_result_gen = Rcpp::wrap(cpp_bound(spec, data, theta, K, seed, gradient, threads));
     return rcpp_result_gen;
 END_RCPP
 }
 // cpp_train
-Rcpp::List cpp_train(Rcpp::List spec, Rcpp::NumericMatrix x, Rcpp::IntegerMatrix observed, Rcpp::List state, double iterations, int K, int batch_size, double lr, double seed, int threads, SEXP progress);
-RcppExport SEXP _deepmnar_cpp_train(SEXP specSEXP, SEXP xSEXP, SEXP observedSEXP, SEXP stateSEXP, SEXP iterationsSEXP, SEXP KSEXP, SEXP batch_sizeSEXP, SEXP lrSEXP, SEXP seedSEXP, SEXP threadsSEXP, SEXP progressSEXP) {
+Rcpp::List cpp_train(Rcpp::List spec, Rcpp::List data, Rcpp::List state, double iterations, int K, int batch_size, double lr, double seed, int threads, SEXP progress);
+RcppExport SEXP _deepmnar_cpp_train(SEXP specSEXP, SEXP dataSEXP, SEXP stateSEXP, SEXP iterationsSEXP, SEXP KSEXP, SEXP batch_sizeSEXP, SEXP lrSEXP, SEXP seedSEXP, SEXP threadsSEXP, SEXP progressSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
     Rcpp::RNGScope rcpp_rngScope_gen;
     Rcpp::traits::input_parameter< Rcpp::List >::type spec(specSEXP);
-    Rcpp::traits::input_parameter< Rcpp::NumericMatrix >::type x(xSEXP);
-    Rcpp::traits::input_parameter< Rcpp::IntegerMatrix >::type observed(observedSEXP);
+    Rcpp::traits::input_parameter< Rcpp::List >::type data(dataSEXP);
     Rcpp::traits::input_parameter< Rcpp::List >::type state(stateSEXP);
     Rcpp::traits::input_parameter< double >::type iterations(iterationsSEXP);
     Rcpp::traits::input_parameter< int >::type K(KSEXP);
@@ -124,19 +122,18 @@ BEGIN_RCPP
     Rcpp::traits::input_parameter< double >::type seed(seedSEXP);
     Rcpp::traits::input_parameter< int >::type threads(threadsSEXP);
     Rcpp::traits::input_parameter< SEXP >::type progress(progressSEXP);
-    rcpp_result_gen = Rcpp::wrap(cpp_train(spec, x, observed, state, iterations, K, batch_size, lr, seed, threads, progress));
+    rcpp_result_gen = Rcpp::wrap(cpp_train(spec, data, state, iterations, K, batch_size, lr, seed, threads, progress));
     return rcpp_result_gen;
 END_RCPP
 }
 // cpp_impute
-Rcpp::List cpp_impute(Rcpp::List spec, Rcpp::NumericMatrix x, Rcpp::IntegerMatrix observed, Rcpp::NumericVector theta, Rcpp::IntegerVector rows, int L, int chunk, int type, int n_draws, double seed, int threads, bool mask, SEXP progress, double tolerance);
-RcppExport SEXP _deepmnar_cpp_impute(SEXP specSEXP, SEXP xSEXP, SEXP observedSEXP, SEXP thetaSEXP, SEXP rowsSEXP, SEXP LSEXP, SEXP chunkSEXP, SEXP typeSEXP, SEXP n_drawsSEXP, SEXP seedSEXP, SEXP threadsSEXP, SEXP maskSEXP, SEXP progressSEXP, SEXP toleranceSEXP) {
+Rcpp::List cpp_impute(Rcpp::List spec, Rcpp::List data, Rcpp::NumericVector theta, Rcpp::IntegerVector rows, int L, int chunk, int type, int n_draws, double seed, int threads, bool mask, SEXP progress, double tolerance);
+RcppExport SEXP _deepmnar_cpp_impute(SEXP specSEXP, SEXP dataSEXP, SEXP thetaSEXP, SEXP rowsSEXP, SEXP LSEXP, SEXP chunkSEXP, SEXP typeSEXP, SEXP n_drawsSEXP, SEXP seedSEXP, SEXP threadsSEXP, SEXP maskSEXP, SEXP progressSEXP, SEXP toleranceSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
     Rcpp::RNGScope rcpp_rngScope_gen;
     Rcpp::traits::input_parameter< Rcpp::List >::type spec(specSEXP);
-    Rcpp::traits::input_parameter< Rcpp::NumericMatrix >::type x(xSEXP);
-    Rcpp::traits::input_parameter< Rcpp::IntegerMatrix >::type observed(observedSEXP);
+    Rcpp::traits::input_parameter< Rcpp::List >::type data(dataSEXP);
     Rcpp::traits::input_parameter< Rcpp::NumericVector >::type theta(thetaSEXP);
     Rcpp::traits::input_parameter< Rcpp::IntegerVector >::type rows(rowsSEXP);
     Rcpp::traits::input_parameter< int >::type L(LSEXP);
@@ -148,39 +145,37 @@ BEGIN_RCPP
     Rcpp::traits::input_parameter< bool >::type mask(maskSEXP);
     Rcpp::traits::input_parameter< SEXP >::type progress(progressSEXP);
     Rcpp::traits::input_parameter< double >::type tolerance(toleranceSEXP);
-    rcpp_result_gen = Rcpp::wrap(cpp_impute(spec, x, observed, theta, rows, L, chunk, type, n_draws, seed, threads, mask, progress, tolerance));
+    rcpp_result_gen = Rcpp::wrap(cpp_impute(spec, data, theta, rows, L, chunk, type, n_draws, seed, threads, mask, progress, tolerance));
     return rcpp_result_gen;
 END_RCPP
 }
 // cpp_psmvae_draws
-Rcpp::NumericMatrix cpp_psmvae_draws(Rcpp::List spec, Rcpp::NumericMatrix x, Rcpp::IntegerMatrix observed, Rcpp::NumericVector theta, int K, double seed);
-RcppExport SEXP _deepmnar_cpp_psmvae_draws(SEXP specSEXP, SEXP xSEXP, SEXP observedSEXP, SEXP thetaSEXP, SEXP KSEXP, SEXP seedSEXP) {
+Rcpp::NumericMatrix cpp_psmvae_draws(Rcpp::List spec, Rcpp::List data, Rcpp::NumericVector theta, int K, double seed);
+RcppExport SEXP _deepmnar_cpp_psmvae_draws(SEXP specSEXP, SEXP dataSEXP, SEXP thetaSEXP, SEXP KSEXP, SEXP seedSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
     Rcpp::RNGScope rcpp_rngScope_gen;
     Rcpp::traits::input_parameter< Rcpp::List >::type spec(specSEXP);
-    Rcpp::traits::input_parameter< Rcpp::NumericMatrix >::type x(xSEXP);
-    Rcpp::traits::input_parameter< Rcpp::IntegerMatrix >::type observed(observedSEXP);
+    Rcpp::traits::input_parameter< Rcpp::List >::type data(dataSEXP);
     Rcpp::traits::input_parameter< Rcpp::NumericVector >::type theta(thetaSEXP);
     Rcpp::traits::input_parameter< int >::type K(KSEXP);
     Rcpp::traits::input_parameter< double >::type seed(seedSEXP);
-    rcpp_result_gen = Rcpp::wrap(cpp_psmvae_draws(spec, x, observed, theta, K, seed));
+    rcpp_result_gen = Rcpp::wrap(cpp_psmvae_draws(spec, data, theta, K, seed));
     return rcpp_result_gen;
 END_RCPP
 }
 // cpp_row_summaries
-Rcpp::NumericMatrix cpp_row_summaries(Rcpp::List spec, Rcpp::NumericMatrix x, Rcpp::IntegerMatrix observed, Rcpp::NumericVector theta, int what, int width);
-RcppExport SEXP _deepmnar_cpp_row_summaries(SEXP specSEXP, SEXP xSEXP, SEXP observedSEXP, SEXP thetaSEXP, SEXP whatSEXP, SEXP widthSEXP) {
+Rcpp::NumericMatrix cpp_row_summaries(Rcpp::List spec, Rcpp::List data, Rcpp::NumericVector theta, int what, int width);
+RcppExport SEXP _deepmnar_cpp_row_summaries(SEXP specSEXP, SEXP dataSEXP, SEXP thetaSEXP, SEXP whatSEXP, SEXP widthSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
     Rcpp::RNGScope rcpp_rngScope_gen;
     Rcpp::traits::input_parameter< Rcpp::List >::type spec(specSEXP);
-    Rcpp::traits::input_parameter< Rcpp::NumericMatrix >::type x(xSEXP);
-    Rcpp::traits::input_parameter< Rcpp::IntegerMatrix >::type observed(observedSEXP);
+    Rcpp::traits::input_parameter< Rcpp::List >::type data(dataSEXP);
     Rcpp::traits::input_parameter< Rcpp::NumericVector >::type theta(thetaSEXP);
     Rcpp::traits::input_parameter< int >::type what(whatSEXP);
     Rcpp::traits::input_parameter< int >::type width(widthSEXP);
-    rcpp_result_gen = Rcpp::wrap(cpp_row_summaries(spec, x, observed, theta, what, width));
+    rcpp_result_gen = Rcpp::wrap(cpp_row_summaries(spec, data, theta, what, width));
     return rcpp_result_gen;
 END_RCPP
 }
@@ -193,11 +188,11 @@ static const R_CallMethodDef CallEntries[] = {
     {"_deepmnar_cpp_registry", (DL_FUNC) &_deepmnar_cpp_registry, 0},
     {"_deepmnar_cpp_param_blocks", (DL_FUNC) &_deepmnar_cpp_param_blocks, 1},
     {"_deepmnar_cpp_init_params", (DL_FUNC) &_deepmnar_cpp_init_params, 2},
-    {"_deepmnar_cpp_bound", (DL_FUNC) &_deepmnar_cpp_bound, 8},
-    {"_deepmnar_cpp_train", (DL_FUNC) &_deepmnar_cpp_train, 11},
-    {"_deepmnar_cpp_impute", (DL_FUNC) &_deepmnar_cpp_impute, 14},
-    {"_deepmnar_cpp_psmvae_draws", (DL_FUNC) &_deepmnar_cpp_psmvae_draws, 6},
-    {"_deepmnar_cpp_row_summaries", (DL_FUNC) &_deepmnar_cpp_row_summaries, 6},
+    {"_deepmnar_cpp_bound", (DL_FUNC) &_deepmnar_cpp_bound, 7},
+    {"_deepmnar_cpp_train", (DL_FUNC) &_deepmnar_cpp_train, 10},
+    {"_deepmnar_cpp_impute", (DL_FUNC) &_deepmnar_cpp_impute, 13},
+    {"_deepmnar_cpp_psmvae_draws", (DL_FUNC) &_deepmnar_cpp_psmvae_draws, 5},
+    {"_deepmnar_cpp_row_summaries", (DL_FUNC) &_deepmnar_cpp_row_summaries, 5},
     {NULL, NULL, 0}
 };
 

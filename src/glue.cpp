@@ -196,15 +196,52 @@ std::vector<double> theta_for(const deepmnar_io::ModelSpec& spec, const Rcpp::Nu
   return Rcpp::as<std::vector<double>>(theta);
 }
 
-deepmnar_io::DataView view_of(const deepmnar_io::ModelSpec& spec, const Rcpp::NumericMatrix& x,
-                              const Rcpp::IntegerMatrix& observed) {
-  if (x.ncol() != spec.p) refuse("data: " + std::to_string(x.ncol()) + " columns where the spec has " + std::to_string(spec.p));
-  if (observed.nrow() != x.nrow() || observed.ncol() != x.ncol()) refuse("data: the mask and the values differ in shape");
+// An element of a list R handed over, refused by name when absent.
+SEXP element(const Rcpp::List& list, const char* what, const char* name) {
+  if (!list.containsElementNamed(name)) refuse(std::string(what) + ": no `" + name + "`");
+  return list[name];
+}
+
+// The data as R hands them over: list(x, observed) dense, or list(dim,
+// row_start, col_index, values) sparse (see DataView). Types are checked,
+// never coerced: the view points into R's memory, which a coerced copy would
+// not outlive.
+deepmnar_io::DataView view_of(const deepmnar_io::ModelSpec& spec, const Rcpp::List& data) {
   deepmnar_io::DataView v;
-  v.x = x.begin();
-  v.observed = observed.begin();
-  v.n = x.nrow();
-  v.p = x.ncol();
+  if (data.containsElementNamed("row_start")) {
+    SEXP dim = element(data, "data", "dim"), start = element(data, "data", "row_start"),
+         col = element(data, "data", "col_index"), values = element(data, "data", "values");
+    if (TYPEOF(dim) != INTSXP || Rf_length(dim) != 2) refuse("data: dim is not two integers");
+    v.n = INTEGER(dim)[0];
+    v.p = INTEGER(dim)[1];
+    if (v.n < 1) refuse("data: no rows");
+    if (TYPEOF(start) != INTSXP || Rf_length(start) != v.n + 1) refuse("data: row_start is not n + 1 integers");
+    if (TYPEOF(col) != INTSXP || TYPEOF(values) != REALSXP || Rf_length(col) != Rf_length(values))
+      refuse("data: col_index and values are not integers and numbers of one length");
+    v.row_start = INTEGER(start);
+    v.col_index = INTEGER(col);
+    v.values = REAL(values);
+    if (v.row_start[0] != 0 || v.row_start[v.n] != Rf_length(col)) refuse("data: row_start does not span the cells");
+    for (int i = 0; i < v.n; ++i) {
+      if (v.row_start[i + 1] < v.row_start[i]) refuse("data: row_start decreases");
+      for (int k = v.row_start[i]; k < v.row_start[i + 1]; ++k) {
+        const int j = v.col_index[k];
+        if (j < 0 || j >= v.p || (k > v.row_start[i] && j <= v.col_index[k - 1]))
+          refuse("data: col_index out of range or not increasing within a row");
+        if (!std::isfinite(v.values[k])) refuse("data: a value is not finite");
+      }
+    }
+  } else {
+    SEXP x = element(data, "data", "x"), observed = element(data, "data", "observed");
+    if (TYPEOF(x) != REALSXP || !Rf_isMatrix(x)) refuse("data: x is not a numeric matrix");
+    if (TYPEOF(observed) != INTSXP || !Rf_isMatrix(observed)) refuse("data: observed is not an integer matrix");
+    v.n = Rf_nrows(x);
+    v.p = Rf_ncols(x);
+    if (Rf_nrows(observed) != v.n || Rf_ncols(observed) != v.p) refuse("data: the mask and the values differ in shape");
+    v.x = REAL(x);
+    v.observed = INTEGER(observed);
+  }
+  if (v.p != spec.p) refuse("data: " + std::to_string(v.p) + " columns where the spec has " + std::to_string(spec.p));
   return v;
 }
 
@@ -269,10 +306,10 @@ Rcpp::NumericVector cpp_init_params(Rcpp::List spec, double seed) {
 }
 
 // [[Rcpp::export]]
-Rcpp::List cpp_bound(Rcpp::List spec, Rcpp::NumericMatrix x, Rcpp::IntegerMatrix observed,
+Rcpp::List cpp_bound(Rcpp::List spec, Rcpp::List data,
                      Rcpp::NumericVector theta, int K, double seed, bool gradient, int threads) {
   const deepmnar_io::ModelSpec s = spec_from(spec);
-  const deepmnar_io::DataView view = view_of(s, x, observed);
+  const deepmnar_io::DataView view = view_of(s, data);
   std::vector<double> th = theta_for(s, theta), grad;
   const double bound = engine().evaluate_bound(s, view, th, std::max(K, 1), seed_from(seed),
                                                gradient ? &grad : nullptr, ArenaParallelFor(threads));
@@ -325,11 +362,11 @@ class RMonitor : public deepmnar_io::ProgressMonitor {
 // loop with the state reached (`interrupted`). A non-finite bound is reported
 // in the result rather than thrown, so R can raise a classed error.
 // [[Rcpp::export]]
-Rcpp::List cpp_train(Rcpp::List spec, Rcpp::NumericMatrix x, Rcpp::IntegerMatrix observed, Rcpp::List state,
+Rcpp::List cpp_train(Rcpp::List spec, Rcpp::List data, Rcpp::List state,
                      double iterations, int K, int batch_size, double lr, double seed, int threads,
                      SEXP progress = R_NilValue) {
   const deepmnar_io::ModelSpec s = spec_from(spec);
-  const deepmnar_io::DataView view = view_of(s, x, observed);
+  const deepmnar_io::DataView view = view_of(s, data);
   deepmnar_io::TrainState st;
   st.theta = theta_for(s, state["theta"]);
   st.adam_m = Rcpp::as<std::vector<double>>(state["adam_m"]);
@@ -360,18 +397,19 @@ Rcpp::List cpp_train(Rcpp::List spec, Rcpp::NumericMatrix x, Rcpp::IntegerMatrix
 }
 
 // Imputes the rows listed in `rows` (1-based) in one engine call, converting
-// the data once. Returns the point imputations (n x p, standardised; NA where
-// not imputed), `draws` SIR draws per cell (n x p x draws) if draws > 0, P(observed)
-// of every cell (n x p) if `mask`, each row's effective sample size and
-// samples drawn, and whether Ctrl-C stopped it; `progress` (a function of the
+// the data once. Returns, with one row per listed row (r of them), the point
+// imputations (r x p, standardised; NA where not imputed), `draws` SIR draws
+// per cell (r x p x draws) if draws > 0, P(observed) of every cell (r x p) if
+// `mask`, each row's effective sample size and samples drawn, and whether
+// Ctrl-C stopped it; `progress` (a function of the
 // rows done, or NULL) is called about every quarter second; `tolerance` > 0
 // lets a row stop before L (see ImputeOptions).
 // [[Rcpp::export]]
-Rcpp::List cpp_impute(Rcpp::List spec, Rcpp::NumericMatrix x, Rcpp::IntegerMatrix observed, Rcpp::NumericVector theta,
+Rcpp::List cpp_impute(Rcpp::List spec, Rcpp::List data, Rcpp::NumericVector theta,
                       Rcpp::IntegerVector rows, int L, int chunk, int type, int n_draws, double seed, int threads,
                       bool mask, SEXP progress = R_NilValue, double tolerance = 0.0) {
   const deepmnar_io::ModelSpec s = spec_from(spec);
-  const deepmnar_io::DataView view = view_of(s, x, observed);
+  const deepmnar_io::DataView view = view_of(s, data);
   const std::vector<double> th = theta_for(s, theta);
   std::vector<int> row_list;
   for (int r : rows) {
@@ -388,14 +426,15 @@ Rcpp::List cpp_impute(Rcpp::List spec, Rcpp::NumericMatrix x, Rcpp::IntegerMatri
   opt.seed = seed_from(seed);
   if (!(tolerance >= 0)) refuse("tolerance: not a number >= 0");
   opt.tolerance = tolerance;
-  const std::size_t cells = std::size_t(view.n) * std::size_t(view.p);
-  Rcpp::NumericMatrix point(view.n, view.p);
+  const int out_rows = int(row_list.size());
+  const std::size_t cells = std::size_t(out_rows) * std::size_t(view.p);
+  Rcpp::NumericMatrix point(out_rows, view.p);
   std::fill(point.begin(), point.end(), NA_REAL);
   Rcpp::NumericVector draws(n_draws > 0 ? cells * std::size_t(n_draws) : 0, NA_REAL);
-  if (n_draws > 0) draws.attr("dim") = Rcpp::IntegerVector::create(view.n, view.p, n_draws);
-  Rcpp::NumericMatrix mask_prob(mask ? view.n : 0, mask ? view.p : 0);
+  if (n_draws > 0) draws.attr("dim") = Rcpp::IntegerVector::create(out_rows, view.p, n_draws);
+  Rcpp::NumericMatrix mask_prob(mask ? out_rows : 0, mask ? view.p : 0);
   std::fill(mask_prob.begin(), mask_prob.end(), NA_REAL);
-  Rcpp::NumericVector ess(view.n, NA_REAL), samples(view.n, NA_REAL);
+  Rcpp::NumericVector ess(out_rows, NA_REAL), samples(out_rows, NA_REAL);
   RMonitor monitor(progress);
   const bool finished = engine().impute(s, view, th, row_list, opt, ArenaParallelFor(threads), monitor, point.begin(),
                                         n_draws > 0 ? draws.begin() : nullptr, mask ? mask_prob.begin() : nullptr,
@@ -408,11 +447,11 @@ Rcpp::List cpp_impute(Rcpp::List spec, Rcpp::NumericMatrix x, Rcpp::IntegerMatri
 // PSMVAE's draws (z, then x~) of cpp_bound() with the same K and seed, one
 // row per sample: row i, pattern set r, draw k at (i * n_sets + r) * K + k.
 // [[Rcpp::export]]
-Rcpp::NumericMatrix cpp_psmvae_draws(Rcpp::List spec, Rcpp::NumericMatrix x, Rcpp::IntegerMatrix observed,
+Rcpp::NumericMatrix cpp_psmvae_draws(Rcpp::List spec, Rcpp::List data,
                                      Rcpp::NumericVector theta, int K, double seed) {
   const deepmnar_io::ModelSpec s = spec_from(spec);
   if (s.model != deepmnar_io::model_psmvae) refuse("spec$model_code: not PSMVAE");
-  const deepmnar_io::DataView view = view_of(s, x, observed);
+  const deepmnar_io::DataView view = view_of(s, data);
   const std::vector<double> draws = engine().psmvae_draws(s, view, theta_for(s, theta), std::max(K, 1), seed_from(seed));
   const int width = s.latent + s.p;
   Rcpp::NumericMatrix out(int(draws.size()) / width, width);
@@ -425,7 +464,7 @@ Rcpp::NumericMatrix cpp_psmvae_draws(Rcpp::List spec, Rcpp::NumericMatrix x, Rcp
 // 0 posterior means of z, 1 means of eta (not-2-MIWAE), 2 P(observed)
 // under not-MIWAE's missing model, 3 PSMVAE's q(r | x, s).
 // [[Rcpp::export]]
-Rcpp::NumericMatrix cpp_row_summaries(Rcpp::List spec, Rcpp::NumericMatrix x, Rcpp::IntegerMatrix observed,
+Rcpp::NumericMatrix cpp_row_summaries(Rcpp::List spec, Rcpp::List data,
                                       Rcpp::NumericVector theta, int what, int width) {
   const deepmnar_io::ModelSpec s = spec_from(spec);
   const bool psmvae = s.model == deepmnar_io::model_psmvae;
@@ -439,8 +478,8 @@ Rcpp::NumericMatrix cpp_row_summaries(Rcpp::List spec, Rcpp::NumericMatrix x, Rc
   }
   if (expected < 0) refuse("what: not a summary this model has");
   if (width != expected) refuse("width: not the summary's width");
-  const deepmnar_io::DataView view = view_of(s, x, observed);
-  Rcpp::NumericMatrix out(x.nrow(), width);
+  const deepmnar_io::DataView view = view_of(s, data);
+  Rcpp::NumericMatrix out(view.n, width);
   engine().row_summaries(s, view, theta_for(s, theta), what, out.begin());
   return out;
 }

@@ -67,7 +67,7 @@ engine_view <- function(x) {
 }
 
 bound_at <- function(spec, ev, theta, K, seed, gradient = FALSE, threads = 1L) {
-  deepmnar:::cpp_bound(spec, ev$x, ev$observed, theta, as.integer(K), seed, gradient, as.integer(threads))
+  deepmnar:::cpp_bound(spec, ev, theta, as.integer(K), seed, gradient, as.integer(threads))
 }
 
 # tiny_point_mass_data() whose second column is binary: 0.8 or -1.2 (its two

@@ -117,7 +117,7 @@ elbo_row_ref <- function(m, x, s, z, xt) {
 # Mean ELBO over the rows of `ev`, from the engine's own draws.
 elbo_ref <- function(spec, ev, theta, K, seed) {
   m <- psmvae_reference(spec, theta)
-  draws <- deepmnar:::cpp_psmvae_draws(spec, ev$x, ev$observed, theta, as.integer(K), seed)
+  draws <- deepmnar:::cpp_psmvae_draws(spec, ev, theta, as.integer(K), seed)
   per_row <- m$k * K
   rows <- vapply(seq_len(nrow(ev$x)), function(i) {
     block <- draws[(i - 1) * per_row + seq_len(per_row), , drop = FALSE]

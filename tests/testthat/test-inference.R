@@ -140,7 +140,7 @@ test_that("a start's held-out score is the bound of its parameters on the held-o
   args <- list(K = 5L, batch_size = 16L, iterations = 250L, lr = 1e-3, seed = s, threads = 1L)
   run <- run_training(fit$spec, rows_of_engine_data(ed, setdiff(seq_len(n), held)),
                       fresh_state(initial_params(fit$spec, ed, s)), args, FALSE)
-  replayed <- cpp_bound(fit$spec, ed$x[held, , drop = FALSE], ed$observed[held, , drop = FALSE], run$state$theta,
+  replayed <- cpp_bound(fit$spec, deepmnar:::rows_of_engine_data(ed, held), run$state$theta,
                         20L, 3L, FALSE, 1L)$bound
   expect_equal(replayed, fit$starts$held_out_bound[2])
   expect_false(isTRUE(all.equal(fit$starts$held_out_bound[1], fit$starts$held_out_bound[2])))
@@ -252,7 +252,7 @@ test_that("early stopping keeps the parameters with the best held-out bound", {
   # the kept parameters score the best check's bound on the held-out rows
   ed <- engine_data(fit$data, fit$scaling)
   held <- st$held_out_rows
-  score <- cpp_bound(fit$spec, ed$x[held, , drop = FALSE], ed$observed[held, , drop = FALSE], fit$theta, 20L,
+  score <- cpp_bound(fit$spec, deepmnar:::rows_of_engine_data(ed, held), fit$theta, 20L,
                      fit$settings$seed, FALSE, 1L)$bound
   expect_equal(score, max(st$checks$held_out_bound))
   expect_equal(st$checks$held_out_bound[st$checks$iteration == st$best_iteration], score)

@@ -50,7 +50,7 @@ test_that("with k = 1 the pattern-set encoder has no effect and q(r) = 1", {
   expect_equal(max(abs(g[seq_len(n_r)])), 0)
   expect_gt(max(abs(g[-seq_len(n_r)])), 1e-3)
   fit_spec <- spec
-  probs <- deepmnar:::cpp_row_summaries(fit_spec, ev$x, ev$observed, theta, 3L, 1L)
+  probs <- deepmnar:::cpp_row_summaries(fit_spec, ev, theta, 3L, 1L)
   expect_equal(as.vector(probs), rep(1, nrow(x)))
 })
 
@@ -62,7 +62,7 @@ test_that("the SNIS imputation converges to the exact conditional mean (quadratu
     theta <- with_broad_proposal(spec, psmvae_theta(spec, sd = 0.5, seed = 2))
     exact <- exact_conditional_mean(spec, theta, 0.7)
     estimate <- function(L, seed) {
-      deepmnar:::cpp_impute(spec, ev$x, ev$observed, theta, 1L, as.integer(L), 500L, 0L, 0L, seed, 1L, FALSE)$point[1, 1]
+      deepmnar:::cpp_impute(spec, ev, theta, 1L, as.integer(L), 500L, 0L, 0L, seed, 1L, FALSE)$point[1, 1]
     }
     small <- mean(abs(vapply(1:10, function(s) estimate(10, s), numeric(1)) - exact))
     large <- mean(abs(vapply(1:3, function(s) estimate(40000, s), numeric(1)) - exact))

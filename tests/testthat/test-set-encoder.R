@@ -14,7 +14,7 @@ block_indices <- function(spec, name) {
 
 latent_means <- function(spec, x, theta) {
   ev <- engine_view(x)
-  deepmnar:::cpp_row_summaries(spec, ev$x, ev$observed, theta, 0L, spec$latent_dim)
+  deepmnar:::cpp_row_summaries(spec, ev, theta, 0L, spec$latent_dim)
 }
 
 test_that("gradient with the set encoder matches finite differences", {
@@ -123,7 +123,7 @@ test_that("a missing cell contributes nothing to the set encoder", {
   # whatever a missing cell holds
   ev <- engine_view(x)
   ev$x[gone, 2] <- 123
-  expect_identical(deepmnar:::cpp_row_summaries(spec, ev$x, ev$observed, theta, 0L, 2L), full)
+  expect_identical(deepmnar:::cpp_row_summaries(spec, ev, theta, 0L, 2L), full)
   # a row with no observed cell has the zero code, whatever the embeddings
   other <- theta
   other[block_indices(spec, "item_embedding")] <- 5

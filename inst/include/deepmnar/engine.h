@@ -96,8 +96,8 @@ bool impute(const deepmnar_io::ModelSpec& spec, const deepmnar_io::DataView& vie
     const int block = 64;
     for (std::size_t start = 0; start < rows.size(); start += block) {
       const int count = int(std::min<std::size_t>(block, rows.size() - start));
-      impute_rows(m, th.data(), data, rows.data() + start, count, opt, par, point_out, draws_out, mask_out, ess_out,
-                  samples_out);
+      impute_rows(m, th.data(), data, rows.data() + start, count, int(start), int(rows.size()), opt, par, point_out,
+                  draws_out, mask_out, ess_out, samples_out);
       if (!monitor.keep_going(long(start) + count, 0.0)) return false;
     }
     return true;
@@ -121,20 +121,20 @@ void row_summaries(const deepmnar_io::ModelSpec& spec, const deepmnar_io::DataVi
                    const std::vector<double>& theta, int what, double* out) {
   const RowData data(view);
   const Eigen::VectorXd th = aligned_copy(theta);
+  const RowBlock all = all_rows(data);
   RowMat result;
   if (spec.model == deepmnar_io::model_psmvae) {
-    const RowBlock all = all_rows(data);
     const Psmvae model(spec);
     if (what == deepmnar_io::summary_pattern_probability) model.pattern_probabilities(th.data(), all, result);
     else model.latent_means(th.data(), all, result);
   } else if (what == deepmnar_io::summary_latent_mean) {
     // Every model but PSMVAE lays its LatentCore out first.
     ParamLayout layout;
-    LatentCore(spec, layout).latent_means(th.data(), data.x, data.observed, result);
+    LatentCore(spec, layout).latent_means(th.data(), all.x, all.observed, result);
   } else if (what == deepmnar_io::summary_eta_mean) {
-    Not2Miwae(spec).eta_means(th.data(), data.x, result);
+    Not2Miwae(spec).eta_means(th.data(), all.x, result);
   } else {
-    NotMiwae(spec).mask_probability(th.data(), data.x, result);
+    NotMiwae(spec).mask_probability(th.data(), all.x, result);
   }
   Eigen::Map<Eigen::MatrixXd>(out, result.rows(), result.cols()) = result;
 }

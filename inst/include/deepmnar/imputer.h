@@ -162,16 +162,20 @@ inline bool precise_enough(const PrecisionTracker& precision, const StreamingWei
   return true;
 }
 
-// Imputes the `count` rows listed in `rows`, in standardised units.
-// `point_out` is the n x p column-major matrix to fill (missing cells only);
-// `draws_out`, if not null, is n x p x draws; `mask_out`, if not null, n x p;
-// `ess_out` and `samples_out` (length n) the effective sample size of each
-// row's weights and the samples drawn.
+// Imputes the `count` rows listed in `rows`, in standardised units, into
+// outputs with one row per listed row of the call (`out_rows` of them; these
+// `count` are rows first_out, first_out + 1, ...), so a few rows of a large
+// table need no n x p buffer. `point_out` is out_rows x p, column-major
+// (missing cells only); `draws_out`, if not null, out_rows x p x draws;
+// `mask_out`, if not null, out_rows x p; `ess_out` and `samples_out` (length
+// out_rows) the effective sample size of each row's weights and the samples
+// drawn. Random streams follow the data's row index, not the output's.
 template <class Model>
 void impute_rows(const Model& model, const double* theta, const RowData& data, const int* rows, int count,
-                 const deepmnar_io::ImputeOptions& opt, const deepmnar_io::ParallelFor& par, double* point_out,
-                 double* draws_out, double* mask_out, double* ess_out, double* samples_out) {
-  const int n = data.n(), p = data.p();
+                 int first_out, int out_rows, const deepmnar_io::ImputeOptions& opt,
+                 const deepmnar_io::ParallelFor& par, double* point_out, double* draws_out, double* mask_out,
+                 double* ess_out, double* samples_out) {
+  const int n = out_rows, p = data.p();
   const bool rao_blackwell = !model.weights_use_missing_draws();
   par.run(std::size_t(count), [&](std::size_t begin, std::size_t end) {
     typename Model::Workspace ws;
@@ -192,10 +196,11 @@ void impute_rows(const Model& model, const double* theta, const RowData& data, c
     PrecisionTracker precision;
     RowMat mask_prob;
     for (std::size_t t = begin; t < end; ++t) {
-      const int i = rows[t];
+      const int i = rows[t], o = first_out + int(t);
+      gather_rows(data, &i, 1, block);
       missing.clear();
       for (int j = 0; j < p; ++j)
-        if (!(data.observed(i, j) > 0)) missing.push_back(j);
+        if (!(block.observed(0, j) > 0)) missing.push_back(j);
       if (missing.empty() && !mask_out) continue;
       const int m = int(missing.size());
       stream.reset(m);
@@ -241,19 +246,19 @@ void impute_rows(const Model& model, const double* theta, const RowData& data, c
         drawn += long(ws.lw.size());
         if (adaptive && m > 0 && !stream.empty() && precise_enough(precision, stream, m, opt.tolerance)) break;
       }
-      if (ess_out) ess_out[i] = (stream.empty() || m == 0) ? NAN : precision.ess(stream);
-      if (samples_out) samples_out[i] = double(drawn);
+      if (ess_out) ess_out[o] = (stream.empty() || m == 0) ? NAN : precision.ess(stream);
+      if (samples_out) samples_out[o] = double(drawn);
       if (mask_out)
-        for (int j = 0; j < p; ++j) mask_out[i + std::size_t(n) * j] = mask_stream.empty() ? NAN : mask_stream.mean(j);
+        for (int j = 0; j < p; ++j) mask_out[o + std::size_t(n) * j] = mask_stream.empty() ? NAN : mask_stream.mean(j);
       for (int a = 0; a < m; ++a) {
         const int j = missing[a];
         double value = stream.empty() ? NAN : stream.mean(a);
         if (!comps.empty() && !stream.empty() && !categorical(j))
           value = median_from_mixture(j) ? mixture_median(model.student_t(), comps[a])
                                          : weighted_median_of_draws(comps[a]);
-        point_out[i + std::size_t(n) * j] = value;
+        point_out[o + std::size_t(n) * j] = value;
         for (int d = 0; d < opt.draws; ++d)
-          draws_out[i + std::size_t(n) * j + std::size_t(n) * p * d] = reservoir.value(d, a);
+          draws_out[o + std::size_t(n) * j + std::size_t(n) * p * d] = reservoir.value(d, a);
       }
     }
   });

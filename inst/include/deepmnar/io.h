@@ -81,11 +81,17 @@ struct ParamBlock {
   std::size_t offset = 0, size = 0;
 };
 
-// Data arrive column-major (R's layout): x[i + n * j]. Missing cells of `x` may
-// hold anything; `observed` (1/0) says which cells are real.
+// Data arrive in one of two forms. Dense, column-major (R's layout):
+// x[i + n * j], `observed` (1/0) saying which cells are real (missing cells of
+// `x` may hold anything). Or sparse, the observed cells only, row by row: row
+// i's cells are k in [row_start[i], row_start[i + 1]), in column col_index[k]
+// (0-based, increasing within a row) with value values[k].
 struct DataView {
   const double* x = nullptr;
   const int* observed = nullptr;
+  const int* row_start = nullptr;
+  const int* col_index = nullptr;
+  const double* values = nullptr;
   int n = 0;
   int p = 0;
 };
