@@ -108,6 +108,7 @@ fit_model <- function(model, data, obs, decoder, activation, sigma_floor, latent
   # for the others and, zero-filled, for a missing variable.
   scaling <- given_moments(fit_scaling(x, identity = levels), center, scale, colnames(x), levels)
   other <- ifelse(binary, 0, ifelse(single, masses, NA_real_))
+  if (is.null(latent_dim) && encoder$encoder == "set") latent_dim <- max(1L, min(30L, ncol(x) - 1L))
   args <- check_common_args(K, batch_size, iterations, lr, latent_dim, hidden, threads, seed,
                             if (is.null(sparse)) nrow(x) else nrow(sparse), ncol(x))
   eta_dim <- check_count(if (is.null(eta_dim)) max(1, ncol(x) - 1) else eta_dim, "eta_dim", 1, 4096)

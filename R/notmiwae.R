@@ -68,7 +68,14 @@
 #'   with 3 to 50 levels are ordinal (a cumulative logit: one location from the
 #'   decoder and K - 1 learned cutpoints, with the same one-hot input and
 #'   draws). All come back in their own class and levels. Character and date columns, and factors with one or more than 50
-#'   levels, are refused with what to do.
+#'   levels, are refused with what to do. Or a sparse matrix of the Matrix
+#'   package (such as a `dgCMatrix` of users x items): its stored cells are the
+#'   observed values (a stored 0 is an observed 0) and the cells it does not
+#'   store are missing, as for ratings; the engine then holds the observed
+#'   cells alone and makes a batch dense only while it trains or imputes it.
+#'   Numeric observation models only (not `obs = "categorical"`); see
+#'   [impute_cells()] to impute some cells of a large table without forming
+#'   the completed matrix.
 #' @param missing_model The missingness model, see the section below.
 #' @param obs Observation model for each column: `"gaussian"`, Student's `"t"`, or
 #'   (in [notmiwae()] and [gnr()]) `"rating"` for values on a known scale \eqn{[lo, hi]} (ratings 1 to 5, say):
@@ -98,7 +105,9 @@
 #'   values outside the range are refused.
 #' @param decoder `"mlp"`, or `"linear"` for the PPCA-like model (a linear map from
 #'   z to the means and one scale shared by all columns).
-#' @param latent_dim Dimension of z; default `ncol(data) - 1`.
+#' @param latent_dim Dimension of z; default `ncol(data) - 1`, and with
+#'   `encoder = "set"` at most 30 (the latent size both papers use for
+#'   ratings: hundreds of items do not need hundreds of latent dimensions).
 #' @param hidden Widths of the hidden layers of the encoder and of the decoder.
 #' @param K Importance samples per row in training.
 #' @param batch_size Rows per minibatch.
