@@ -21,10 +21,11 @@ shared_slope_label <- function(spec) {
 print.deepmnar_fit <- function(x, ...) {
   spec <- x$spec
   s <- x$settings
-  missing <- by_variable(is.na(x$data) + 0, x$data_format$types)
+  missing <- missing_cells(x)
   cat(sprintf("<deepmnar fit> %s\n", model_label(x)))
-  cat(sprintf("  data: %d rows x %d columns, %d missing cells (%.1f%%)\n", nrow(missing), ncol(missing), sum(missing),
-              100 * mean(missing)))
+  cat(sprintf("  data: %d rows x %d columns%s, %.0f missing cells (%.1f%%)\n", missing$rows, length(missing$per_column),
+              if (is_sparse_input(x$data)) " (sparse)" else "", sum(missing$per_column),
+              100 * sum(missing$per_column) / (missing$rows * length(missing$per_column))))
   cat(sprintf("  network: %s decoder, %s observations, latent %d, hidden %s (%s), %d parameters%s\n", spec$decoder,
               spec$obs, spec$latent_dim, paste(spec$hidden, collapse = "x"), spec$activation, length(x$theta),
               encoder_label(spec)))
@@ -49,6 +50,15 @@ print.deepmnar_fit <- function(x, ...) {
   invisible(x)
 }
 
+# Missing cells per user variable (a categorical variable counted once) and
+# the number of rows.
+missing_cells <- function(fit) {
+  x <- fit$data
+  if (is_sparse_input(x)) return(list(rows = nrow(x), per_column = nrow(x) - diff(x@p)))
+  per_unit <- by_variable(is.na(x) + 0, fit$data_format$types)
+  list(rows = nrow(x), per_column = colSums(per_unit))
+}
+
 # What the encoder of z reads, when not the zero-filled row alone.
 encoder_label <- function(spec) {
   if (identical(spec$encoder, "set")) {
@@ -62,12 +72,13 @@ final_bound <- function(fit) mean(utils::tail(fit$trace, 100))
 #' @export
 summary.deepmnar_fit <- function(object, ...) {
   x <- object$data
+  missing <- if (is_sparse_input(x)) nrow(x) - diff(x@p) else colSums(is.na(x))
   columns <- data.frame(
     column = object$columns,
-    missing = colSums(is.na(x)),
-    missing_pct = round(100 * colMeans(is.na(x)), 1),
+    missing = unname(missing),
+    missing_pct = round(100 * unname(missing) / nrow(x), 1),
     # the observed share of a level (its indicator's mean); levels are not standardised
-    observed_mean = unname(colMeans(x, na.rm = TRUE)),
+    observed_mean = if (is_sparse_input(x)) Matrix::colSums(x) / diff(x@p) else unname(colMeans(x, na.rm = TRUE)),
     observed_sd = unname(ifelse(level_columns(object$spec), NA_real_, object$scaling$scale)),
     row.names = NULL
   )

@@ -197,13 +197,20 @@ describe_observation <- function(fit) {
   rating_text <- if (nrow(ratings)) {
     ends <- sprintf("[%s, %s]", format(ratings$rating_lower), format(ratings$rating_upper))
     sprintf("ratings (Gaussian, mean inside the range, one scale per column): %s",
-            paste(vapply(unique(ends), function(e) sprintf("%s on %s", paste(ratings$column[ends == e], collapse = ", "), e),
+            paste(vapply(unique(ends), function(e) sprintf("%s on %s", name_list(ratings$column[ends == e]), e),
                          character(1)), collapse = "; "))
   }
-  c(if (length(binary)) sprintf("binary (Bernoulli): %s", paste(binary, collapse = ", ")),
+  c(if (length(binary)) sprintf("binary (Bernoulli): %s", name_list(binary)),
     rating_text,
     if (any(!ordered)) sprintf("categorical (softmax; Gumbel-softmax draws in training): %s", describe_levels(!ordered)),
     if (any(ordered)) sprintf("ordinal (cumulative logit; Gumbel-softmax draws in training): %s", describe_levels(ordered)),
-    if (length(constant)) sprintf("one observed value (imputed as it): %s", paste(constant, collapse = ", ")),
+    if (length(constant)) sprintf("one observed value (imputed as it): %s", name_list(constant)),
     sprintf("point masses: %s; scale floors: %s sd", mass_text, floor_text))
+}
+
+# Column names for a line of print(): the first `max` and how many more, so
+# that a table of a thousand items prints in one line.
+name_list <- function(names, max = 8) {
+  if (length(names) <= max) return(paste(names, collapse = ", "))
+  sprintf("%s and %d more", paste(names[seq_len(max)], collapse = ", "), length(names) - max)
 }

@@ -44,6 +44,11 @@ test_that("sparse and dense input give the same fit and the same imputations for
   completed <- as.matrix(imp_sparse)
   expect_identical(completed[!is.na(d$dense)], d$dense[!is.na(d$dense)])
   expect_true(all(completed >= 1 & completed <= 5))
+  # print() and summary() read the sparse data as they read the dense
+  expect_equal(summary(fits$sparse)$columns, summary(fits$dense)$columns)
+  expect_output(print(fits$sparse), sprintf("120 rows x 30 columns \\(sparse\\), %d missing cells", sum(is.na(d$dense))))
+  expect_output(print(fits$dense), sprintf("120 rows x 30 columns, %d missing cells", sum(is.na(d$dense))))
+  expect_output(print(fits$sparse), "item01, .*item08 and 22 more on \\[1, 5\\]")
   # wide tables take the row-level direction rule; still the same either way
   wide <- sparse_ratings(2, n = 80, p = 60)
   fits <- fit_both(wide, missing_model = "selfmask_shared")
