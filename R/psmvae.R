@@ -83,8 +83,12 @@
 #'   categorical, as in [notmiwae()]. For such a variable both heads give level
 #'   probabilities, \eqn{q(x_{mis})} too (its draw relaxed by Gumbel-softmax
 #'   at `temperature` in training), and the draw term of the objective is the
-#'   exact \eqn{-\mathrm{KL}(q \| p)} over the levels.
+#'   exact \eqn{-\mathrm{KL}(q \| p)} over the levels. A sparse matrix is
+#'   read as in [notmiwae()] (its unstored cells missing).
 #' @inheritParams notmiwae
+#' @param encoder `"mlp"` only: PSMVAE's encoders read the zero-filled row and
+#'   the mask; the set encoder of [notmiwae()] and [gnr()] is not available
+#'   here, and asking for it is an error rather than ignored.
 #' @param obs `"gaussian"` for numeric columns, or `"categorical"` (ratings):
 #'   every numeric column a categorical variable over its rating levels, as in
 #'   [notmiwae()].
@@ -111,7 +115,7 @@ psmvae <- function(data, k = 2, variant = c("a", "b"), pi_prime = 0.5, direction
 hidden = c(128, 128),
                    K = 1, batch_size = 64, iterations = 20000, lr = 1e-3, activation = c("tanh", "relu"),
                    sigma_floor = "auto", temperature = 0.5, stop_early = TRUE, starts = NULL, center = NULL,
-                   scale = NULL, seed = NULL, threads = NULL, progress = interactive()) {
+                   scale = NULL, seed = NULL, threads = NULL, progress = interactive(), encoder = "mlp") {
   k <- check_count(k, "k", 1, 100)
   variant <- check_choice(variant, c("a", "b"), "variant")
   obs <- check_choice(obs, c("gaussian", "categorical"), "obs")
@@ -121,7 +125,7 @@ hidden = c(128, 128),
             latent_dim = latent_dim, hidden = hidden, K = K, batch_size = batch_size, iterations = iterations,
             lr = lr, seed = seed, threads = threads, progress = progress, stop_early = stop_early, starts = starts,
             center = center, scale = scale, temperature = temperature, call = match.call(), k = k,
-            variant = variant, pi_prime = pi_prime, direction = direction)
+            variant = variant, pi_prime = pi_prime, direction = direction, encoder = encoder)
 }
 
 #' Pattern sets of a PSMVAE fit

@@ -83,17 +83,15 @@ replicate_imputations <- function(fit, m, target, L, refit_iterations, seed, thr
 # the result; each replicate sets R's generator from its own seed (and puts it
 # back), which future would otherwise flag as undeclared random numbers.
 map_replicates <- function(indices, f, progress) {
-  parallel_plan <- requireNamespace("future.apply", quietly = TRUE) && requireNamespace("future", quietly = TRUE) &&
-    future::nbrOfWorkers() > 1
-  if (parallel_plan) {
+  if (imputation_workers() > 1) {
     return(future.apply::future_lapply(indices, f, future.seed = NULL, future.packages = "deepmnar"))
   }
-  if (progress) bar <- cli::cli_progress_bar("Bootstrap replicates", total = length(indices), clear = TRUE)
-  out <- vector("list", length(indices))
-  for (i in seq_along(indices)) {
-    out[[i]] <- f(indices[[i]])
-    if (progress) cli::cli_progress_update(id = bar)
-  }
-  if (progress) cli::cli_progress_done(id = bar)
-  out
+  with_progress_bar(progress, "Bootstrap replicates", length(indices), function(show) {
+    out <- vector("list", length(indices))
+    for (i in seq_along(indices)) {
+      out[[i]] <- f(indices[[i]])
+      if (!is.null(show)) show(i, NA_real_)
+    }
+    out
+  })
 }

@@ -111,6 +111,7 @@ test_that("psmvae() rejects bad arguments with classed errors that name them", {
   expect_error(psmvae(x, variant = "c"), class = "deepmnar_error_input", regexp = "`variant`")
   expect_error(psmvae(x, pi_prime = 1.5), class = "deepmnar_error_input", regexp = "`pi_prime`")
   expect_error(psmvae(x, pi_prime = NA), class = "deepmnar_error_input", regexp = "`pi_prime`")
+  expect_error(psmvae(x, encoder = "set"), class = "deepmnar_error_input", regexp = "`encoder`")
   fit <- notmiwae(x, iterations = 5, seed = 1, threads = 1)
   expect_error(pattern_sets(fit), class = "deepmnar_error_input", regexp = "psmvae")
 })
