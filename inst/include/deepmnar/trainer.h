@@ -28,8 +28,15 @@ struct TaskState {
   double bound_sum = 0.0;
 };
 
+// Tasks evaluated at once: each holds a workspace for its rows' K samples of
+// every column, so scoring a few thousand held-out rows of a wide table all at
+// once would hold gigabytes (2,000 rows x 20 samples x 1,000 items); waves of
+// this many tasks keep memory flat in the number of rows.
+constexpr int kTasksPerWave = 8;
+
 // Bound (sum over the given rows of log mean_k w_ik) and, if `grad` is not
-// null, its gradient times `grad_scale`, accumulated over tasks in order.
+// null, its gradient times `grad_scale`, accumulated over tasks in order
+// (wave after wave, so in the same order whatever the thread count).
 template <class Model>
 double bound_over_rows(const Model& model, const double* theta, const RowData& data, const std::vector<int>& rows,
                        int K, std::uint64_t seed, std::uint64_t purpose, std::uint64_t stream_a, double grad_scale,
@@ -37,37 +44,40 @@ double bound_over_rows(const Model& model, const double* theta, const RowData& d
                        const deepmnar_io::ParallelFor& par) {
   const int n_rows = int(rows.size());
   const int n_tasks = (n_rows + rows_per_task - 1) / rows_per_task;
-  if (int(tasks.size()) < n_tasks) tasks.resize(n_tasks);
+  if (int(tasks.size()) < std::min(n_tasks, kTasksPerWave)) tasks.resize(std::min(n_tasks, kTasksPerWave));
   const std::size_t np = model.n_params();
-  par.run(n_tasks, [&](std::size_t begin, std::size_t end) {
-    for (std::size_t t = begin; t < end; ++t) {
-      TaskState<Model>& ts = tasks[t];
-      const int first = int(t) * rows_per_task;
-      const int count = std::min(rows_per_task, n_rows - first);
-      gather_rows(data, rows.data() + first, count, ts.block);
-      ts.block.rng.clear();
-      for (int r = 0; r < count; ++r)
-        ts.block.rng.emplace_back(seed, purpose, stream_a, std::uint64_t(purpose == stream_train_row ? first + r : rows[first + r]));
-      model.forward(theta, ts.block, K, false, ts.ws);
-      const int S = model.samples_per_row(K);
-      ts.bound_sum = 0.0;
-      ts.dlw.resize(Eigen::Index(count) * S);
-      for (int r = 0; r < count; ++r) {
-        ts.bound_sum += log_mean_exp(ts.ws.lw.data() + std::size_t(r) * S, S);
-        if (grad) scaled_softmax(ts.ws.lw.data() + std::size_t(r) * S, S, grad_scale, ts.dlw.data() + std::size_t(r) * S);
-      }
-      if (grad && std::isfinite(ts.bound_sum)) {
-        ts.grad.setZero(Eigen::Index(np));
-        model.backward(theta, ts.block, ts.dlw, ts.ws, ts.grad.data());
-      }
-    }
-  });
+  const int S = model.samples_per_row(K);
+  if (grad) std::fill(grad, grad + np, 0.0);
   double total = 0.0;
-  for (int t = 0; t < n_tasks; ++t) total += tasks[t].bound_sum;
-  if (grad && std::isfinite(total)) {
-    std::fill(grad, grad + np, 0.0);
-    for (int t = 0; t < n_tasks; ++t)
-      for (std::size_t i = 0; i < np; ++i) grad[i] += tasks[t].grad[i];
+  for (int wave_start = 0; wave_start < n_tasks; wave_start += kTasksPerWave) {
+    const int in_wave = std::min(kTasksPerWave, n_tasks - wave_start);
+    par.run(in_wave, [&](std::size_t begin, std::size_t end) {
+      for (std::size_t w = begin; w < end; ++w) {
+        TaskState<Model>& ts = tasks[w];
+        const int first = (wave_start + int(w)) * rows_per_task;
+        const int count = std::min(rows_per_task, n_rows - first);
+        gather_rows(data, rows.data() + first, count, ts.block);
+        ts.block.rng.clear();
+        for (int r = 0; r < count; ++r)
+          ts.block.rng.emplace_back(seed, purpose, stream_a,
+                                    std::uint64_t(purpose == stream_train_row ? first + r : rows[first + r]));
+        model.forward(theta, ts.block, K, false, ts.ws);
+        ts.bound_sum = 0.0;
+        ts.dlw.resize(Eigen::Index(count) * S);
+        for (int r = 0; r < count; ++r) {
+          ts.bound_sum += log_mean_exp(ts.ws.lw.data() + std::size_t(r) * S, S);
+          if (grad) scaled_softmax(ts.ws.lw.data() + std::size_t(r) * S, S, grad_scale, ts.dlw.data() + std::size_t(r) * S);
+        }
+        if (grad && std::isfinite(ts.bound_sum)) {
+          ts.grad.setZero(Eigen::Index(np));
+          model.backward(theta, ts.block, ts.dlw, ts.ws, ts.grad.data());
+        }
+      }
+    });
+    for (int w = 0; w < in_wave; ++w) total += tasks[w].bound_sum;
+    if (grad && std::isfinite(total))
+      for (int w = 0; w < in_wave; ++w)
+        for (std::size_t i = 0; i < np; ++i) grad[i] += tasks[w].grad[i];
   }
   return total;
 }
