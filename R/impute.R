@@ -223,6 +223,7 @@ run_imputation <- function(fit, newdata, L, type_code, draws, seed, threads, pro
   # the completed table is dense whatever the input: impute_cells() is the
   # sparse route
   if (is_sparse_input(x)) x <- sparse_as_na_matrix(x)
+  if (is_sparse_input(original)) original <- x
   ed <- engine_data(x, fit$scaling)
   check_within_reach(ed, colnames(x), if (is.null(newdata)) "data" else "newdata")
   n <- nrow(x)

@@ -29,6 +29,19 @@ sparse_training_data <- function(data, arg = "data") {
   m
 }
 
+# Sparse newdata with the fit's columns, in the fit's order (unnamed columns
+# are taken to be in that order already).
+align_sparse_newdata <- function(newdata, columns) {
+  m <- sparse_training_data(newdata, "newdata")
+  given <- if (is.null(colnames(newdata))) columns[seq_len(ncol(m))] else colnames(m)
+  if (ncol(m) != length(columns) || !setequal(given, columns)) {
+    deepmnar_abort(sprintf("`newdata` must have the %d columns the model was fitted on (%s).", length(columns),
+                           quote_names(utils::head(columns, 3))), data = list(argument = "newdata"))
+  }
+  colnames(m) <- given
+  m[, columns, drop = FALSE]
+}
+
 # Each column's observed values, stacked at the top of an NA-padded matrix
 # (as many rows as the most observed column has values): what the per-column
 # choices (scaling, floors, point masses, rating ranges) read, at the cost of

@@ -165,6 +165,7 @@ rows_of <- function(fit, newdata) {
 # newdata must carry the training columns; they are reordered to match, and
 # binary columns are coded with the fit's levels.
 align_newdata <- function(newdata, columns, types = NULL) {
+  if (is_sparse_input(newdata)) return(align_sparse_newdata(newdata, columns))
   # rating levels (obs = "categorical") are coded from numbers, matrix or not
   if (!is.data.frame(newdata) && length(categorical_columns(types))) newdata <- as_rating_frame(newdata)
   if (is.data.frame(newdata)) newdata <- encode_columns(newdata, types[intersect(names(types), names(newdata))], "newdata")

@@ -90,6 +90,12 @@ test_that("a sparse fit survives saveRDS, and a damaged one is refused before th
   cells <- which(is.na(d$dense), arr.ind = TRUE)[1:5, ]
   expect_identical(impute_cells(back, cells, L = 50, seed = 1, progress = FALSE),
                    impute_cells(fit, cells, L = 50, seed = 1, progress = FALSE))
+  # sparse newdata: its columns in any order, imputed like the training rows
+  shuffled <- d$sparse[1:10, rev(colnames(d$sparse))]
+  expect_identical(as.matrix(suppressWarnings(impute(fit, newdata = shuffled, L = 50, seed = 1, progress = FALSE))),
+                   as.matrix(suppressWarnings(impute(fit, newdata = d$dense[1:10, ], L = 50, seed = 1, progress = FALSE))))
+  expect_error(impute(fit, newdata = d$sparse[, 1:5], L = 10, seed = 1), "columns the model was fitted on",
+               class = "deepmnar_error")
   broken <- fit
   broken$data@i[1] <- 10000L
   expect_error(impute(broken, L = 10, seed = 1), class = "deepmnar_error_damaged_fit")
