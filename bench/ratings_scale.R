@@ -102,9 +102,12 @@ run_grid <- function(methods, threads, fresh) {
     result <- if (length(hit)) strsplit(sub("^RESULT ", "", hit), " ")[[1]] else character(0)
     number <- function(k) if (length(result)) as.numeric(result[k]) else NA_real_
     peak_kb <- as.numeric(sub(".*: ", "", grep("Maximum resident set size", out, value = TRUE)))
+    # CPU seconds (user + system, all threads) tell the cost apart from the
+    # load of other processes, which stretches the wall time
+    cpu <- sum(as.numeric(sub(".*: ", "", grep("(User|System) time \\(seconds\\)", out, value = TRUE))))
     row <- data.frame(method = method, threads = threads, seconds = number(2), fit_seconds = number(3),
                       mse = number(4), users = number(5), ratings = number(6), test_cells = number(7),
-                      peak_mb = peak_kb / 1024, note = paste(grep("^fit: ", out, value = TRUE), collapse = "; "),
+                      cpu_seconds = cpu, peak_mb = peak_kb / 1024, note = paste(grep("^fit: ", out, value = TRUE), collapse = "; "),
                       outcome = if (length(result)) "done" else paste("failed:", utils::tail(out[!grepl("^\t", out)], 1)),
                       commit = tryCatch(system("git rev-parse --short HEAD", intern = TRUE), error = function(e) NA))
     saveRDS(row, file)
