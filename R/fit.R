@@ -40,11 +40,11 @@ data_format <- function(data, types) {
   )
 }
 
-# The encoder of z and, for the set encoder, its sizes. PSMVAE has encoders
-# of its own; the set encoder knows which cells are observed, so reading
-# the mask too (`encoder_mask`) is refused rather than ignored.
-check_encoder <- function(model, encoder, encoder_mask, set_embedding, set_code) {
-  encoder <- check_choice(encoder, if (model == "psmvae") "mlp" else c("mlp", "set"), "encoder")
+# The encoder of z and, for the set encoder, its sizes. The set encoder
+# knows which cells are observed, so reading the mask too (`encoder_mask`)
+# is refused rather than ignored.
+check_encoder <- function(encoder, encoder_mask, set_embedding, set_code) {
+  encoder <- check_choice(encoder, c("mlp", "set"), "encoder")
   if (encoder == "set" && isTRUE(encoder_mask)) {
     deepmnar_abort(paste0("`encoder_mask = TRUE` cannot be combined with `encoder = \"set\"`: the set encoder reads ",
                           "the observed cells alone and knows which they are."), data = list(argument = "encoder_mask"))
@@ -60,11 +60,11 @@ fit_model <- function(model, data, obs, decoder, activation, sigma_floor, latent
                       encoder_mask = FALSE, stop_early = TRUE, point_mass = "none", temperature = 0.5,
                       center = NULL, scale = NULL, rating_range = NULL, encoder = "mlp", set_embedding = 20,
                       set_code = 50) {
-  obs <- check_choice(obs, c("gaussian", "t", if (model %in% c("notmiwae", "gnr")) "rating",
+  obs <- check_choice(obs, c("gaussian", "t", if (model != "not2miwae") "rating",
                              if (model != "not2miwae") "categorical"), "obs")
   decoder <- check_choice(decoder, c("mlp", "linear"), "decoder")
   activation <- check_choice(activation, c("tanh", "relu"), "activation")
-  encoder <- check_encoder(model, encoder, encoder_mask, set_embedding, set_code)
+  encoder <- check_encoder(encoder, encoder_mask, set_embedding, set_code)
   sparse <- if (is_sparse_input(data)) sparse_training_data(data)
   if (!is.null(sparse)) {
     if (obs == "categorical") {

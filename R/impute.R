@@ -266,11 +266,12 @@ imputation_threads <- function(threads) {
 # The engine's imputations of `rows` of the engine data `ed`, on the future
 # plan's workers when there are several: one row of each output per listed
 # row (standardised units), or an error if Ctrl-C stopped it.
-engine_imputation <- function(fit, ed, rows, L, type_code, draws, seed, threads, mask, tolerance, progress) {
+engine_imputation <- function(fit, ed, rows, L, type_code, draws, seed, threads, mask, tolerance, progress,
+                              cells = NULL) {
   workers <- imputation_workers()
   engine_rows <- function(rows, show = NULL) {
     through_engine(cpp_impute(fit$spec, ed, fit$theta, as.integer(rows), L, min(L, 256L), type_code, draws, seed,
-                              threads, mask, show, tolerance))
+                              threads, mask, show, tolerance, cells))
   }
   out <- if (workers > 1 && length(rows) >= 2 * workers) {
     impute_on_workers(engine_rows, rows, workers)

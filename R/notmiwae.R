@@ -78,11 +78,12 @@
 #'   the completed matrix.
 #' @param missing_model The missingness model, see the section below.
 #' @param obs Observation model for each column: `"gaussian"`, Student's `"t"`, or
-#'   (in [notmiwae()] and [gnr()]) `"rating"` for values on a known scale \eqn{[lo, hi]} (ratings 1 to 5, say):
+#'   (in [notmiwae()], [gnr()] and [psmvae()]) `"rating"` for values on a known scale \eqn{[lo, hi]} (ratings 1 to 5, say):
 #'   a Gaussian whose mean \eqn{lo + (hi - lo)\,\mathrm{sigmoid}(\cdot)} stays inside
 #'   the scale and whose sd is one parameter per column (softplus, plus
 #'   `sigma_floor`), shared by all rows, as in the not-MIWAE paper's rating
-#'   model. Numeric columns become rating columns, without point masses;
+#'   model ([psmvae()]'s two heads keep their per-sample scales). Numeric
+#'   columns become rating columns, without point masses;
 #'   imputations are clamped to the range, and [multiple_impute()] draws are
 #'   also rounded to whole numbers on a column whose range and observed values
 #'   are whole numbers. Binary and categorical columns keep their own models.

@@ -196,7 +196,9 @@ describe_observation <- function(fit) {
   ratings <- tab[tab$family == "rating", ]
   rating_text <- if (nrow(ratings)) {
     ends <- sprintf("[%s, %s]", format(ratings$rating_lower), format(ratings$rating_upper))
-    sprintf("ratings (Gaussian, mean inside the range, one scale per column): %s",
+    # PSMVAE's two heads keep the scales they give per sample
+    scales <- if (identical(fit$spec$model, "psmvae")) "scales from the decoder" else "one scale per column"
+    sprintf("ratings (Gaussian, mean inside the range, %s): %s", scales,
             paste(vapply(unique(ends), function(e) sprintf("%s on %s", name_list(ratings$column[ends == e]), e),
                          character(1)), collapse = "; "))
   }

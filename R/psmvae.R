@@ -86,12 +86,19 @@
 #'   exact \eqn{-\mathrm{KL}(q \| p)} over the levels. A sparse matrix is
 #'   read as in [notmiwae()] (its unstored cells missing).
 #' @inheritParams notmiwae
-#' @param encoder `"mlp"` only: PSMVAE's encoders read the zero-filled row and
-#'   the mask; the set encoder of [notmiwae()] and [gnr()] is not available
-#'   here, and asking for it is an error rather than ignored.
-#' @param obs `"gaussian"` for numeric columns, or `"categorical"` (ratings):
-#'   every numeric column a categorical variable over its rating levels, as in
-#'   [notmiwae()].
+#' @param encoder `"mlp"` (the default): the three recognition networks read
+#'   the zero-filled row and the mask. `"set"`: they read one summed code of
+#'   the row's observed (item, value) pairs, the set encoder of [notmiwae()]
+#'   (Ma et al., 2018), so that a row's encoding costs in its observed cells,
+#'   not in the number of columns (the decoder's heads still give every
+#'   column).
+#' @param set_embedding,set_code For `encoder = "set"`, as in [notmiwae()].
+#' @param obs `"gaussian"` for numeric columns; `"rating"`: values on a known
+#'   scale (`rating_range`, else the observed minimum and maximum), the means
+#'   of both heads sigmoids scaled to the range so that imputations stay in
+#'   it; or `"categorical"`: every numeric column a categorical variable over
+#'   its rating levels, as in [notmiwae()]. With ratings, say which ones go
+#'   missing: `direction = "low"` when low ratings are the unrated ones.
 #' @param k Number of pattern sets (values of r).
 #' @param variant `"a"` (mask from x and r, the default) or `"b"` (mask from z and r).
 #' @param direction Variant `"a"`: which values of each column go missing,
@@ -111,21 +118,23 @@
 #' table(pattern_sets(fit)$set, is.na(x$variance))
 #' @export
 psmvae <- function(data, k = 2, variant = c("a", "b"), pi_prime = 0.5, direction = "high",
-                   obs = c("gaussian", "categorical"), rating_range = NULL, latent_dim = NULL,
+                   obs = c("gaussian", "rating", "categorical"), rating_range = NULL, latent_dim = NULL,
 hidden = c(128, 128),
                    K = 1, batch_size = 64, iterations = 20000, lr = 1e-3, activation = c("tanh", "relu"),
                    sigma_floor = "auto", temperature = 0.5, stop_early = TRUE, starts = NULL, center = NULL,
-                   scale = NULL, seed = NULL, threads = NULL, progress = interactive(), encoder = "mlp") {
+                   scale = NULL, seed = NULL, threads = NULL, progress = interactive(), encoder = c("mlp", "set"),
+                   set_embedding = 20, set_code = 50) {
   k <- check_count(k, "k", 1, 100)
   variant <- check_choice(variant, c("a", "b"), "variant")
-  obs <- check_choice(obs, c("gaussian", "categorical"), "obs")
+  obs <- check_choice(obs, c("gaussian", "rating", "categorical"), "obs")
   pi_prime <- check_probability(pi_prime, "pi_prime")
   fit_model("psmvae", data, obs = obs, rating_range = rating_range, decoder = "mlp", activation = activation,
             sigma_floor = sigma_floor,
             latent_dim = latent_dim, hidden = hidden, K = K, batch_size = batch_size, iterations = iterations,
             lr = lr, seed = seed, threads = threads, progress = progress, stop_early = stop_early, starts = starts,
             center = center, scale = scale, temperature = temperature, call = match.call(), k = k,
-            variant = variant, pi_prime = pi_prime, direction = direction, encoder = encoder)
+            variant = variant, pi_prime = pi_prime, direction = direction, encoder = encoder,
+            set_embedding = set_embedding, set_code = set_code)
 }
 
 #' Pattern sets of a PSMVAE fit

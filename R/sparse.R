@@ -110,8 +110,12 @@ column_observed_values <- function(x, j) {
 #' rows at a time: for a wide table (say 15,000 users x 1,000 items, sparse)
 #' whose completed matrix is not wanted, such as the held-out ratings on which
 #' a recommender is scored. Memory grows with `block` x the number of columns,
-#' not with the table. The values equal those [impute()] gives for these cells
-#' with the same `seed` (each row draws from its own random stream).
+#' not with the table. A row stops drawing once the cells asked for are
+#' within `tolerance` (all of its missing cells need not be), so a user with
+#' a few test ratings among a thousand unrated items draws far fewer samples
+#' than [impute()] would. With `tolerance = 0` the values equal those
+#' [impute()] gives for these cells with the same `seed` and `L` (each row
+#' draws from its own random stream).
 #'
 #' @inheritParams impute
 #' @param cells The cells to impute: a two-column matrix or data.frame of row
@@ -144,8 +148,10 @@ impute_cells <- function(fit, cells, newdata = NULL, L = 10000, seed = NULL, thr
   values <- ess <- numeric(length(at$row))
   for (first in seq(1L, length(rows), by = block)) {
     these <- rows[first:min(length(rows), first + block - 1L)]
-    out <- engine_imputation(fit, ed, these, L, 0L, 0L, seed, threads, FALSE, tolerance, progress)
     mine <- which(at$row %in% these)
+    # only the cells asked for: a row stops when they are precise
+    out <- engine_imputation(fit, ed, these, L, 0L, 0L, seed, threads, FALSE, tolerance, progress,
+                             cells = list(row = at$row[mine], col = at$col[mine]))
     at_row <- match(at$row[mine], these)
     values[mine] <- out$point[cbind(at_row, at$col[mine])]
     ess[mine] <- out$ess[at_row]

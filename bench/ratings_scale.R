@@ -88,12 +88,19 @@ run_cell <- function(method, threads) {
               nrow(set$train), length(set$train@x), nrow(set$test)))
 }
 
+# The 1-minute load average (runnable processes; this machine has 2 cores):
+# other runs beside a cell stretch its wall time, not its CPU seconds.
+machine_load <- function() {
+  tryCatch(as.numeric(strsplit(readLines("/proc/loadavg", n = 1), " ")[[1]][1]), error = function(e) NA_real_)
+}
+
 run_grid <- function(methods, threads, fresh) {
   dir.create(cache_dir, recursive = TRUE, showWarnings = FALSE)
   for (method in methods) {
     file <- file.path(cache_dir, sprintf("%s.rds", method))
     if (!fresh && file.exists(file)) next
     log <- tempfile()
+    load_before <- machine_load()
     system2("/usr/bin/time", c("-v", file.path(R.home("bin"), "Rscript"), "bench/ratings_scale.R",
                                sprintf("--cell=%s", method), sprintf("--threads=%d", threads)),
             stdout = log, stderr = log)
@@ -107,7 +114,8 @@ run_grid <- function(methods, threads, fresh) {
     cpu <- sum(as.numeric(sub(".*: ", "", grep("(User|System) time \\(seconds\\)", out, value = TRUE))))
     row <- data.frame(method = method, threads = threads, seconds = number(2), fit_seconds = number(3),
                       mse = number(4), users = number(5), ratings = number(6), test_cells = number(7),
-                      cpu_seconds = cpu, peak_mb = peak_kb / 1024, note = paste(grep("^fit: ", out, value = TRUE), collapse = "; "),
+                      impute_seconds = number(2) - number(3), cpu_seconds = cpu, peak_mb = peak_kb / 1024,
+                      load_before = load_before, load_after = machine_load(), note = paste(grep("^fit: ", out, value = TRUE), collapse = "; "),
                       outcome = if (length(result)) "done" else paste("failed:", utils::tail(out[!grepl("^\t", out)], 1)),
                       commit = tryCatch(system("git rev-parse --short HEAD", intern = TRUE), error = function(e) NA))
     saveRDS(row, file)

@@ -11,6 +11,8 @@
 #include <cmath>
 #include <string>
 #include <type_traits>
+#include <unordered_map>
+#include <vector>
 
 DEEPMNAR_DECLARE_ENTRY(deepmnar)
 #ifdef DEEPMNAR_HAVE_AVX2
@@ -396,6 +398,30 @@ Rcpp::List cpp_train(Rcpp::List spec, Rcpp::List data, Rcpp::List state,
                             Rcpp::Named("interrupted") = stopped_short(failed_at, st.iteration, target));
 }
 
+// `cells`, list(row, col) of 1-based data rows and columns, as the columns
+// wanted in each listed row (in `rows` order); cells of rows not listed
+// belong to another call's share.
+static std::vector<std::vector<int>> wanted_cells(const Rcpp::List& cells, const std::vector<int>& rows,
+                                           const deepmnar_io::DataView& view) {
+  if (!cells.containsElementNamed("row") || !cells.containsElementNamed("col")) refuse("cells: not list(row, col)");
+  const SEXP row_sexp = cells["row"], col_sexp = cells["col"];
+  if (TYPEOF(row_sexp) != INTSXP || TYPEOF(col_sexp) != INTSXP) refuse("cells: row and col not integer");
+  const Rcpp::IntegerVector row(row_sexp), col(col_sexp);
+  if (row.size() != col.size()) refuse("cells: row and col of different lengths");
+  std::unordered_map<int, std::vector<int>> of_row;
+  for (R_xlen_t k = 0; k < row.size(); ++k) {
+    if (row[k] == NA_INTEGER || row[k] < 1 || row[k] > view.n) refuse("cells: a row outside the data");
+    if (col[k] == NA_INTEGER || col[k] < 1 || col[k] > view.p) refuse("cells: a column outside the data");
+    of_row[row[k] - 1].push_back(col[k] - 1);
+  }
+  std::vector<std::vector<int>> wanted(rows.size());
+  for (std::size_t t = 0; t < rows.size(); ++t) {
+    const auto found = of_row.find(rows[t]);
+    if (found != of_row.end()) wanted[t] = found->second;
+  }
+  return wanted;
+}
+
 // Imputes the rows listed in `rows` (1-based) in one engine call, converting
 // the data once. Returns, with one row per listed row (r of them), the point
 // imputations (r x p, standardised; NA where not imputed), `draws` SIR draws
@@ -407,7 +433,7 @@ Rcpp::List cpp_train(Rcpp::List spec, Rcpp::List data, Rcpp::List state,
 // [[Rcpp::export]]
 Rcpp::List cpp_impute(Rcpp::List spec, Rcpp::List data, Rcpp::NumericVector theta,
                       Rcpp::IntegerVector rows, int L, int chunk, int type, int n_draws, double seed, int threads,
-                      bool mask, SEXP progress = R_NilValue, double tolerance = 0.0) {
+                      bool mask, SEXP progress = R_NilValue, double tolerance = 0.0, SEXP wanted = R_NilValue) {
   const deepmnar_io::ModelSpec s = spec_from(spec);
   const deepmnar_io::DataView view = view_of(s, data);
   const std::vector<double> th = theta_for(s, theta);
@@ -426,6 +452,7 @@ Rcpp::List cpp_impute(Rcpp::List spec, Rcpp::List data, Rcpp::NumericVector thet
   opt.seed = seed_from(seed);
   if (!(tolerance >= 0)) refuse("tolerance: not a number >= 0");
   opt.tolerance = tolerance;
+  if (!Rf_isNull(wanted)) opt.wanted = wanted_cells(Rcpp::List(wanted), row_list, view);
   const int out_rows = int(row_list.size());
   const std::size_t cells = std::size_t(out_rows) * std::size_t(view.p);
   Rcpp::NumericMatrix point(out_rows, view.p);

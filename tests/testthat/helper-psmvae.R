@@ -7,6 +7,14 @@ psmvae_tiny_spec <- function(p, k, variant = "b", pi_prime = 0.3, latent = 2L, h
                         pi_prime = pi_prime)
 }
 
+# A PSMVAE spec with the options of tiny_spec() (obs, ratings, categories,
+# encoder).
+psmvae_spec <- function(p, variant, k = 2L, pi_prime = 0.3, obs = "gaussian", ...) {
+  deepmnar:::model_spec("psmvae", paste0("c", seq_len(p)), 2L, c(5L, 4L), "tanh", obs, "mlp", "none",
+                        rep(c(1, -1), length.out = p), rep(1e-3, p), k = as.integer(k), variant = variant,
+                        pi_prime = pi_prime, ...)
+}
+
 softplus <- function(x) pmax(x, 0) + log1p(exp(-abs(x)))
 clip10 <- function(x) pmin(pmax(x, -10), 10)
 

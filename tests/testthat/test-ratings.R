@@ -233,3 +233,27 @@ test_that("obs = 'categorical' models rating levels: the mask reads the level's 
   expect_error(notmiwae(x * 10, obs = "categorical", rating_range = c(10, 200)), class = "deepmnar_error_input",
                regexp = "rating levels")
 })
+
+test_that("PSMVAE's gradient with rating columns matches finite differences", {
+  x <- tiny_rating_data()
+  for (variant in c("a", "b")) {
+    spec <- psmvae_spec(ncol(x), variant, obs = "rating", rating_lower = c(-2, -2.5, -2), rating_upper = c(2, 2.5, 3))
+    set.seed(330)
+    expect_lt(gradient_error(spec, x, K = 2), 1e-6)
+  }
+})
+
+test_that("psmvae(obs = 'rating') keeps both heads and its imputations inside the range", {
+  d <- small_ratings()
+  for (encoder in c("mlp", "set")) {
+    fit <- psmvae(d$x, obs = "rating", encoder = encoder, direction = "low", rating_range = c(1, 5), hidden = 8, batch_size = 32,
+                  iterations = 150, stop_early = FALSE, starts = 1, seed = 1, threads = 1, progress = FALSE)
+    expect_identical(fit$observation$family, rep("rating", ncol(d$x)))
+    expect_output(print(fit), "ratings \\(Gaussian, mean inside the range, scales from the decoder\\)")
+    expect_equal(fit$spec$rating_lower, unname((1 - fit$scaling$center) / fit$scaling$scale))
+    miss <- is.na(d$x)
+    imp <- as.matrix(suppressWarnings(impute(fit, L = 200, seed = 2, threads = 1, progress = FALSE)))
+    expect_true(all(imp[miss] >= 1 & imp[miss] <= 5), info = encoder)
+    expect_identical(imp[!miss], d$x[!miss])
+  }
+})

@@ -213,10 +213,8 @@ test_that("bad set encoder arguments are refused, naming them", {
   # the set encoder knows which cells are observed
   refused("encoder_mask", encoder = "set", encoder_mask = TRUE)
   refused("encoder_mask", encoder = "set", encoder_mask = TRUE, model = gnr)
-  # PSMVAE has encoders of its own
-  err <- expect_error(psmvae(x, encoder = "set", iterations = 5, seed = 1, progress = FALSE),
-                      class = "deepmnar_error_input")
-  expect_identical(err$argument, "encoder")
+  refused("encoder", encoder = "sets", model = psmvae)
+  refused("set_code", encoder = "set", set_code = 0, model = psmvae)
   # and the engine refuses what R would not build
   boundary <- function(spec, field) {
     expect_error(deepmnar:::cpp_n_params(spec), paste0("deepmnar boundary: spec\\$", field))
@@ -224,11 +222,59 @@ test_that("bad set encoder arguments are refused, naming them", {
   masked <- set_spec(3, "none")
   masked$encoder_mask <- 1L
   boundary(masked, "encoder_mask")
-  ps <- set_spec(3, "none", model = "psmvae")
-  boundary(ps, "encoder_code")
   empty <- set_spec(3, "none", set_code = 0L)
   boundary(empty, "set_code")
   unknown <- set_spec(3, "none")
   unknown$encoder_code <- 7L
   boundary(unknown, "encoder_code")
+})
+
+# PSMVAE with the set encoder: one summed code read by q(r), q(z | r) and
+# q(x_mis | z, r).
+psmvae_set_spec <- function(p, variant, ...) {
+  psmvae_spec(p, variant, encoder = "set", set_embedding = 3L, set_code = 4L, ...)
+}
+
+test_that("PSMVAE's gradient with the set encoder matches finite differences", {
+  x <- rbind(tiny_mnar_data(), NA)
+  for (variant in c("a", "b")) {
+    set.seed(320)
+    expect_lt(gradient_error(psmvae_set_spec(ncol(x), variant), x, K = 2), 1e-6)
+  }
+  # with ratings and a categorical variable beside them
+  x <- tiny_categorical_data()
+  x[, 1:3] <- pmin(pmax(round(1.5 * x[, 1:3]), -2), 2)
+  spec <- psmvae_set_spec(ncol(x), "a", obs = "rating", category_group = c(0L, 0L, 0L, 1L, 1L, 1L),
+                          rating_lower = c(-2, -2.5, -2, NA, NA, NA), rating_upper = c(2, 2.5, 3, NA, NA, NA),
+                          temperature = 0.7)
+  set.seed(321)
+  expect_lt(gradient_error(spec, x, K = 2), 1e-6)
+})
+
+test_that("PSMVAE's encoders read the set code: its blocks, column order and missing cells", {
+  x <- tiny_mnar_data(n = 20, p = 4)
+  x[3, 3] <- NA
+  p <- ncol(x)
+  spec <- psmvae_set_spec(p, "a")
+  blocks <- deepmnar:::cpp_param_blocks(spec)
+  expect_identical(blocks$name[1:3], c("item_embedding", "pair_code", "set_encoder"))
+  # q(r)'s first layer reads the code (4) instead of [row, mask] (2p)
+  expect_equal(deepmnar:::cpp_n_params(spec) - deepmnar:::cpp_n_params(psmvae_spec(p, "a")),
+                   p * 3L + 7L * 4L + 3L * (4L - 2L * p) * spec$hidden[1])
+  theta <- deepmnar:::cpp_init_params(spec, 7) + stats::rnorm(deepmnar:::cpp_n_params(spec), sd = 0.1)
+  same <- latent_means(spec, x, theta)
+  perm <- c(3L, 1L, 4L, 2L)
+  at <- block_indices(spec, "item_embedding")
+  permuted <- theta
+  permuted[at] <- t(matrix(theta[at], nrow = p, byrow = TRUE)[perm, ])
+  expect_equal(latent_means(spec, x[, perm], permuted), same, tolerance = 1e-12)
+  expect_gt(max(abs(latent_means(spec, x[, perm], theta) - same)), 1e-3)
+  # a missing cell's content is never read
+  ev <- engine_view(x)
+  ev$x[is.na(x)] <- 77
+  expect_identical(deepmnar:::cpp_row_summaries(spec, ev, theta, 0L, spec$latent_dim), same)
+  # one thread or two: the same bound and gradient
+  one <- bound_at(spec, engine_view(x), theta, 3, 2, TRUE, threads = 1)
+  two <- bound_at(spec, engine_view(x), theta, 3, 2, TRUE, threads = 2)
+  expect_identical(one, two)
 })

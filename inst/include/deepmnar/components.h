@@ -383,6 +383,42 @@ class OrdinalBlocks {
   std::vector<std::size_t> offset_;    // where its K - 1 cutpoint parameters start
 };
 
+// The rating columns of a spec (both ends of `rating_lower`/`rating_upper`
+// finite): a Gaussian mean lower + (upper - lower) sigmoid(location) cannot
+// leave the column's scale.
+class RatingRanges {
+ public:
+  RatingRanges() = default;
+  RatingRanges(const std::vector<double>& lower, const std::vector<double>& upper) {
+    for (std::size_t j = 0; j < lower.size(); ++j) {
+      if (std::isnan(lower[j])) continue;
+      columns_.push_back(int(j));
+      lower_.push_back(lower[j]);
+      width_.push_back(upper[j] - lower[j]);
+    }
+  }
+
+  bool any() const { return !columns_.empty(); }
+
+  // Maps the locations in `mu` to bounded means on the rating columns,
+  // keeping d mu / d location in `slope` (1 off the rating columns).
+  void bound(RowMat& mu, RowMat& slope) const {
+    slope.setOnes(mu.rows(), mu.cols());
+    for (std::size_t k = 0; k < columns_.size(); ++k) {
+      const int j = columns_[k];
+      for (Eigen::Index n = 0; n < mu.rows(); ++n) {
+        const double location = mu(n, j), up = sigmoid(location);
+        mu(n, j) = lower_[k] + width_[k] * up;
+        slope(n, j) = width_[k] * up * sigmoid(-location);
+      }
+    }
+  }
+
+ private:
+  std::vector<int> columns_;
+  std::vector<double> lower_, width_;
+};
+
 // The decoder's heads share one output layer: [mu | scale | df | point-mass
 // logits], the last with one column per column that has a point mass. The
 // linear (PPCA-like) decoder maps z to [mu | point-mass logits] with one dense
@@ -407,14 +443,9 @@ class ObservationDecoder {
   ObservationDecoder(const deepmnar_io::ModelSpec& spec, int latent, ParamLayout& layout)
       : p_(spec.p), student_t_(spec.obs == deepmnar_io::obs_student_t),
         linear_(spec.decoder == deepmnar_io::decoder_linear), rating_(spec.obs == deepmnar_io::obs_rating),
-        temperature_(spec.temperature), spikes_(spec.point_mass, spec.binary_other), cats_(spec.category_group, spec.category_value) {
+        temperature_(spec.temperature), spikes_(spec.point_mass, spec.binary_other), cats_(spec.category_group, spec.category_value),
+        ratings_(spec.rating_lower, spec.rating_upper) {
     floor_ = Eigen::Map<const Eigen::RowVectorXd>(spec.sigma_floor.data(), Eigen::Index(spec.sigma_floor.size()));
-    for (int j = 0; j < p_; ++j) {
-      if (std::isnan(spec.rating_lower[std::size_t(j)])) continue;
-      rating_columns_.push_back(j);
-      rating_lower_.push_back(spec.rating_lower[std::size_t(j)]);
-      rating_width_.push_back(spec.rating_upper[std::size_t(j)] - spec.rating_lower[std::size_t(j)]);
-    }
     if (linear_) {
       mlp_ = Mlp(latent, {}, p_ + spikes_.count, Activation::identity, layout);
     } else {
@@ -464,7 +495,7 @@ class ObservationDecoder {
     o.scale = (softplus_array(o.scale_raw.array()).rowwise() + floor_.array()).matrix();
     if (student_t_) o.df = o.df_raw.unaryExpr([](double r) { return df_of(r); });
     o.spike_logit = h.rightCols(spikes_.count);
-    if (rating_) bound_rating_means(o);
+    if (rating_) ratings_.bound(o.mu, o.mean_slope);
     o.spikes = &spikes_;
     o.cats = &cats_;
     if (ordinal_.any()) ordinal_.forward(theta, o.mu, o.ordinal_location);
@@ -558,19 +589,6 @@ class ObservationDecoder {
   }
 
  private:
-  // mu = lower + width sigmoid(location) on the rating columns, keeping
-  // d mu / d location = width sigmoid(location) sigmoid(-location).
-  void bound_rating_means(ObservationParams& o) const {
-    o.mean_slope.setOnes(o.mu.rows(), p_);
-    for (std::size_t k = 0; k < rating_columns_.size(); ++k) {
-      const int j = rating_columns_[k];
-      for (Eigen::Index n = 0; n < o.mu.rows(); ++n) {
-        const double location = o.mu(n, j), up = sigmoid(location);
-        o.mu(n, j) = rating_lower_[k] + rating_width_[k] * up;
-        o.mean_slope(n, j) = rating_width_[k] * up * sigmoid(-location);
-      }
-    }
-  }
   int p_ = 0;
   bool student_t_ = false, linear_ = false, rating_ = false;
   double temperature_ = 0.5;
@@ -578,8 +596,7 @@ class ObservationDecoder {
   PointMasses spikes_;
   Categories cats_;
   OrdinalBlocks ordinal_;
-  std::vector<int> rating_columns_;
-  std::vector<double> rating_lower_, rating_width_;
+  RatingRanges ratings_;
   std::size_t shared_offset_ = 0;
   Mlp mlp_;
 };

@@ -162,6 +162,19 @@ inline bool precise_enough(const PrecisionTracker& precision, const StreamingWei
   return true;
 }
 
+// The missing columns of a one-row block, or of those in `wanted` alone.
+inline void missing_cells(const RowBlock& block, const std::vector<int>* wanted, std::vector<int>& missing) {
+  missing.clear();
+  const int p = int(block.observed.cols());
+  if (!wanted) {
+    for (int j = 0; j < p; ++j)
+      if (!(block.observed(0, j) > 0)) missing.push_back(j);
+    return;
+  }
+  for (int j : *wanted)
+    if (j >= 0 && j < p && !(block.observed(0, j) > 0)) missing.push_back(j);
+}
+
 // Imputes the `count` rows listed in `rows`, in standardised units, into
 // outputs with one row per listed row of the call (`out_rows` of them; these
 // `count` are rows first_out, first_out + 1, ...), so a few rows of a large
@@ -170,6 +183,8 @@ inline bool precise_enough(const PrecisionTracker& precision, const StreamingWei
 // `mask_out`, if not null, out_rows x p; `ess_out` and `samples_out` (length
 // out_rows) the effective sample size of each row's weights and the samples
 // drawn. Random streams follow the data's row index, not the output's.
+// With `opt.wanted`, only the cells asked for are imputed (the rest stay
+// as they were in `point_out`).
 template <class Model>
 void impute_rows(const Model& model, const double* theta, const RowData& data, const int* rows, int count,
                  int first_out, int out_rows, const deepmnar_io::ImputeOptions& opt,
@@ -198,9 +213,7 @@ void impute_rows(const Model& model, const double* theta, const RowData& data, c
     for (std::size_t t = begin; t < end; ++t) {
       const int i = rows[t], o = first_out + int(t);
       gather_rows(data, &i, 1, block);
-      missing.clear();
-      for (int j = 0; j < p; ++j)
-        if (!(block.observed(0, j) > 0)) missing.push_back(j);
+      missing_cells(block, opt.wanted.empty() ? nullptr : &opt.wanted[std::size_t(o)], missing);
       if (missing.empty() && !mask_out) continue;
       const int m = int(missing.size());
       stream.reset(m);

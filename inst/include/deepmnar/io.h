@@ -118,6 +118,10 @@ struct ImputeOptions {
   // standard error of every imputed cell is below `tolerance` (standardised
   // units), L being the cap; 0 draws all L.
   double tolerance = 0.0;
+  // If not empty, per listed row (in output order): the only columns whose
+  // missing cells are imputed, so that a row of a wide rating table stops
+  // when the cells asked for are precise, not all of its missing cells.
+  std::vector<std::vector<int>> wanted;
 };
 
 // Parallel loop supplied by the glue: runs body(begin, end) over [0, n) in
@@ -196,12 +200,11 @@ inline std::string direction_problem(const ModelSpec& s) {
 }
 
 // Rating columns: both ends finite and ordered, or both NaN; only under
-// obs "rating" (which PSMVAE's decoders lack), and not for categorical
-// variables or columns with a point mass.
+// obs "rating", and not for categorical variables or columns with a point
+// mass.
 inline std::string rating_problem(const ModelSpec& s) {
   const std::size_t p = std::size_t(s.p);
   if (s.rating_lower.size() != p || s.rating_upper.size() != p) return "rating_lower: not one value per column";
-  if (s.obs == obs_rating && s.model == model_psmvae) return "obs_code: psmvae has no rating observations";
   for (std::size_t j = 0; j < p; ++j) {
     const double lo = s.rating_lower[j], hi = s.rating_upper[j];
     if (std::isnan(lo) && std::isnan(hi)) continue;
@@ -213,12 +216,10 @@ inline std::string rating_problem(const ModelSpec& s) {
   return "";
 }
 
-// The set encoder: sizes in range, and only where LatentCore encodes z
-// (PSMVAE has its own encoders); it knows which cells are observed, so the
+// The set encoder: sizes in range; it knows which cells are observed, so the
 // mask is no extra input to it.
 inline std::string encoder_problem(const ModelSpec& s) {
   if (s.encoder != encoder_set) return "";
-  if (s.model == model_psmvae) return "encoder_code: psmvae has its own encoders";
   if (s.encoder_mask != 0) return "encoder_mask: the set encoder reads no mask";
   if (s.set_embedding < 1 || s.set_embedding > 4096) return "set_embedding: not a size";
   if (s.set_code < 1 || s.set_code > 4096) return "set_code: not a size";

@@ -27,32 +27,33 @@ struct SetCache {
   RowMat d_pooled, d_code, d_pair_in;
 };
 
-class SetEncoder {
+// The pair codes summed per row: the part of the set encoder that replaces
+// the zero-filled row (and mask) as what a recognition network reads. Its
+// parameters are the blocks "item_embedding" and "pair_code".
+class SetCode {
  public:
-  SetEncoder() = default;
-  SetEncoder(int p, int embedding, int code, const std::vector<int>& hidden, int latent, Activation act,
-             ParamLayout& layout)
-      : p_(p), embedding_(embedding) {
+  SetCode() = default;
+  SetCode(int p, int embedding, int code, ParamLayout& layout) : p_(p), embedding_(embedding) {
     layout.part("item_embedding");
     embedding_offset_ = layout.take(std::size_t(p) * std::size_t(embedding));
     layout.part("pair_code");
     pair_ = Dense(2 * embedding, code, layout);
-    layout.part("encoder");
-    head_ = GaussianEncoder(code, hidden, latent, act, layout);
   }
+
+  int width() const { return pair_.out; }
 
   // Embeddings of about unit length (entries of variance 1 / embedding), so
   // that a pair's code starts small and a row's sum of tens of codes stays
-  // where the head's activations are not saturated.
+  // where the next network's activations are not saturated.
   void init(double* theta, Rng& rng) const {
     const double limit = std::sqrt(3.0 / embedding_);
     const std::size_t n = std::size_t(p_) * std::size_t(embedding_);
     for (std::size_t i = 0; i < n; ++i) theta[embedding_offset_ + i] = limit * (2.0 * rng.uniform() - 1.0);
     pair_.init(theta, rng);
-    head_.init(theta, rng);
   }
 
-  void forward(const double* theta, const RowMat& x, const RowMat& observed, EncoderOutput& e, SetCache& c) const {
+  // c.pooled: one summed code per row.
+  void forward(const double* theta, const RowMat& x, const RowMat& observed, SetCache& c) const {
     collect_pairs(x, observed, c);
     const CMapRowMat items(theta + embedding_offset_, p_, embedding_);
     const Eigen::Index P = Eigen::Index(c.item.size());
@@ -67,14 +68,11 @@ class SetEncoder {
     for (Eigen::Index r = 0; r < x.rows(); ++r)
       for (Eigen::Index q = c.row_start[std::size_t(r)]; q < c.row_start[std::size_t(r) + 1]; ++q)
         c.pooled.row(r) += c.pair_code.row(q);
-    head_.forward(theta, c.pooled, e);
   }
 
-  // d_mu and d_log_var per row, as GaussianEncoder::backward; the gradient
-  // of a summed code reaches every pair of its row.
-  void backward(const double* theta, EncoderOutput& e, const RowMat& d_mu, const RowMat& d_log_var, double* grad,
-                SetCache& c) const {
-    head_.backward(theta, c.pooled, e, d_mu, d_log_var, grad, &c.d_pooled);
+  // From c.d_pooled (per row): the gradient of a summed code reaches every
+  // pair of its row.
+  void backward(const double* theta, double* grad, SetCache& c) const {
     c.d_code.resize(c.pair_code.rows(), c.pair_code.cols());
     for (Eigen::Index r = 0; r < c.pooled.rows(); ++r)
       for (Eigen::Index q = c.row_start[std::size_t(r)]; q < c.row_start[std::size_t(r) + 1]; ++q)
@@ -107,6 +105,38 @@ class SetEncoder {
   int p_ = 0, embedding_ = 0;
   std::size_t embedding_offset_ = 0;
   Dense pair_;
+};
+
+// q(z | x^o): the summed code through the Gaussian encoder's network.
+class SetEncoder {
+ public:
+  SetEncoder() = default;
+  SetEncoder(int p, int embedding, int code, const std::vector<int>& hidden, int latent, Activation act,
+             ParamLayout& layout)
+      : code_(p, embedding, code, layout) {
+    layout.part("encoder");
+    head_ = GaussianEncoder(code, hidden, latent, act, layout);
+  }
+
+  void init(double* theta, Rng& rng) const {
+    code_.init(theta, rng);
+    head_.init(theta, rng);
+  }
+
+  void forward(const double* theta, const RowMat& x, const RowMat& observed, EncoderOutput& e, SetCache& c) const {
+    code_.forward(theta, x, observed, c);
+    head_.forward(theta, c.pooled, e);
+  }
+
+  // d_mu and d_log_var per row, as GaussianEncoder::backward.
+  void backward(const double* theta, EncoderOutput& e, const RowMat& d_mu, const RowMat& d_log_var, double* grad,
+                SetCache& c) const {
+    head_.backward(theta, c.pooled, e, d_mu, d_log_var, grad, &c.d_pooled);
+    code_.backward(theta, grad, c);
+  }
+
+ private:
+  SetCode code_;
   GaussianEncoder head_;
 };
 

@@ -13,7 +13,13 @@
 //       [x, onehot(r)], whose sign is not identified (on banknote it learned
 //       that low values go missing and imputed 3 sd below the truth).
 // Recognition: q(r | x, s) (softmax), q(z | x, s, r), q(x_mis | x, s, z, r),
-// all reading the zero-filled row and the mask.
+// all reading the zero-filled row and the mask or, with the set encoder, one
+// summed code of the row's observed (item, value) pairs (SetCode), shared by
+// the three networks.
+//
+// Ratings (obs "rating"): both heads' means are lower + width sigmoid(.) on
+// the rating columns (RatingRanges), so neither can leave the scale; the
+// heads keep their own scales per sample.
 //
 // Categorical (and ordered) variables: both heads give the levels' logits
 // (ordered ones through cutpoints of their own, OrdinalBlocks), q(x_mis)
@@ -48,6 +54,7 @@
 
 #include "../bound.h"
 #include "../components.h"
+#include "../set_encoder.h"
 
 namespace deepmnar {
 
@@ -61,7 +68,11 @@ class Psmvae {
     Eigen::VectorXd lw;
     int K = 1;
     // Pattern sets.
-    RowMat enc_in, log_q_r, q_r, contribution, d_r_logits;
+    // What the three recognition networks read of a row: [zero-filled row,
+    // mask], or the set encoder's summed code.
+    RowMat enc_in, d_enc_in, d_r_in, d_z_in;
+    SetCache set;
+    RowMat log_q_r, q_r, contribution, d_r_logits;
     MlpCache r_cache;
     // z | r.
     RowMat z_in, eps, z;
@@ -69,6 +80,7 @@ class Psmvae {
     std::vector<int> set_of;  // pattern set of every sample
     // Decoder p(x_obs, x_mis, s | z, r).
     RowMat dec_in, mu_o, scale_o, logits, d_dec, d_dec_in;
+    RowMat slope_o, slope_m;  // obs "rating": d mean / d location of the two heads
     MlpCache dec_cache;
     // q(x_mis | x, s, z, r).
     RowMat xq_in, x_eps, x_draw, d_xq_in;
@@ -86,15 +98,18 @@ class Psmvae {
 
   explicit Psmvae(const deepmnar_io::ModelSpec& spec)
       : p_(spec.p), latent_(spec.latent), k_(spec.k), variant_a_(spec.variant == deepmnar_io::psmvae_a),
-        pi_(spec.pi_prime), temperature_(spec.temperature), cats_(spec.category_group, spec.category_value),
+        set_(spec.encoder == deepmnar_io::encoder_set), pi_(spec.pi_prime), temperature_(spec.temperature),
+        cats_(spec.category_group, spec.category_value), ratings_(spec.rating_lower, spec.rating_upper),
         floor_(Eigen::Map<const RowVec>(spec.sigma_floor.data(), Eigen::Index(spec.sigma_floor.size()))),
         direction_(Eigen::Map<const RowVec>(spec.direction.data(), Eigen::Index(spec.direction.size()))) {
     const Activation act = activation_from(spec.activation);
     ParamLayout layout;
-    layout.part("set_encoder");
-    r_encoder_ = Mlp(2 * p_, spec.hidden, k_, act, layout);
+    if (set_) code_ = SetCode(p_, spec.set_embedding, spec.set_code, layout);
+    in_width_ = set_ ? code_.width() : 2 * p_;
+    layout.part("set_encoder");  // q(r | x, s): the pattern sets, not the set code
+    r_encoder_ = Mlp(in_width_, spec.hidden, k_, act, layout);
     layout.part("z_encoder");
-    z_encoder_ = GaussianEncoder(2 * p_ + k_, spec.hidden, latent_, act, layout);
+    z_encoder_ = GaussianEncoder(in_width_ + k_, spec.hidden, latent_, act, layout);
     layout.part("prior");
     prior_offset_ = layout.take(std::size_t(2) * k_ * latent_);
     layout.part("decoder");
@@ -105,7 +120,7 @@ class Psmvae {
     for (int j = 0; j < p_; ++j)
       if (cats_.in(j)) continuous_(j) = 0.0;
     layout.part("x_encoder");
-    x_encoder_ = GaussianEncoder(2 * p_ + latent_ + k_, spec.hidden, p_, act, layout);
+    x_encoder_ = GaussianEncoder(in_width_ + latent_ + k_, spec.hidden, p_, act, layout);
     layout.part("mask_model");
     if (variant_a_) mask_offset_ = layout.take(std::size_t(2) * k_ * p_);
     blocks_ = layout.blocks();
@@ -123,6 +138,7 @@ class Psmvae {
   // once and the other never trained (q(r) ~ 1e-7 on wdbc). The small spread
   // still breaks the symmetry between sets. Log-variances start at 0.
   void init(double* theta, Rng& rng) const {
+    if (set_) code_.init(theta, rng);
     r_encoder_.init(theta, rng);
     z_encoder_.init(theta, rng);
     for (int i = 0; i < k_ * latent_; ++i) theta[prior_offset_ + i] = 0.1 * rng.normal();
@@ -229,7 +245,7 @@ class Psmvae {
       const double mean_c = w.q_r.row(i).dot(w.contribution.row(i));
       w.d_r_logits.row(i) = g[i] * (w.q_r.row(i).array() * (w.contribution.row(i).array() - mean_c)).matrix();
     }
-    r_encoder_.backward(theta, w.enc_in, w.r_cache, w.d_r_logits, grad, nullptr);
+    r_encoder_.backward(theta, w.enc_in, w.r_cache, w.d_r_logits, grad, set_ ? &w.d_r_in : nullptr);
 
     const auto gs = w.g_sample.array();
     const auto seen = w.seen.array();
@@ -266,15 +282,20 @@ class Psmvae {
     w.d_log_var_x.array().rowwise() *= cont;
     if (cats_.any) categorical_backward(d_draw, w);
     ordinal_backward(theta, w, grad);
+    if (ratings_.any()) {
+      w.d_dec.leftCols(p_).array() *= w.slope_o.array();
+      w.d_dec.middleCols(2 * p_, p_).array() *= w.slope_m.array();
+    }
     decoder_.backward(theta, w.dec_in, w.dec_cache, w.d_dec, grad, &w.d_dec_in);
     w.d_z = w.d_dec_in.leftCols(latent_);
 
     x_encoder_.backward(theta, w.xq_in, w.x_enc, w.d_mu_x, w.d_log_var_x, grad, &w.d_xq_in);
-    w.d_z += w.d_xq_in.middleCols(2 * p_, latent_);
+    w.d_z += w.d_xq_in.middleCols(in_width_, latent_);
 
     prior_backward(theta, w, grad);
     reparameterisation_backward(w.d_z, w.eps, w.z_enc, w.g_sample, R * k_, K, latent_, w.d_mu_q, w.d_log_var_q);
-    z_encoder_.backward(theta, w.z_in, w.z_enc, w.d_mu_q, w.d_log_var_q, grad, nullptr);
+    z_encoder_.backward(theta, w.z_in, w.z_enc, w.d_mu_q, w.d_log_var_q, grad, set_ ? &w.d_z_in : nullptr);
+    if (set_) set_code_backward(theta, R, w, grad);
   }
 
   // P(observed) per cell for each sample of the last forward pass.
@@ -329,10 +350,33 @@ class Psmvae {
     return int(probabilities.size()) - 1;
   }
 
-  // q(r | x, s) from [zero-filled row, mask].
-  void pattern_posterior(const double* theta, const RowBlock& b, Workspace& w) const {
+  // [zero-filled row, mask] (MLP), or the summed code of the row's observed
+  // cells (set encoder: the cost grows with those cells, not with p).
+  void recognition_input(const double* theta, const RowBlock& b, Workspace& w) const {
+    if (set_) {
+      code_.forward(theta, b.x, b.observed, w.set);
+      w.enc_in = w.set.pooled;
+      return;
+    }
     w.enc_in.resize(b.x.rows(), 2 * p_);
     w.enc_in << b.x, b.observed;
+  }
+
+  // The three recognition networks' gradients in their shared input, summed
+  // per row (over pattern sets and samples), into the set code.
+  void set_code_backward(const double* theta, int R, Workspace& w, double* grad) const {
+    w.d_enc_in = w.d_r_in;
+    for (Eigen::Index i = 0; i < R; ++i)
+      for (int r = 0; r < k_; ++r) w.d_enc_in.row(i) += w.d_z_in.row(i * k_ + r).head(in_width_);
+    const Eigen::Index per_row = w.xq_in.rows() / R;
+    for (Eigen::Index n = 0; n < w.xq_in.rows(); ++n) w.d_enc_in.row(n / per_row) += w.d_xq_in.row(n).head(in_width_);
+    w.set.d_pooled = w.d_enc_in;
+    code_.backward(theta, grad, w.set);
+  }
+
+  // q(r | x, s) from what the recognition networks read of each row.
+  void pattern_posterior(const double* theta, const RowBlock& b, Workspace& w) const {
+    recognition_input(theta, b, w);
     const RowMat& logits = r_encoder_.forward(theta, w.enc_in, w.r_cache);
     w.log_q_r.resize(logits.rows(), k_);
     w.q_r.resize(logits.rows(), k_);
@@ -347,11 +391,11 @@ class Psmvae {
   // q(z | x, s, r) for every row and pattern set (row i * k + r).
   void encode_z(const double* theta, const RowBlock& b, Workspace& w) const {
     const Eigen::Index R = b.x.rows();
-    w.z_in.setZero(R * k_, 2 * p_ + k_);
+    w.z_in.setZero(R * k_, in_width_ + k_);
     for (Eigen::Index i = 0; i < R; ++i)
       for (int r = 0; r < k_; ++r) {
-        w.z_in.row(i * k_ + r).head(2 * p_) = w.enc_in.row(i);
-        w.z_in(i * k_ + r, 2 * p_ + r) = 1.0;
+        w.z_in.row(i * k_ + r).head(in_width_) = w.enc_in.row(i);
+        w.z_in(i * k_ + r, in_width_ + r) = 1.0;
       }
     z_encoder_.forward(theta, w.z_in, w.z_enc);
   }
@@ -378,6 +422,10 @@ class Psmvae {
     w.scale_o = (softplus_array(h.middleCols(p_, p_).array()).rowwise() + floor_.array()).matrix();
     w.obs.mu = h.middleCols(2 * p_, p_);
     w.obs.scale = (softplus_array(h.middleCols(3 * p_, p_).array()).rowwise() + floor_.array()).matrix();
+    if (ratings_.any()) {
+      ratings_.bound(w.mu_o, w.slope_o);
+      ratings_.bound(w.obs.mu, w.slope_m);
+    }
     if (ordinal_o_.any()) ordinal_o_.forward(theta, w.mu_o, w.ordinal_o);
     if (ordinal_m_.any()) ordinal_m_.forward(theta, w.obs.mu, w.ordinal_m);
     w.obs.cats = &cats_;
@@ -393,13 +441,14 @@ class Psmvae {
   // x~ ~ q(x_mis | x, s, z, r) for every cell of every sample.
   void draw_x_posterior(const double* theta, RowBlock& b, Workspace& w) const {
     const Eigen::Index N = w.z.rows();
-    w.xq_in.setZero(N, 2 * p_ + latent_ + k_);
-    w.xq_in.leftCols(p_) = w.x_rep;
-    w.xq_in.middleCols(p_, p_) = w.seen;
-    w.xq_in.middleCols(2 * p_, latent_) = w.z;
-    for (Eigen::Index n = 0; n < N; ++n) w.xq_in(n, 2 * p_ + latent_ + w.set_of[n]) = 1.0;
-    x_encoder_.forward(theta, w.xq_in, w.x_enc);
     const int per_row = int(N / b.x.rows());
+    w.xq_in.setZero(N, in_width_ + latent_ + k_);
+    for (Eigen::Index n = 0; n < N; ++n) {
+      w.xq_in.row(n).head(in_width_) = w.enc_in.row(n / per_row);
+      w.xq_in(n, in_width_ + latent_ + w.set_of[n]) = 1.0;
+    }
+    w.xq_in.middleCols(in_width_, latent_) = w.z;
+    x_encoder_.forward(theta, w.xq_in, w.x_enc);
     reparameterised_draws(w.x_enc, 1, b.rng, per_row, w.x_eps, w.x_draw);
     if (!cats_.any) return;
     cats_.softmax(w.x_enc.mu, w.q_prob);
@@ -604,9 +653,12 @@ class Psmvae {
   }
 
   int p_, latent_, k_;
-  bool variant_a_;
+  bool variant_a_, set_;
+  int in_width_ = 0;
   double pi_, temperature_;
   Categories cats_;
+  RatingRanges ratings_;
+  SetCode code_;
   OrdinalBlocks ordinal_o_, ordinal_m_;  // the x_obs and x_mis heads' cutpoints
   RowVec floor_, direction_, continuous_;
   Mlp r_encoder_, decoder_;
