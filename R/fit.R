@@ -59,7 +59,7 @@ fit_model <- function(model, data, obs, decoder, activation, sigma_floor, latent
                       alpha = 1, K2 = 1L, eta_dim = NULL, k = 1L, variant = "b", pi_prime = 0.5, starts = NULL,
                       encoder_mask = FALSE, stop_early = TRUE, point_mass = "none", temperature = 0.5,
                       center = NULL, scale = NULL, rating_range = NULL, encoder = "mlp", set_embedding = 20,
-                      set_code = 50) {
+                      set_code = 50, aux_dim = 0L) {
   obs <- check_choice(obs, c("gaussian", "t", if (model != "not2miwae") "rating",
                              if (model != "not2miwae") "categorical"), "obs")
   decoder <- check_choice(decoder, c("mlp", "linear"), "decoder")
@@ -124,7 +124,7 @@ fit_model <- function(model, data, obs, decoder, activation, sigma_floor, latent
                      rating_lower = unname((ranges[, "lower"] - scaling$center) / scaling$scale),
                      rating_upper = unname((ranges[, "upper"] - scaling$center) / scaling$scale),
                      category_value = rating_level_values(colnames(x), types, data), encoder = encoder$encoder,
-                     set_embedding = encoder$set_embedding, set_code = encoder$set_code)
+                     set_embedding = encoder$set_embedding, set_code = encoder$set_code, aux_dim = aux_dim)
   args$stop_early <- check_stop_early(stop_early)
   args$starts <- check_count(if (is.null(starts)) default_starts(spec) else starts, "starts", 1, 100)
   fit <- train_model(spec, if (is.null(sparse)) x else sparse, args, isTRUE(progress), call, paste0("deepmnar_", model),

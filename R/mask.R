@@ -161,6 +161,13 @@ validate_fit <- function(fit) {
   for (field in c("set_embedding", "set_code")) {
     if (!is.null(spec[[field]]) && !is_count(spec[[field]])) damaged(sprintf("`spec$%s` is not a size", field))
   }
+  # fits made before the auxiliary u have no aux_dim field: none
+  if (!is.null(spec$aux_dim) && !(is_count(spec$aux_dim) || identical(as.numeric(spec$aux_dim), 0))) {
+    damaged("`spec$aux_dim` is not a dimension (0 for none)")
+  }
+  if (!is.null(spec$aux_dim) && spec$aux_dim > 0 && !identical(spec$model, "gnr")) {
+    damaged("`spec$aux_dim` is set for a model other than GNR")
+  }
   if (!is.null(spec$encoder_mask) && !(length(spec$encoder_mask) == 1 && spec$encoder_mask %in% c(0, 1))) {
     damaged("`spec$encoder_mask` is not 0 or 1")
   }

@@ -3,7 +3,8 @@ model_label <- function(fit) {
   switch(spec$model,
     notmiwae = if (spec$missing_model == "none") "MIWAE" else sprintf("not-MIWAE (%s missing model%s)", spec$missing_model,
                                                                       shared_slope_label(spec)),
-    gnr = sprintf("GNR (alpha = %g)", spec$alpha),
+    gnr = sprintf("GNR (alpha = %g%s)", spec$alpha,
+                  if (isTRUE(spec$aux_dim > 0)) sprintf(", auxiliary u of dimension %d", spec$aux_dim) else ""),
     not2miwae = sprintf("not-2-MIWAE (K2 = %d, eta dimension %d)", spec$K2, spec$eta_dim),
     psmvae = sprintf("PSMVAE (%s), %d pattern sets, pi' = %g", spec$variant, spec$k, spec$pi_prime),
     spec$model

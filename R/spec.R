@@ -22,7 +22,7 @@ model_spec <- function(model, columns, latent_dim, hidden, activation, obs, deco
                        category_group = rep(0L, length(columns)), category_ordinal = rep(0L, length(columns)),
                        rating_lower = rep(NA_real_, length(columns)), rating_upper = rep(NA_real_, length(columns)),
                        category_value = rep(NA_real_, length(columns)), encoder = "mlp", set_embedding = 20L,
-                       set_code = 50L) {
+                       set_code = 50L, aux_dim = 0L) {
   p <- length(columns)
   list(
     model = model, model_code = codes_of("model")[[model]], alpha = alpha, K2 = K2, eta_dim = eta_dim,
@@ -33,7 +33,7 @@ model_spec <- function(model, columns, latent_dim, hidden, activation, obs, deco
     missing_model = missing_model, missing_code = codes_of("missing_model")[[missing_model]],
     direction = direction, sigma_floor = sigma_floor, encoder_mask = as.integer(isTRUE(encoder_mask)),
     encoder = encoder, encoder_code = codes_of("encoder")[[encoder]], set_embedding = as.integer(set_embedding),
-    set_code = as.integer(set_code),
+    set_code = as.integer(set_code), aux_dim = as.integer(aux_dim),
     point_mass = point_mass, binary_other = binary_other, temperature = temperature,
     category_group = as.integer(category_group), category_ordinal = as.integer(category_ordinal),
     rating_lower = as.numeric(rating_lower), rating_upper = as.numeric(rating_upper),

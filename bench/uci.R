@@ -50,6 +50,8 @@
 #                    mean and population sd, passed as `center` and `scale`;
 #                    it leaks the missing values into the fit and exists only
 #                    to reproduce published numbers)           (observed)
+#   --gnrAux=N       dimension of GNR's auxiliary u (its Eq. 13; `aux_dim`),
+#                    0 for none                                   (0)
 #   --gnrAlpha=auto  GNR's alpha by missing rate as the GNR paper chooses it
 #                    from {0.01, 1, 100}, larger for higher missing rates:
 #                    0.01 at probability 0.2, 1 at 0.8, 100 at 1
@@ -80,7 +82,7 @@ all_datasets <- c("banknote", "yeast", "wine_red", "wine_white", "wdbc")
 all_methods <- c("mean", "median", "mice_norm", "mice_pmm", "missforest", "notmiwae", "gnr", "not2miwae", "psmvae")
 deep_methods <- c("notmiwae", "gnr", "not2miwae", "psmvae")
 defaults <- list(iterations = "100000", L = "10000", floor = "1e-4", seeds = "1:5", probs = "1,0.8,0.2",
-                 gnrIterations = "10000", gnrBatch = "128", gnrAlpha = "1", gnrL = "1000",
+                 gnrIterations = "10000", gnrBatch = "128", gnrAlpha = "1", gnrL = "1000", gnrAux = "0",
                  twoIterations = "100000", twoKeta = "20", twoL = "1000",
                  psIterations = "10000", psBatch = "64", psVariant = "a", psPi = "0.5", psSets = "2", psL = "1000",
                  datasets = paste(all_datasets, collapse = ","), scaling = "observed",
@@ -152,6 +154,7 @@ opt <- list(
   gnr_alpha = if (identical(raw$gnrAlpha, "auto")) NA_real_ else parse_numbers(raw$gnrAlpha, "gnrAlpha")[1],
   scaling = match.arg(raw$scaling, c("observed", "complete")),
   gnr_L = as.integer(parse_numbers(raw$gnrL, "gnrL"))[1],
+  gnr_aux = as.integer(parse_numbers(raw$gnrAux, "gnrAux"))[1],
   two_iterations = as.integer(parse_numbers(raw$twoIterations, "twoIterations"))[1],
   two_K2 = as.integer(parse_numbers(raw$twoKeta, "twoKeta"))[1],
   two_L = as.integer(parse_numbers(raw$twoL, "twoL"))[1],
@@ -206,7 +209,7 @@ paper_fixed <- function(point_mass = TRUE) {
 }
 # GNR and not-2-MIWAE also predict the mask (mask_L) for the mask accuracy.
 gnr_args <- function() {
-  c(list(alpha = opt$gnr_alpha, hidden = c(128, 128), K = 20, batch_size = opt$gnr_batch, lr = 1e-3,
+  c(list(alpha = opt$gnr_alpha, aux_dim = opt$gnr_aux, hidden = c(128, 128), K = 20, batch_size = opt$gnr_batch, lr = 1e-3,
        iterations = opt$gnr_iterations, L = opt$gnr_L, mask_L = opt$gnr_L, threads = opt$threads), paper_fixed())
 }
 psmvae_args <- function() {
@@ -228,8 +231,9 @@ method_settings <- function(method) {
                          key = sprintf("_it%d_L%d%s", opt$iterations, opt$L,
                                        if (opt$floor == 1e-4) "" else sprintf("_floor%s", format(opt$floor)))),
          gnr = list(iterations = opt$gnr_iterations, L = opt$gnr_L,
-                    key = sprintf("_it%d_b%d_a%s_L%d", opt$gnr_iterations, opt$gnr_batch,
-                                  if (is.na(opt$gnr_alpha)) "auto" else format(opt$gnr_alpha), opt$gnr_L)),
+                    key = sprintf("_it%d_b%d_a%s_L%d%s", opt$gnr_iterations, opt$gnr_batch,
+                                  if (is.na(opt$gnr_alpha)) "auto" else format(opt$gnr_alpha), opt$gnr_L,
+                                  if (opt$gnr_aux > 0) sprintf("_u%d", opt$gnr_aux) else "")),
          not2miwae = list(iterations = opt$two_iterations, L = opt$two_L,
                           key = sprintf("_it%d_K2%d_L%d", opt$two_iterations, opt$two_K2, opt$two_L)),
          psmvae = list(iterations = opt$ps_iterations, L = opt$ps_L,

@@ -76,6 +76,7 @@ md <- c(
     "the papers' protocol, complete-data mean and population sd (`center`, `scale`): leaks the missing values" else
     "the observed values' mean and sd (the package; what a user can do)"),
   if (is.na(opt$gnr_alpha)) "GNR alpha by missing probability (the paper's grid {0.01, 1, 100}): 0.01 at 0.2, 1 at 0.8, 100 at 1." else "",
+  if (opt$gnr_aux > 0) sprintf("GNR with the auxiliary u of its Eq. 13 (`aux_dim = %d`).", opt$gnr_aux) else "",
   "",
   "Cells read \"ours (published)\". Published: GNR paper Table 2 for banknote, yeast, red and white wine; for breast",
   "the not-2-MIWAE report Table 3 (probability 1 only; its not-MIWAE figure is the self-masking model). The",

@@ -174,6 +174,8 @@ deepmnar_io::ModelSpec spec_from(const Rcpp::List& s) {
                                                                   : std::vector<double>(spec.category_group.size(), NAN);
   if (s.containsElementNamed("temperature")) spec.temperature = scalar<double>(s, "temperature");
   spec.alpha = scalar<double>(s, "alpha");
+  // Fits made before the auxiliary u have none.
+  if (s.containsElementNamed("aux_dim")) spec.aux = scalar<int>(s, "aux_dim");
   spec.K2 = scalar<int>(s, "K2");
   spec.eta_dim = scalar<int>(s, "eta_dim");
   spec.k = scalar<int>(s, "k");

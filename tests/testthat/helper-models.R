@@ -13,14 +13,14 @@ tiny_spec <- function(p, missing_model = "selfmask_known", obs = "gaussian", dec
                       category_group = rep(0L, p), temperature = 0.5, category_ordinal = rep(0L, p),
                       direction = rep(c(1, -1), length.out = p), rating_lower = rep(NA_real_, p),
                       rating_upper = rep(NA_real_, p), category_value = rep(NA_real_, p), encoder = "mlp",
-                      set_embedding = 3L, set_code = 4L) {
+                      set_embedding = 3L, set_code = 4L, aux_dim = 0L) {
   deepmnar:::model_spec(model, paste0("c", seq_len(p)), latent, hidden, "tanh", obs, decoder, missing_model,
                         rep_len(direction, p), rep_len(sigma_floor, p), alpha = alpha, K2 = as.integer(K2),
                         eta_dim = as.integer(eta_dim), point_mass = point_mass, binary_other = binary_other,
                         category_group = category_group, temperature = temperature,
                         category_ordinal = category_ordinal, rating_lower = rating_lower, rating_upper = rating_upper,
                         category_value = category_value, encoder = encoder,
-                        set_embedding = set_embedding, set_code = set_code)
+                        set_embedding = set_embedding, set_code = set_code, aux_dim = aux_dim)
 }
 
 # tiny_mnar_data() on a rating scale: whole numbers from -2 to 2 (as if

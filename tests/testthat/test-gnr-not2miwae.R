@@ -149,3 +149,64 @@ test_that("not-MIWAE's predicted mask is its missing model at the imputed row", 
   by_hand <- plogis(sweep(sweep(imp, 2, s$mask_midpoint, "-"), 2, s$mask_slope, "*"))
   expect_equal(unname(p_obs), unname(by_hand), tolerance = 1e-8)
 })
+
+aux_grid <- list(list(obs = "gaussian", decoder = "mlp"), list(obs = "t", decoder = "linear"),
+                 list(obs = "gaussian", decoder = "mlp", encoder = "set"))
+for (i in seq_along(aux_grid)) {
+  g <- aux_grid[[i]]
+  test_that(sprintf("GNR with the auxiliary u: gradient matches finite differences (%s, %s decoder%s)", g$obs,
+                    g$decoder, if (is.null(g$encoder)) "" else ", set encoder"), {
+    x <- tiny_mnar_data()
+    set.seed(200 + i)
+    spec <- tiny_spec(ncol(x), "none", g$obs, g$decoder, model = "gnr", alpha = 0.7, aux_dim = 2L,
+                      encoder = if (is.null(g$encoder)) "mlp" else g$encoder)
+    expect_lt(gradient_error(spec, x), 1e-6)
+  })
+}
+
+test_that("GNR's auxiliary u: gradient with ratings and point masses matches finite differences", {
+  x <- tiny_rating_data()
+  spec <- tiny_spec(ncol(x), "none", "rating", model = "gnr", aux_dim = 3L, rating_lower = rep(-2, 3),
+                    rating_upper = rep(2, 3))
+  set.seed(211)
+  expect_lt(gradient_error(spec, x), 1e-6)
+  x <- tiny_point_mass_data()
+  spec <- tiny_spec(ncol(x), "none", model = "gnr", aux_dim = 1L, point_mass = c(-0.5, NA, 0.25))
+  set.seed(212)
+  expect_lt(gradient_error(spec, x), 1e-6)
+})
+
+test_that("the auxiliary u adds p(u | z) and the decoders' weights from u, nothing else", {
+  p <- 3
+  plain <- tiny_spec(p, "none", model = "gnr")
+  with_u <- tiny_spec(p, "none", model = "gnr", aux_dim = 2L)
+  h <- plain$hidden
+  aux_net <- (plain$latent_dim * h[1] + h[1]) + (h[1] * 2 * 2 + 2 * 2)
+  # the first layers of the data decoder and of the mask decoder each read u too
+  expect_identical(deepmnar:::cpp_n_params(with_u) - deepmnar:::cpp_n_params(plain), aux_net + 2 * 2 * h[1])
+  blocks <- deepmnar:::cpp_param_blocks(with_u)
+  expect_true("auxiliary" %in% blocks$name)
+})
+
+test_that("only GNR takes the auxiliary u, and aux_dim is checked", {
+  spec <- tiny_spec(3, "selfmask", aux_dim = 2L)
+  expect_error(deepmnar:::cpp_n_params(spec), "aux_dim")
+  d <- toy_data(60)
+  expect_error(gnr(d, aux_dim = -1, iterations = 5), class = "deepmnar_error")
+  expect_error(gnr(d, aux_dim = 1.5, iterations = 5), "aux_dim")
+})
+
+test_that("a GNR fit with the auxiliary u is the same on 1 and 2 threads and prints u", {
+  d <- toy_data(120)
+  fit1 <- gnr(d, aux_dim = 2, iterations = 60, stop_early = FALSE, starts = 1, seed = 5, threads = 1, progress = FALSE)
+  fit2 <- gnr(d, aux_dim = 2, iterations = 60, stop_early = FALSE, starts = 1, seed = 5, threads = 2, progress = FALSE)
+  expect_identical(fit1$theta, fit2$theta)
+  # L = 50 leaves some rows with a low ESS; the warning is not the subject here
+  expect_identical(suppressWarnings(impute(fit1, L = 50, seed = 2, threads = 1, progress = FALSE)),
+                   suppressWarnings(impute(fit2, L = 50, seed = 2, threads = 2, progress = FALSE)))
+  expect_output(print(fit1), "auxiliary u of dimension 2")
+  bad <- fit1
+  bad$spec$model <- "notmiwae"
+  bad$spec$model_code <- 0
+  expect_error(impute(bad, L = 10), "aux_dim", class = "deepmnar_error_damaged_fit")
+})

@@ -64,6 +64,7 @@ struct ModelSpec {
   std::vector<double> category_value;
   double temperature = 0.5;       // of the relaxed point-mass and category draws in training
   double alpha = 1.0;             // GNR: weight of log p(s | z)
+  int aux = 0;                    // GNR: dimension of the auxiliary u ~ p(u | z) both decoders read; 0: none
   int K2 = 1;                     // not-2-MIWAE: eta draws per z draw
   int eta_dim = 1;                // not-2-MIWAE: dimension of eta
   int k = 1;                      // PSMVAE: number of pattern sets
@@ -270,6 +271,8 @@ inline std::string spec_problem(const ModelSpec& s) {
   if (!(std::isfinite(s.alpha) && s.alpha >= 0)) return "alpha: not a number >= 0";
   if (!(s.pi_prime >= 0 && s.pi_prime <= 1)) return "pi_prime: not a probability";
   if (s.encoder_mask != 0 && s.encoder_mask != 1) return "encoder_mask: not 0 or 1";
+  if (s.aux < 0 || s.aux > 4096) return "aux_dim: not a dimension (0 for none)";
+  if (s.aux > 0 && s.model != model_gnr) return "aux_dim: only GNR has the auxiliary u";
   return encoder_problem(s);
 }
 

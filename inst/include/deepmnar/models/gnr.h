@@ -2,9 +2,11 @@
 // decoded in parallel from the same z, and the mask's log-likelihood enters
 // the importance weights with weight alpha:
 //   log w_k = log p(x^o | z_k) + alpha log p(s | z_k) + log p(z_k) - log q(z_k | x^o).
-// The encoder sees the zero-filled row only (not the mask); the paper's
-// auxiliary latent u is omitted, as the paper allows; the mask decoder is an
-// MLP of its own (no trunk shared with the data decoder). alpha = 0 is MIWAE.
+// The encoder sees the zero-filled row only (not the mask); the mask decoder
+// is an MLP of its own (no trunk shared with the data decoder). With
+// spec.aux > 0 the paper's auxiliary u ~ p(u | z) (Eq. 13) joins z as the
+// input of both decoders, p(x | u, z) and p(s | u, z); without it, u is
+// omitted, as the paper allows. alpha = 0 is MIWAE.
 #ifndef DEEPMNAR_MODELS_GNR_H
 #define DEEPMNAR_MODELS_GNR_H
 
@@ -24,7 +26,7 @@ class Gnr {
     ParamLayout layout;
     core_ = LatentCore(spec, layout);
     layout.part("mask_decoder");
-    mask_decoder_ = Mlp(spec.latent, spec.hidden, spec.p, activation_from(spec.activation), layout);
+    mask_decoder_ = Mlp(core_.decoder_width(), spec.hidden, spec.p, activation_from(spec.activation), layout);
     blocks_ = layout.blocks();
     n_params_ = layout.size();
   }
@@ -43,7 +45,7 @@ class Gnr {
   void forward(const double* theta, RowBlock& b, int K, bool imputing, Workspace& w) const {
     core_.forward(theta, b, K, w);
     if (imputing) core_.fill_missing(b, w, true);
-    w.logits = &variable_logits(categories(), mask_decoder_.forward(theta, w.z, w.mask_cache), w.pooled);
+    w.logits = &variable_logits(categories(), mask_decoder_.forward(theta, core_.decoder_input(w), w.mask_cache), w.pooled);
     w.lw += alpha_ * bernoulli_log_likelihoods(*w.logits, b.observed, K, categories().counted);
   }
 
@@ -51,8 +53,8 @@ class Gnr {
     core_.begin_backward(b, g, w);
     bernoulli_logit_gradients(*w.logits, b.observed, g, w.K, alpha_, categories().counted, w.d_logits);
     categories().unpool(w.d_logits);
-    mask_decoder_.backward(theta, w.z, w.mask_cache, w.d_logits, grad, &w.d_z_mask);
-    w.d_z += w.d_z_mask;
+    mask_decoder_.backward(theta, core_.decoder_input(w), w.mask_cache, w.d_logits, grad, &w.d_z_mask);
+    core_.add_decoder_input_gradient(w.d_z_mask, w);
     core_.end_backward(theta, b, g, w, grad);
   }
 

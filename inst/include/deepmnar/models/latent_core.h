@@ -4,6 +4,9 @@
 // decoder p(x | z), and the MIWAE part of the log-weight,
 //   log p(x^o | z_k) + log p(z_k) - log q(z_k | x^o),
 // with reparameterised draws of the missing cells when a model needs them.
+// GNR's auxiliary u (its Eq. 13) is an optional second layer of the
+// generative model: one draw u ~ p(u | z_k) per z_k, decoders reading [z, u].
+// u is drawn from its own conditional, so p(u | z) cancels from the weights.
 // Its backward pass is split in stages so that a model can add the gradients
 // of its own terms (in z, in the decoder's outputs, in the filled row) before
 // the decoder and the encoder are back-propagated.
@@ -18,6 +21,9 @@ namespace deepmnar {
 struct CoreState {
   EncoderOutput enc;
   RowMat eps, z;
+  EncoderOutput aux;        // p(u | z) of each z sample
+  RowMat eps_u, u, zu;      // u's noise, u, and the decoders' input [z, u]
+  RowMat d_u, d_mu_u, d_log_var_u, d_z_aux;
   ObservationParams obs;
   RowMat enc_in;  // the encoder's input when it also reads the mask
   SetCache set;   // the set encoder's pairs
@@ -35,6 +41,7 @@ class LatentCore {
       : p_(spec.p),
         latent_(spec.latent),
         encoder_mask_(spec.encoder_mask != 0),
+        aux_(spec.aux),
         set_(spec.encoder == deepmnar_io::encoder_set) {
     const Activation act = activation_from(spec.activation);
     if (set_) {
@@ -43,8 +50,26 @@ class LatentCore {
       layout.part("encoder");
       encoder_ = GaussianEncoder(encoder_width(spec), spec.hidden, spec.latent, act, layout);
     }
+    if (aux_ > 0) {
+      layout.part("auxiliary");
+      aux_net_ = GaussianEncoder(spec.latent, {spec.hidden.front()}, aux_, act, layout);
+    }
     layout.part("decoder");
-    decoder_ = ObservationDecoder(spec, spec.latent, layout);
+    decoder_ = ObservationDecoder(spec, decoder_width(), layout);
+  }
+
+  // The width of what the decoders read: z, or [z, u].
+  int decoder_width() const { return latent_ + aux_; }
+  const RowMat& decoder_input(const CoreState& w) const { return aux_ > 0 ? w.zu : w.z; }
+
+  // A model's gradient in the decoders' input goes to z and, with u, to u.
+  void add_decoder_input_gradient(const RowMat& d, CoreState& w) const {
+    if (aux_ == 0) {
+      w.d_z += d;
+      return;
+    }
+    w.d_z += d.leftCols(latent_);
+    w.d_u += d.rightCols(aux_);
   }
 
   // The zero-filled row alone cannot tell a missing cell from an observed one
@@ -75,6 +100,7 @@ class LatentCore {
   void init(double* theta, Rng& rng) const {
     if (set_) set_encoder_.init(theta, rng);
     else encoder_.init(theta, rng);
+    if (aux_ > 0) aux_net_.init(theta, rng);
     decoder_.init(theta, rng);
   }
 
@@ -85,7 +111,8 @@ class LatentCore {
     w.K = K;
     encode(theta, b.x, b.observed, w.enc_in, w.set, w.enc);
     reparameterised_draws(w.enc, K, b.rng, 1, w.eps, w.z);
-    decoder_.forward(theta, w.z, w.obs);
+    if (aux_ > 0) draw_aux(theta, K, b, w);
+    decoder_.forward(theta, decoder_input(w), w.obs);
     // log p(z) - log q(z | x): the 2 pi terms cancel.
     w.lw = -0.5 * (w.z.rowwise().squaredNorm() - w.eps.rowwise().squaredNorm());
     for (int r = 0; r < R; ++r) {
@@ -170,6 +197,7 @@ class LatentCore {
     w.d_df.setZero(N, p_);
     w.d_spike.setZero(N, decoder_.point_masses().count);
     w.d_z = -(w.z.array().colwise() * g.array()).matrix();
+    w.d_u.setZero(N, aux_);
     if (!decoder_.student_t()) {
       gaussian_observed_gradient(b, g, w);
     } else {
@@ -266,8 +294,9 @@ class LatentCore {
   void end_backward(const double* theta, const RowBlock& b, const Eigen::VectorXd& g, CoreState& w,
                     double* grad) const {
     const int R = int(b.x.rows()), d = latent_, K = w.K;
-    decoder_.backward(theta, w.z, w.obs, w.d_mu, w.d_scale, w.d_df, w.d_spike, grad, &w.d_z_decoder);
-    w.d_z += w.d_z_decoder;
+    decoder_.backward(theta, decoder_input(w), w.obs, w.d_mu, w.d_scale, w.d_df, w.d_spike, grad, &w.d_z_decoder);
+    add_decoder_input_gradient(w.d_z_decoder, w);
+    if (aux_ > 0) aux_backward(theta, w, grad);
     reparameterisation_backward(w.d_z, w.eps, w.enc, g, R, K, d, w.d_mu_q, w.d_log_var);
     // forward() left the encoder's input in w.enc_in when it reads the mask.
     if (set_) set_encoder_.backward(theta, w.enc, w.d_mu_q, w.d_log_var, grad, w.set);
@@ -275,6 +304,24 @@ class LatentCore {
   }
 
  private:
+  // One u ~ p(u | z_k) per z sample, from the row's own stream after its z
+  // draws, so a fit does not depend on how rows are split among threads.
+  void draw_aux(const double* theta, int K, RowBlock& b, CoreState& w) const {
+    aux_net_.forward(theta, w.z, w.aux);
+    reparameterised_draws(w.aux, 1, b.rng, K, w.eps_u, w.u);
+    w.zu.resize(w.z.rows(), decoder_width());
+    w.zu << w.z, w.u;
+  }
+
+  // u = mu(z) + sd(z) eps: the gradient in u reaches p(u | z)'s network and
+  // z; no log-density term, since p(u | z) is also u's proposal.
+  void aux_backward(const double* theta, CoreState& w, double* grad) const {
+    w.d_mu_u = w.d_u;
+    w.d_log_var_u = (0.5 * w.d_u.array() * w.eps_u.array() * w.aux.sd.array()).matrix();
+    aux_net_.backward(theta, w.z, w.aux, w.d_mu_u, w.d_log_var_u, grad, &w.d_z_aux);
+    w.d_z += w.d_z_aux;
+  }
+
   // q(z | x^o) of rows x with mask `observed`; `buffer` and `set` keep what
   // the backward pass needs.
   void encode(const double* theta, const RowMat& x, const RowMat& observed, RowMat& buffer, SetCache& set,
@@ -283,10 +330,11 @@ class LatentCore {
     else encoder_.forward(theta, encoder_input(encoder_mask_, x, observed, buffer), e);
   }
 
-  int p_ = 0, latent_ = 0;
+  int p_ = 0, latent_ = 0, aux_ = 0;
   bool encoder_mask_ = false;
   bool set_ = false;  // the set encoder instead of the MLP on the zero-filled row
   GaussianEncoder encoder_;
+  GaussianEncoder aux_net_;  // p(u | z)
   SetEncoder set_encoder_;
   ObservationDecoder decoder_;
 };
