@@ -35,7 +35,7 @@
 #
 # Run from the package root: Rscript bench/ratings.R [--datasets=synthetic,movielens]
 #   [--methods=...] [--seeds=1:3] [--report]; cells cached in
-#   bench/results/cache/ratings/, results in bench/results/ratings.md.
+#   bench/results/cache/ratings/, results in bench/results/ratings.md and (every cell) ratings.csv.
 suppressPackageStartupMessages(library(deepmnar))
 
 args <- commandArgs(trailingOnly = TRUE)
@@ -178,6 +178,8 @@ for (d in datasets) for (seed in seeds) {
 
 files <- list.files(cache_dir, pattern = "\\.rds$", full.names = TRUE)
 rows <- do.call(rbind, lapply(files, readRDS))
+# the cells beside the report, so that it can be checked without the cache
+utils::write.csv(rows, file.path("bench", "results", "ratings.csv"), row.names = FALSE)
 lines <- c("# Ratings: MSE on the test cells", "",
            sprintf("Written by `Rscript bench/ratings.R` on %s; see the script's header for the data, the test cells and",
                    format(Sys.time(), "%Y-%m-%d %H:%M")),
@@ -199,24 +201,7 @@ for (d in unique(rows$dataset)) {
   }
   lines <- c(lines, "")
 }
-scale_file <- file.path("bench", "results", "ratings_scale.csv")
-if (file.exists(scale_file)) {
-  big <- utils::read.csv(scale_file)
-  lines <- c(lines, sprintf("## Yahoo! R3 size, sparse input (%s users x 1,000 items, %s ratings; bench/ratings_scale.R)",
-                            format(big$users[1], big.mark = ","), format(big$ratings[1], big.mark = ",")), "",
-             paste("One run per method in its own R process, 2 threads; MSE on", format(big$test_cells[1], big.mark = ","),
-                   "MCAR test cells (impute_cells(), its defaults: L = 10,000 at most, tolerance 0.05 on the cells",
-                   "asked for); peak resident memory of the process (R and the data generator included) from",
-                   "`/usr/bin/time -v`; CPU seconds of all threads; the machine's 1-minute load average before and",
-                   "after the run (2 cores: a load above 2 stretches the wall times)."), "",
-             "| method | MSE | seconds: fit | impute | total | CPU seconds | peak MB | load | training | outcome |",
-             "|---|---|---|---|---|---|---|---|---|---|",
-             sprintf("| %s | %.3f | %s | %s | %.0f | %s | %.0f | %s | %s | %s |", big$method, big$mse,
-                     ifelse(is.na(big$fit_seconds), "-", sprintf("%.0f", big$fit_seconds)),
-                     ifelse(is.na(big$fit_seconds), "-", sprintf("%.0f", big$seconds - big$fit_seconds)), big$seconds,
-                     ifelse(is.na(big$cpu_seconds), "", sprintf("%.0f", big$cpu_seconds)), big$peak_mb,
-                     if (is.null(big$load_before)) "" else sprintf("%.1f / %.1f", big$load_before, big$load_after),
-                     ifelse(is.na(big$note), "", sub("^fit: ", "", big$note)), big$outcome), "")
-}
+source(file.path("bench", "ratings_scale_section.R"))
+lines <- c(lines, ratings_scale_section())
 writeLines(lines, file.path("bench", "results", "ratings.md"))
 cat("wrote bench/results/ratings.md\n")

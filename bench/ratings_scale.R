@@ -21,7 +21,7 @@
 #   Rscript bench/ratings_scale.R [--methods=item_mean,notmiwae,miwae] [--threads=2] [--fresh]
 #   Rscript bench/ratings_scale.R --report
 # Cached in bench/results/cache/ratings_scale/; writes bench/results/ratings_scale.csv,
-# which bench/ratings.R --report puts in bench/results/ratings.md.
+# and its section of bench/results/ratings.md (bench/ratings.R --report writes it too).
 
 args <- commandArgs(trailingOnly = TRUE)
 option <- function(name, default) {
@@ -136,5 +136,7 @@ if (nzchar(cell)) {
   if (length(files)) {
     utils::write.csv(do.call(rbind, lapply(files, readRDS)), file.path("bench", "results", "ratings_scale.csv"),
                      row.names = FALSE)
+    source(file.path("bench", "ratings_scale_section.R"))
+    update_ratings_scale_section()
   }
 }
