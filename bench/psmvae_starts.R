@@ -24,23 +24,26 @@ seeds <- 1:5
 starts <- 4L
 x <- as.data.frame(deepmnar::banknote[, 1:4])
 
+cell_file <- function(seed, k) file.path(cache_dir, sprintf("s%d_k%d.rds", seed, k))
+
 amputed <- function(seed) ampute_mnar(x, mechanism = "self_mask_mean", prob = 1, seed = seed)
 
 run_start <- function(seed, k) {
-  file <- file.path(cache_dir, sprintf("s%d_k%d.rds", seed, k))
+  file <- cell_file(seed, k)
   if (file.exists(file)) return(readRDS(file))
   a <- amputed(seed)
   start_seed <- deepmnar:::start_seeds(seed, starts)[k]
   started <- proc.time()[["elapsed"]]
   fit <- psmvae(a$data, seed = start_seed, starts = 1, threads = 1, progress = FALSE)
-  imputed <- impute(fit, seed = start_seed)
+  imputed <- as.matrix(impute(fit, seed = start_seed))
   ed <- deepmnar:::engine_data(as.matrix(a$data), fit$scaling)
   row <- data.frame(seed = seed, k = k, start_seed = start_seed, rmse = imputation_rmse(x, imputed, is.na(a$data)),
                     bound = deepmnar:::cpp_bound(fit$spec, ed, fit$theta, 50L, 777L, FALSE, 1L)$bound,
                     iterations = fit$settings$iterations_done, seconds = proc.time()[["elapsed"]] - started)
-  saveRDS(list(row = row, imputed = as.matrix(imputed)), file)
+  cell <- list(row = row, imputed = imputed)
+  saveRDS(cell, file)
   message(sprintf("seed %d start %d: RMSE %.3f, bound %.3f", seed, k, row$rmse, row$bound))
-  list(row = row, imputed = as.matrix(imputed))
+  cell
 }
 
 mean_sd <- function(v) sprintf("%.3f ± %.3f", mean(v), stats::sd(v))
@@ -80,9 +83,6 @@ report <- function(cells) {
 
 dir.create(cache_dir, recursive = TRUE, showWarnings = FALSE)
 grid <- expand.grid(k = seq_len(starts), seed = seeds)
-cells <- if ("--report" %in% commandArgs(trailingOnly = TRUE)) {
-  lapply(seq_len(nrow(grid)), function(i) readRDS(file.path(cache_dir, sprintf("s%d_k%d.rds", grid$seed[i], grid$k[i]))))
-} else {
-  lapply(seq_len(nrow(grid)), function(i) run_start(grid$seed[i], grid$k[i]))
-}
+read_or_run <- if ("--report" %in% commandArgs(trailingOnly = TRUE)) function(seed, k) readRDS(cell_file(seed, k)) else run_start
+cells <- Map(read_or_run, grid$seed, grid$k)
 report(cells)

@@ -6,8 +6,8 @@ scale_heading <- "## Yahoo! R3 size"
 ratings_scale_section <- function(scale_file = file.path("bench", "results", "ratings_scale.csv")) {
   if (!file.exists(scale_file)) return(character(0))
   big <- utils::read.csv(scale_file)
-  c(sprintf("## Yahoo! R3 size, sparse input (%s users x 1,000 items, %s ratings; bench/ratings_scale.R)",
-           format(big$users[1], big.mark = ","), format(big$ratings[1], big.mark = ",")), "",
+  c(sprintf("%s, sparse input (%s users x 1,000 items, %s ratings; bench/ratings_scale.R)", scale_heading,
+            format(big$users[1], big.mark = ","), format(big$ratings[1], big.mark = ",")), "",
     paste("One run per method in its own R process, 2 threads; MSE on", format(big$test_cells[1], big.mark = ","),
           "MCAR test cells (impute_cells(), its defaults: L = 10,000 at most, tolerance 0.05 on the cells",
           "asked for); peak resident memory of the process (R and the data generator included) from",
