@@ -59,7 +59,7 @@ fit_model <- function(model, data, obs, decoder, activation, sigma_floor, latent
                       alpha = 1, K2 = 1L, eta_dim = NULL, k = 1L, variant = "b", pi_prime = 0.5, starts = NULL,
                       encoder_mask = FALSE, stop_early = TRUE, point_mass = "none", temperature = 0.5,
                       center = NULL, scale = NULL, rating_range = NULL, encoder = "mlp", set_embedding = 20,
-                      set_code = 50, aux_dim = 0L) {
+                      set_code = 50, aux_dim = 0L, ensemble = 1L) {
   obs <- check_choice(obs, c("gaussian", "t", if (model != "not2miwae") "rating",
                              if (model != "not2miwae") "categorical"), "obs")
   decoder <- check_choice(decoder, c("mlp", "linear"), "decoder")
@@ -126,7 +126,8 @@ fit_model <- function(model, data, obs, decoder, activation, sigma_floor, latent
                      category_value = rating_level_values(colnames(x), types, data), encoder = encoder$encoder,
                      set_embedding = encoder$set_embedding, set_code = encoder$set_code, aux_dim = aux_dim)
   args$stop_early <- check_stop_early(stop_early)
-  args$starts <- check_count(if (is.null(starts)) default_starts(spec) else starts, "starts", 1, 100)
+  args$ensemble <- check_count(ensemble, "ensemble", 1, 100)
+  args$starts <- check_count(if (is.null(starts)) default_starts(spec, args$ensemble) else starts, "starts", 1, 100)
   fit <- train_model(spec, if (is.null(sparse)) x else sparse, args, isTRUE(progress), call, paste0("deepmnar_", model),
                      scaling = scaling)
   family <- ifelse(binary, "bernoulli", ifelse(spec$category_ordinal == 1L, "ordinal",
@@ -194,13 +195,15 @@ learns_mask <- function(spec) {
 # A shared self-masking slope whose sign the user left to training.
 learns_shared_sign <- function(spec) spec$missing_model == "selfmask_shared" && all(spec$direction == 0)
 
-default_starts <- function(spec) if (learns_mask(spec)) 4L else 1L
+# An ensemble's members are its starts, each trained in full.
+default_starts <- function(spec, ensemble = 1L) if (learns_mask(spec) && ensemble == 1L) 4L else 1L
 
 # Trains `spec` on the numeric matrix `x` and returns the fit list. `scaling`
 # and `theta` are given for a warm start (replicate fits keep their parent's
 # scaling, since theta is defined on it); otherwise the observed values'
 # scaling and the best of `args$starts` initialisations.
 train_model <- function(spec, x, args, progress, call, class, scaling = fit_scaling(x), theta = NULL) {
+  if (is.null(theta) && isTRUE(args$ensemble > 1)) return(train_ensemble(spec, x, args, progress, call, class, scaling))
   ed <- engine_data(x, scaling)
   started <- proc.time()[["elapsed"]]
   starts <- if (is.null(args$starts)) 1L else args$starts
@@ -237,6 +240,40 @@ train_model <- function(spec, x, args, progress, call, class, scaling = fit_scal
     ),
     class = c(class, "deepmnar_fit")
   )
+}
+
+# `args$ensemble` fits of the same model from the seeds the starts would use
+# (the first is the user's seed, so member 1 is the plain fit), each trained
+# to its own stop. The fit is member 1 with every member's parameters in
+# `ensemble$theta`; imputations average over the members (an equal mixture
+# of their posteriors), where one fit's imputations depend on which optimum
+# its start found.
+train_ensemble <- function(spec, x, args, progress, call, class, scaling) {
+  seeds <- start_seeds(args$seed, args$ensemble)
+  members <- lapply(seeds, function(member_seed) {
+    member_args <- args
+    member_args$seed <- member_seed
+    member_args$ensemble <- 1L
+    train_model(spec, x, member_args, progress, call, class, scaling)
+  })
+  fit <- members[[1]]
+  fit$ensemble <- list(
+    theta = lapply(members, `[[`, "theta"), seed = seeds,
+    iterations_done = vapply(members, function(m) m$settings$iterations_done, integer(1)),
+    converged = vapply(members, function(m) if (is.null(m$stopping)) NA else isTRUE(m$stopping$converged), logical(1)))
+  fit$settings$ensemble <- length(members)
+  fit$seconds <- sum(vapply(members, `[[`, numeric(1), "seconds"))
+  fit
+}
+
+# The parameter vectors of a fit: its members', or its own.
+member_thetas <- function(fit) if (is.null(fit$ensemble)) list(fit$theta) else fit$ensemble$theta
+
+# Member k of an ensemble as a fit of its own.
+ensemble_member <- function(fit, k) {
+  fit$theta <- fit$ensemble$theta[[k]]
+  fit$ensemble <- NULL
+  fit
 }
 
 # The engine's initialisation, except for a learned self-masking model: its

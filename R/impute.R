@@ -268,6 +268,9 @@ imputation_threads <- function(threads) {
 # row (standardised units), or an error if Ctrl-C stopped it.
 engine_imputation <- function(fit, ed, rows, L, type_code, draws, seed, threads, mask, tolerance, progress,
                               cells = NULL) {
+  if (!is.null(fit$ensemble)) {
+    return(ensemble_imputation(fit, ed, rows, L, type_code, draws, seed, threads, mask, tolerance, progress, cells))
+  }
   workers <- imputation_workers()
   engine_rows <- function(rows, show = NULL) {
     through_engine(cpp_impute(fit$spec, ed, fit$theta, as.integer(rows), L, min(L, 256L), type_code, draws, seed,
@@ -279,6 +282,33 @@ engine_imputation <- function(fit, ed, rows, L, type_code, draws, seed, threads,
     with_progress_bar(progress, "Imputing", length(rows), function(show) engine_rows(rows, show))
   }
   if (isTRUE(out$interrupted)) deepmnar_abort("Imputation was interrupted.", kind = "interrupt")
+  out
+}
+
+# An ensemble imputes with each member (member k from the k-th of the start
+# seeds of `seed`) and averages: conditional means and mask probabilities are
+# those of the equal mixture of the members' posteriors; a median is the
+# members' medians averaged. SIR draw d comes from member ((d - 1) mod size)
+# + 1, so m draws spread over the members. A row's ESS is its smallest over
+# the members, its samples their sum.
+ensemble_imputation <- function(fit, ed, rows, L, type_code, draws, seed, threads, mask, tolerance, progress, cells) {
+  size <- length(fit$ensemble$theta)
+  seeds <- start_seeds(seed, size)
+  owner <- (seq_len(draws) - 1L) %% size + 1L
+  parts <- lapply(seq_len(size), function(k) {
+    engine_imputation(ensemble_member(fit, k), ed, rows, L, type_code, sum(owner == k), seeds[k], threads, mask,
+                      tolerance, progress, cells)
+  })
+  average <- function(what) Reduce(`+`, lapply(parts, `[[`, what)) / size
+  out <- parts[[1]]
+  out$point <- average("point")
+  if (mask) out$mask <- average("mask")
+  out$ess <- do.call(pmin, lapply(parts, `[[`, "ess"))
+  out$samples <- Reduce(`+`, lapply(parts, `[[`, "samples"))
+  if (draws > 0) {
+    out$draws <- array(NA_real_, c(dim(out$point), draws))
+    for (k in unique(owner)) out$draws[, , owner == k] <- parts[[k]]$draws
+  }
   out
 }
 

@@ -37,6 +37,14 @@
 predict_mask <- function(fit, newdata = NULL, L = 1000, seed = NULL, threads = NULL, progress = interactive(),
                          condition_on_mask = TRUE) {
   check_fit(fit)
+  if (!is.null(fit$ensemble)) {
+    # each member's mask model on its own completions, averaged
+    seeds <- start_seeds(check_seed(seed), length(fit$ensemble$theta))
+    per_member <- lapply(seq_along(seeds), function(k) {
+      predict_mask(ensemble_member(fit, k), newdata, L, seeds[k], threads, progress, condition_on_mask)
+    })
+    return(Reduce(`+`, per_member) / length(per_member))
+  }
   if (!check_flag(condition_on_mask, "condition_on_mask")) {
     if (fit$model != "gnr") {
       deepmnar_abort("`condition_on_mask = FALSE` is for GNR fits, whose importance weights otherwise contain the mask.",
@@ -207,10 +215,18 @@ validate_fit <- function(fit) {
       !all(is.finite(sc$scale)) || any(sc$scale <= 0)) {
     damaged("`scaling` does not hold a finite centre and a positive scale per column")
   }
-  if (!is.numeric(fit$theta) || !all(is.finite(fit$theta))) damaged("`theta` is not a finite numeric vector")
   expected <- through_engine(cpp_n_params(spec))
-  if (length(fit$theta) != expected) {
-    damaged(sprintf("`theta` has %d parameters where the spec needs %d", length(fit$theta), as.integer(expected)))
+  check_theta <- function(theta, name) {
+    if (!is.numeric(theta) || !all(is.finite(theta))) damaged(sprintf("`%s` is not a finite numeric vector", name))
+    if (length(theta) != expected) {
+      damaged(sprintf("`%s` has %d parameters where the spec needs %d", name, length(theta), as.integer(expected)))
+    }
+  }
+  check_theta(fit$theta, "theta")
+  if (!is.null(fit$ensemble)) {
+    members <- fit$ensemble$theta
+    if (!is.list(members) || length(members) < 2) damaged("`ensemble$theta` is not a list of at least two parameter vectors")
+    for (k in seq_along(members)) check_theta(members[[k]], sprintf("ensemble$theta[[%d]]", k))
   }
   invisible(fit)
 }

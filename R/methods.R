@@ -40,6 +40,13 @@ print.deepmnar_fit <- function(x, ...) {
                 st$every, length(st$held_out_rows), st$best_iteration,
                 if (isTRUE(st$converged)) sprintf(" (no gain in %d checks)", st$patience) else sprintf(" (%s)", st$reason)))
   }
+  if (!is.null(x$ensemble)) {
+    e <- x$ensemble
+    cat(sprintf("  ensemble of %d fits (seeds %s), imputations averaged over them; iterations %s%s\n", length(e$theta),
+                paste(e$seed, collapse = ", "), paste(e$iterations_done, collapse = ", "),
+                if (any(!e$converged, na.rm = TRUE)) sprintf("; %d did not converge", sum(!e$converged, na.rm = TRUE)) else ""))
+    cat("  (the lines on training, stopping and the bound describe the first fit)\n")
+  }
   if (!is.null(x$starts)) {
     cat(sprintf("  starts: best of %d by the held-out bound (%s)\n", nrow(x$starts),
                 paste(sprintf("%.3f%s", x$starts$held_out_bound, ifelse(x$starts$chosen, "*", "")), collapse = ", ")))
@@ -129,6 +136,9 @@ print.summary.deepmnar_fit <- function(x, ...) {
   print(x$columns, row.names = FALSE, digits = 4)
   cat(sprintf("\nFinal bound %.4f after %d iterations (K = %d, batch %d).\n", x$final_bound, x$trace_length,
               x$settings$K, x$settings$batch_size))
+  if (isTRUE(x$settings$ensemble > 1)) {
+    cat(sprintf("An ensemble of %d fits: the mask parameters and the bound are the first fit's.\n", x$settings$ensemble))
+  }
   invisible(x)
 }
 

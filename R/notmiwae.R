@@ -57,6 +57,21 @@
 #' `fit$starts` holds the table. Total iterations stay `iterations`; the
 #' extra cost is `(starts - 1)` short runs.
 #'
+#' @section Ensembles: Choosing a start by the held-out bound cannot remove
+#'   the dependence on the seed where the bound does not tell a good optimum
+#'   from a bad one (PSMVAE on banknote: correlation 0.08 between a fit's
+#'   bound and its imputation error over 20 fits; bench/results/psmvae_starts.md).
+#'   With `ensemble = E > 1`, E fits are trained in full from the seeds the
+#'   starts would use (the first is `seed`, so member 1 is the fit `starts = 1`
+#'   gives), each with its own early stopping, and every imputation averages
+#'   over them: [impute()] returns the mean of the members' conditional means
+#'   (the conditional mean under the equal mixture of their posteriors; for
+#'   `type = "median"` the members' medians averaged), [predict_mask()] the
+#'   mean probability, [multiple_impute()] takes draw or bootstrap replicate d
+#'   from member ((d - 1) mod E) + 1. It costs E fits. [latent()],
+#'   [pattern_sets()] and `summary()`'s mask parameters describe the first
+#'   member (latent spaces of different fits are not comparable).
+#'
 #' @param data A data.frame, tibble or numeric matrix with `NA` for missing
 #'   values. The observation model of each column follows its class:
 #'   numeric and integer columns are continuous (`obs`, with a point mass
@@ -185,7 +200,9 @@
 #' @param starts Number of initialisations to try (see the section on starts);
 #'   default 4 for models that learn the mask mechanism (`"selfmask"`,
 #'   `"selfmask_shared"` without `direction`, `"linear"`, `"nonlinear"`, and every [gnr()], [not2miwae()] and [psmvae()]
-#'   fit), 1 otherwise.
+#'   fit), 1 otherwise; 1 when `ensemble > 1`, each member then being one start.
+#' @param ensemble Number of fits whose imputations are averaged (see the
+#'   section on ensembles); 1, one fit, by default.
 #' @param seed Integer seed; `NULL` draws one from R's random number generator,
 #'   so `set.seed()` makes the fit reproducible.
 #' @param threads Number of threads; default `getOption("deepmnar.threads")` or
@@ -216,14 +233,14 @@ notmiwae <- function(data,
                      hidden = c(128, 128), K = 20, batch_size = 16, iterations = 20000, lr = 1e-3,
                      direction = "high", activation = c("tanh", "relu"), sigma_floor = "auto",
                      point_mass = "auto", temperature = 0.5, encoder_mask = FALSE, encoder = c("mlp", "set"),
-                     set_embedding = 20, set_code = 50, stop_early = TRUE, starts = NULL, center = NULL, scale = NULL, rating_range = NULL, seed = NULL,
-                     threads = NULL, progress = interactive()) {
+                     set_embedding = 20, set_code = 50, stop_early = TRUE, starts = NULL, ensemble = 1, center = NULL, scale = NULL,
+                     rating_range = NULL, seed = NULL, threads = NULL, progress = interactive()) {
   missing_model <- check_choice(missing_model, eval(formals(notmiwae)$missing_model), "missing_model")
   if (missing_model == "selfmask_shared" && missing(direction)) direction <- NULL
   fit_model("notmiwae", data, obs = obs, decoder = decoder, activation = activation, sigma_floor = sigma_floor,
             latent_dim = latent_dim, hidden = hidden, K = K, batch_size = batch_size, iterations = iterations,
             lr = lr, seed = seed, threads = threads, progress = progress, encoder_mask = encoder_mask,
-            stop_early = stop_early, starts = starts, point_mass = point_mass, temperature = temperature,
+            stop_early = stop_early, starts = starts, ensemble = ensemble, point_mass = point_mass, temperature = temperature,
             center = center, scale = scale, rating_range = rating_range, encoder = encoder,
             set_embedding = set_embedding, set_code = set_code, call = match.call(),
             missing_model = missing_model, direction = direction)

@@ -34,7 +34,7 @@ bootstrap_fits <- function(fit, m = 10, refit_iterations = NULL, seed = NULL, th
   threads <- check_threads(threads)
   refit_iterations <- check_refit_iterations(refit_iterations, fit)
   seeds <- replicate_seeds(seed, m)
-  map_replicates(seq_len(m), function(d) refit_on_resample(fit, seeds[d], refit_iterations, threads), progress)
+  map_replicates(seq_len(m), function(d) refit_on_resample(fit, seeds[d], refit_iterations, threads, d), progress)
 }
 
 # Default: a quarter of the fit's iterations, at least 500.
@@ -47,15 +47,18 @@ replicate_seeds <- function(seed, m) with_seed(seed, sample.int(.Machine$integer
 
 # One bootstrap replicate: resample the training rows with replacement (from
 # the replicate's own seed), then continue training from the parent's
-# parameters with a fresh Adam state.
-refit_on_resample <- function(fit, seed, iterations, threads) {
+# parameters with a fresh Adam state. Replicate d of an ensemble starts from
+# member ((d - 1) mod size) + 1, so the replicates spread over the members.
+refit_on_resample <- function(fit, seed, iterations, threads, d = 1L) {
+  theta <- member_thetas(fit)
+  theta <- theta[[(d - 1L) %% length(theta) + 1L]]
   n <- nrow(fit$data)
   rows <- with_seed(seed, sample.int(n, n, replace = TRUE))
   s <- fit$settings
   args <- list(K = s$K, batch_size = min(s$batch_size, n), iterations = iterations, lr = s$lr, seed = seed,
                threads = threads, starts = 1L)
   rep_fit <- train_model(fit$spec, fit$data[rows, , drop = FALSE], args, FALSE, fit$call, class(fit)[1],
-                         scaling = fit$scaling, theta = fit$theta)
+                         scaling = fit$scaling, theta = theta)
   rep_fit$data_format <- fit$data_format
   rep_fit$observation <- fit$observation
   if (!is.null(rep_fit$data_format)) rep_fit$data_format$row_names <- NULL
@@ -72,7 +75,7 @@ replicate_imputations <- function(fit, m, target, L, refit_iterations, seed, thr
   rows_of(fit, target)  # validates newdata before any refit
   seeds <- replicate_seeds(seed, m)
   map_replicates(seq_len(m), function(d) {
-    replicate <- refit_on_resample(fit, seeds[d], refit_iterations, threads)
+    replicate <- refit_on_resample(fit, seeds[d], refit_iterations, threads, d)
     run <- run_imputation(replicate, target, L, 0L, 1L, seeds[d], threads, FALSE)
     fill_in(run$original, run$draws[, , 1, drop = TRUE], run$x, fit$data_format$types)
   }, progress)
