@@ -59,7 +59,7 @@ fit_model <- function(model, data, obs, decoder, activation, sigma_floor, latent
                       alpha = 1, K2 = 1L, eta_dim = NULL, k = 1L, variant = "b", pi_prime = 0.5, starts = NULL,
                       encoder_mask = FALSE, stop_early = TRUE, point_mass = "none", temperature = 0.5,
                       center = NULL, scale = NULL, rating_range = NULL, encoder = "mlp", set_embedding = 20,
-                      set_code = 50, aux_dim = 0L, ensemble = 1L) {
+                      set_code = 50, aux_dim = 0L, ensemble = 1L, transform = "none") {
   obs <- check_choice(obs, c("gaussian", "t", if (model != "not2miwae") "rating",
                              if (model != "not2miwae") "categorical"), "obs")
   decoder <- check_choice(decoder, c("mlp", "linear"), "decoder")
@@ -89,7 +89,6 @@ fit_model <- function(model, data, obs, decoder, activation, sigma_floor, latent
   binary <- colnames(x) %in% binary_columns(types)
   groups <- category_groups(colnames(x), types)
   levels <- groups > 0
-  floors <- column_floors(sigma_floor, x)
   masses <- column_point_masses(point_mass, x)
   masses[binary] <- 1
   masses[levels] <- NA
@@ -103,10 +102,16 @@ fit_model <- function(model, data, obs, decoder, activation, sigma_floor, latent
   ranges <- column_rating_ranges(rating_range, x, rating, obs)
   # a rating's mean stays in its range instead; its ends are no point masses
   masses[rating] <- NA
+  logged <- if (is.null(sparse)) {
+    choose_log_columns(transform, x, obs == "gaussian" & !binary & !levels & !single & !rating & is.na(masses))
+  } else {
+    choose_log_columns(transform, x[0, , drop = FALSE], rep(FALSE, ncol(x)))
+  }
+  floors <- column_floors(sigma_floor, to_model_scale(x, logged))
   warn_near_constant(x[, !levels, drop = FALSE], masses[!levels])
   # Indicators of levels enter the engine as they are: 1 for the level, 0
   # for the others and, zero-filled, for a missing variable.
-  scaling <- given_moments(fit_scaling(x, identity = levels), center, scale, colnames(x), levels)
+  scaling <- given_moments(fit_scaling(x, identity = levels, logged = logged), center, scale, colnames(x), levels)
   other <- ifelse(binary, 0, ifelse(single, masses, NA_real_))
   if (is.null(latent_dim) && encoder$encoder == "set") latent_dim <- max(1L, min(30L, ncol(x) - 1L))
   args <- check_common_args(K, batch_size, iterations, lr, latent_dim, hidden, threads, seed,
@@ -124,7 +129,8 @@ fit_model <- function(model, data, obs, decoder, activation, sigma_floor, latent
                      rating_lower = unname((ranges[, "lower"] - scaling$center) / scaling$scale),
                      rating_upper = unname((ranges[, "upper"] - scaling$center) / scaling$scale),
                      category_value = rating_level_values(colnames(x), types, data), encoder = encoder$encoder,
-                     set_embedding = encoder$set_embedding, set_code = encoder$set_code, aux_dim = aux_dim)
+                     set_embedding = encoder$set_embedding, set_code = encoder$set_code, aux_dim = aux_dim,
+                     log_scale = unname(ifelse(logged, scaling$scale, 0)))
   args$stop_early <- check_stop_early(stop_early)
   args$ensemble <- check_count(ensemble, "ensemble", 1, 100)
   args$starts <- check_count(if (is.null(starts)) default_starts(spec, args$ensemble) else starts, "starts", 1, 100)
@@ -132,7 +138,8 @@ fit_model <- function(model, data, obs, decoder, activation, sigma_floor, latent
                      scaling = scaling)
   family <- ifelse(binary, "bernoulli", ifelse(spec$category_ordinal == 1L, "ordinal",
                    ifelse(levels, "categorical", ifelse(single, "constant", ifelse(rating, "rating", obs)))))
-  fit$observation <- observation_table(x, family, ifelse(binary | single | levels, NA_real_, floors), masses, ranges)
+  fit$observation <- observation_table(x, family, ifelse(binary | single | levels, NA_real_, floors), masses, ranges,
+                                       logged)
   fit$data_format <- data_format(if (is.null(sparse)) data else sparse, types)
   fit
 }

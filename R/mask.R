@@ -198,7 +198,7 @@ validate_fit <- function(fit) {
                                     any(is.infinite(spec$point_mass)))) {
     damaged("`spec$point_mass` does not hold one value or NA per column")
   }
-  for (field in c("rating_lower", "rating_upper", "category_value")) {
+  for (field in c("rating_lower", "rating_upper", "category_value", "log_scale")) {
     v <- spec[[field]]
     if (!is.null(v) && (!is.numeric(v) || length(v) != p || any(is.infinite(v)))) {
       damaged(sprintf("`spec$%s` does not hold one value or NA per column", field))

@@ -92,7 +92,8 @@ summary.deepmnar_fit <- function(object, ...) {
   )
   if (!is.null(object$observation)) {
     shown <- c("point_mass", "point_mass_share", "scale_floor",
-               if (any(object$observation$family == "rating")) c("rating_lower", "rating_upper"))
+               if (any(object$observation$family == "rating")) c("rating_lower", "rating_upper"),
+               if (!is.null(object$observation$transform)) "transform")
     columns <- cbind(columns, object$observation[, shown])
   }
   if (object$spec$missing_model %in% c("selfmask", "selfmask_known", "selfmask_shared")) {
@@ -119,7 +120,7 @@ param_blocks <- function(spec) through_engine(cpp_param_blocks(spec))
 # The self-masking logistic regression on the original scale: P(observed) is
 # 1/2 at `midpoint`, and `slope` is the logit's change per unit of the column
 # (a shared slope is one in standardised units, so it differs per column
-# here by the columns' scales).
+# here by the columns' scales); for a log column, per unit of its log.
 selfmask_parameters <- function(fit) {
   spec <- fit$spec
   at <- selfmask_indices(spec)
@@ -127,7 +128,9 @@ selfmask_parameters <- function(fit) {
   b <- fit$theta[at$location]
   signed <- spec$missing_model == "selfmask_known" || (spec$missing_model == "selfmask_shared" && !learns_shared_sign(spec))
   w <- if (signed) spec$direction * log1p(exp(raw_w)) else rep_len(raw_w, spec$p)
-  data.frame(mask_slope = -w / fit$scaling$scale, mask_midpoint = fit$scaling$center + b * fit$scaling$scale)
+  midpoint <- fit$scaling$center + b * fit$scaling$scale
+  if (!is.null(fit$scaling$log)) midpoint[fit$scaling$log] <- exp(midpoint[fit$scaling$log])
+  data.frame(mask_slope = -w / fit$scaling$scale, mask_midpoint = midpoint)
 }
 
 #' @export

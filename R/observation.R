@@ -165,10 +165,10 @@ given_rating_ranges <- function(rating_range, columns) {
 
 # The observation model of each column, kept in the fit for print(),
 # summary() and the user.
-observation_table <- function(x, obs, floors, masses, ranges = NULL) {
+observation_table <- function(x, obs, floors, masses, ranges = NULL, logged = rep(FALSE, ncol(x))) {
   share <- vapply(seq_len(ncol(x)), function(j) if (is.na(masses[j])) NA_real_ else mean(x[, j] == masses[j], na.rm = TRUE), 0)
   out <- data.frame(column = colnames(x), family = obs, point_mass = unname(masses), point_mass_share = share,
-                    scale_floor = unname(floors), row.names = NULL)
+                    scale_floor = unname(floors), transform = ifelse(logged, "log", "none"), row.names = NULL)
   if (!is.null(ranges)) {
     out$rating_lower <- unname(ranges[, "lower"])
     out$rating_upper <- unname(ranges[, "upper"])
@@ -202,7 +202,9 @@ describe_observation <- function(fit) {
             paste(vapply(unique(ends), function(e) sprintf("%s on %s", name_list(ratings$column[ends == e]), e),
                          character(1)), collapse = "; "))
   }
+  logged <- if (is.null(tab$transform)) character(0) else tab$column[tab$transform == "log"]
   c(if (length(binary)) sprintf("binary (Bernoulli): %s", name_list(binary)),
+    if (length(logged)) sprintf("log scale (Gaussian logs; means imputed as E[x]): %s", name_list(logged)),
     rating_text,
     if (any(!ordered)) sprintf("categorical (softmax; Gumbel-softmax draws in training): %s", describe_levels(!ordered)),
     if (any(ordered)) sprintf("ordinal (cumulative logit; Gumbel-softmax draws in training): %s", describe_levels(ordered)),

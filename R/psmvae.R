@@ -121,7 +121,7 @@ psmvae <- function(data, k = 2, variant = c("a", "b"), pi_prime = 0.5, direction
                    obs = c("gaussian", "rating", "categorical"), rating_range = NULL, latent_dim = NULL,
 hidden = c(128, 128),
                    K = 1, batch_size = 64, iterations = 20000, lr = 1e-3, activation = c("tanh", "relu"),
-                   sigma_floor = "auto", temperature = 0.5, stop_early = TRUE, starts = NULL, ensemble = 1, center = NULL,
+                   sigma_floor = "auto", transform = "none", temperature = 0.5, stop_early = TRUE, starts = NULL, ensemble = 1, center = NULL,
                    scale = NULL, seed = NULL, threads = NULL, progress = interactive(), encoder = c("mlp", "set"),
                    set_embedding = 20, set_code = 50) {
   k <- check_count(k, "k", 1, 100)
@@ -129,7 +129,7 @@ hidden = c(128, 128),
   obs <- check_choice(obs, c("gaussian", "rating", "categorical"), "obs")
   pi_prime <- check_probability(pi_prime, "pi_prime")
   fit_model("psmvae", data, obs = obs, rating_range = rating_range, decoder = "mlp", activation = activation,
-            sigma_floor = sigma_floor,
+            sigma_floor = sigma_floor, transform = transform,
             latent_dim = latent_dim, hidden = hidden, K = K, batch_size = batch_size, iterations = iterations,
             lr = lr, seed = seed, threads = threads, progress = progress, stop_early = stop_early, starts = starts,
             ensemble = ensemble,

@@ -19,7 +19,9 @@
 # GNR and PSMVAE, each fitted once and multiply imputed with
 # multiple_impute(method = "bootstrap"), the package default; a method name
 # ending in "_sir" (e.g. notmiwae_known_sir) draws all imputations from the
-# one fit instead (method = "sir"), to show what the bootstrap adds.
+# one fit instead (method = "sir"), to show what the bootstrap adds;
+# notmiwae_known_log is notmiwae_known with `transform = "auto"` (log-scale
+# columns where Box and Cox's criterion prefers the log).
 #
 # Run from the package root with the package installed:
 #   Rscript bench/coverage.R --reps=1:100 --designs=gauss_selfmask
@@ -149,6 +151,7 @@ deep_fit <- function(method, data, seed) {
   switch(method,
     miwae = do.call(notmiwae, c(common, missing_model = "none")),
     notmiwae_known = do.call(notmiwae, c(common, missing_model = "selfmask_known")),
+    notmiwae_known_log = do.call(notmiwae, c(common, missing_model = "selfmask_known", transform = "auto")),
     notmiwae_selfmask = do.call(notmiwae, c(common, missing_model = "selfmask")),
     notmiwae_linear = do.call(notmiwae, c(common, missing_model = "linear")),
     gnr = do.call(gnr, common),
@@ -239,10 +242,12 @@ summarise_cell <- function(r) {
   )
 }
 
-method_order <- c("cc", "mice_pmm", "mice_norm", "miwae", "notmiwae_known_sir", "notmiwae_known", "notmiwae_selfmask",
+method_order <- c("cc", "mice_pmm", "mice_norm", "miwae", "notmiwae_known_sir", "notmiwae_known", "notmiwae_known_log",
+                  "notmiwae_selfmask",
                   "notmiwae_linear", "gnr", "psmvae")
 method_label <- c(cc = "complete cases", mice_pmm = "mice pmm", mice_norm = "mice norm", miwae = "MIWAE",
                   notmiwae_known = "not-MIWAE selfmask_known",
+                  notmiwae_known_log = "not-MIWAE selfmask_known, `transform = \"auto\"`",
                   notmiwae_known_sir = "not-MIWAE selfmask_known, single-fit draws (sir)", notmiwae_selfmask = "not-MIWAE selfmask (learned)",
                   notmiwae_linear = "not-MIWAE linear (learned)",
                   gnr = "GNR", psmvae = "PSMVAE")

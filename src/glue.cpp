@@ -172,6 +172,9 @@ deepmnar_io::ModelSpec spec_from(const Rcpp::List& s) {
                                                                       : std::vector<int>(spec.category_group.size(), 0);
   spec.category_value = s.containsElementNamed("category_value") ? numbers(s, "category_value")
                                                                   : std::vector<double>(spec.category_group.size(), NAN);
+  // Fits made before the log transform have no log columns.
+  spec.log_scale = s.containsElementNamed("log_scale") ? numbers(s, "log_scale")
+                                                        : std::vector<double>(spec.category_group.size(), 0.0);
   if (s.containsElementNamed("temperature")) spec.temperature = scalar<double>(s, "temperature");
   spec.alpha = scalar<double>(s, "alpha");
   // Fits made before the auxiliary u have none.

@@ -96,8 +96,8 @@ bool impute(const deepmnar_io::ModelSpec& spec, const deepmnar_io::DataView& vie
     const int block = 64;
     for (std::size_t start = 0; start < rows.size(); start += block) {
       const int count = int(std::min<std::size_t>(block, rows.size() - start));
-      impute_rows(m, th.data(), data, rows.data() + start, count, int(start), int(rows.size()), opt, par, point_out,
-                  draws_out, mask_out, ess_out, samples_out);
+      impute_rows(m, th.data(), data, rows.data() + start, count, int(start), int(rows.size()), opt, spec.log_scale,
+                  par, point_out, draws_out, mask_out, ess_out, samples_out);
       if (!monitor.keep_going(long(start) + count, 0.0)) return false;
     }
     return true;

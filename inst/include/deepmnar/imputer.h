@@ -153,12 +153,19 @@ class PrecisionTracker {
 
 // Every imputed cell of the row known to within `tolerance` (one Monte Carlo
 // standard error), from weights with an ESS of at least 20 so that the
-// error's own estimate can be trusted.
-inline bool precise_enough(const PrecisionTracker& precision, const StreamingWeights& stream, int m,
-                           double tolerance) {
+// error's own estimate can be trusted. `log_scale(a)` is s for a cell of a
+// log column, whose estimate is of E[exp(s x)] and whose imputation is
+// log(E[exp(s x)]) / s: its error is the estimate's error / (mean s) (the
+// delta method), in the units of the other cells.
+template <class LogScale>
+bool precise_enough(const PrecisionTracker& precision, const StreamingWeights& stream, int m, double tolerance,
+                    const LogScale& log_scale) {
   if (!(precision.ess(stream) >= 20.0)) return false;
-  for (int a = 0; a < m; ++a)
-    if (!(precision.standard_error(stream, a) <= tolerance)) return false;
+  for (int a = 0; a < m; ++a) {
+    const double s = log_scale(a);
+    const double error = precision.standard_error(stream, a) / (s > 0 ? s * stream.mean(a) : 1.0);
+    if (!(error <= tolerance)) return false;
+  }
   return true;
 }
 
@@ -188,10 +195,11 @@ inline void missing_cells(const RowBlock& block, const std::vector<int>* wanted,
 template <class Model>
 void impute_rows(const Model& model, const double* theta, const RowData& data, const int* rows, int count,
                  int first_out, int out_rows, const deepmnar_io::ImputeOptions& opt,
-                 const deepmnar_io::ParallelFor& par, double* point_out, double* draws_out, double* mask_out,
-                 double* ess_out, double* samples_out) {
+                 const std::vector<double>& log_scale, const deepmnar_io::ParallelFor& par, double* point_out,
+                 double* draws_out, double* mask_out, double* ess_out, double* samples_out) {
   const int n = out_rows, p = data.p();
   const bool rao_blackwell = !model.weights_use_missing_draws();
+  const auto log_s = [&](int j) { return log_scale.empty() ? 0.0 : log_scale[std::size_t(j)]; };
   par.run(std::size_t(count), [&](std::size_t begin, std::size_t end) {
     typename Model::Workspace ws;
     // A point mass makes p(x_j | z) a mixture with an atom: its median comes
@@ -241,7 +249,15 @@ void impute_rows(const Model& model, const double* theta, const RowData& data, c
             const double wm = mask_stream.add(lw);
             for (int j = 0; j < p; ++j) mask_stream.add_value(j, wm * mask_prob(l, j));
           }
-          const auto value = [&](int j) { return rao_blackwell ? ws.obs.mean(l, j) : ws.xfill(l, j); };
+          // A log column's mean is that of exp(s x): given z, a Gaussian x
+          // has E[exp(s x)] = exp(s mu + s^2 sd^2 / 2).
+          const auto value = [&](int j) {
+            const double s = log_s(j);
+            if (s == 0) return rao_blackwell ? ws.obs.mean(l, j) : ws.xfill(l, j);
+            if (!rao_blackwell) return std::exp(s * ws.xfill(l, j));
+            const double sd = ws.obs.scale(l, j);
+            return std::exp(s * mu(l, j) + 0.5 * s * s * sd * sd);
+          };
           const double w = stream.add(lw), w2 = precision.add(lw);
           for (int a = 0; a < m; ++a) {
             const double v = value(missing[a]);
@@ -257,7 +273,9 @@ void impute_rows(const Model& model, const double* theta, const RowData& data, c
           }
         }
         drawn += long(ws.lw.size());
-        if (adaptive && m > 0 && !stream.empty() && precise_enough(precision, stream, m, opt.tolerance)) break;
+        if (adaptive && m > 0 && !stream.empty() &&
+            precise_enough(precision, stream, m, opt.tolerance, [&](int a) { return log_s(missing[a]); }))
+          break;
       }
       if (ess_out) ess_out[o] = (stream.empty() || m == 0) ? NAN : precision.ess(stream);
       if (samples_out) samples_out[o] = double(drawn);
@@ -266,6 +284,7 @@ void impute_rows(const Model& model, const double* theta, const RowData& data, c
       for (int a = 0; a < m; ++a) {
         const int j = missing[a];
         double value = stream.empty() ? NAN : stream.mean(a);
+        if (log_s(j) > 0) value = std::log(value) / log_s(j);
         if (!comps.empty() && !stream.empty() && !categorical(j))
           value = median_from_mixture(j) ? mixture_median(model.student_t(), comps[a])
                                          : weighted_median_of_draws(comps[a]);

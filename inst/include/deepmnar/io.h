@@ -62,6 +62,12 @@ struct ModelSpec {
   // Per column: the value of the rating level it is (obs = "categorical"),
   // which the mask models read; NaN elsewhere.
   std::vector<double> category_value;
+  // Per column: 0, or, for a column modelled on the log scale, the standard
+  // deviation its logs were standardised by (s): the imputed mean of such a
+  // column is E[exp(s x)] over the standardised log x, the mean of its
+  // original values, returned as log(E[exp(s x)]) / s so that the caller's
+  // back-transformation exp(centre + s value) gives it.
+  std::vector<double> log_scale;
   double temperature = 0.5;       // of the relaxed point-mass and category draws in training
   double alpha = 1.0;             // GNR: weight of log p(s | z)
   int aux = 0;                    // GNR: dimension of the auxiliary u ~ p(u | z) both decoders read; 0: none
@@ -217,6 +223,22 @@ inline std::string rating_problem(const ModelSpec& s) {
   return "";
 }
 
+// Log-scale columns: continuous Gaussian columns without a point mass or
+// rating scale (a Student-t has no exponential moment).
+inline std::string log_problem(const ModelSpec& s) {
+  const std::size_t p = std::size_t(s.p);
+  if (s.log_scale.size() != p) return "log_scale: not one value per column";
+  for (std::size_t j = 0; j < p; ++j) {
+    const double v = s.log_scale[j];
+    if (!(std::isfinite(v) && v >= 0)) return "log_scale: not a finite number >= 0";
+    if (v == 0) continue;
+    if (s.obs != obs_gaussian) return "log_scale: a log column without obs \"gaussian\"";
+    if (!std::isnan(s.point_mass[j]) || s.category_group[j] != 0 || !std::isnan(s.rating_lower[j]))
+      return "log_scale: a log column with a point mass, levels or a rating scale";
+  }
+  return "";
+}
+
 // The set encoder: sizes in range; it knows which cells are observed, so the
 // mask is no extra input to it.
 inline std::string encoder_problem(const ModelSpec& s) {
@@ -267,6 +289,8 @@ inline std::string spec_problem(const ModelSpec& s) {
   if (!categories.empty()) return categories;
   const std::string ratings = rating_problem(s);
   if (!ratings.empty()) return ratings;
+  const std::string logs = log_problem(s);
+  if (!logs.empty()) return logs;
   if (!(std::isfinite(s.temperature) && s.temperature > 0)) return "temperature: not a positive number";
   if (!(std::isfinite(s.alpha) && s.alpha >= 0)) return "alpha: not a number >= 0";
   if (!(s.pi_prime >= 0 && s.pi_prime <= 1)) return "pi_prime: not a probability";
