@@ -37,7 +37,7 @@ suppressPackageStartupMessages(library(deepmnar))
 source(file.path("bench", "grid.R"))
 
 source(file.path("bench", "datasets.R"))
-models <- c("notmiwae", "miwae", "gnr", "not2miwae", "psmvae", "psmvae_a")
+models <- c("notmiwae", "notmiwae_log", "miwae", "gnr", "not2miwae", "psmvae", "psmvae_a")
 baselines <- c("mean", "mice_pmm", "mice_norm", "missforest")
 
 # A deepmnar model with its defaults: only the seed, one thread (two
@@ -46,9 +46,10 @@ method_args <- function(method) {
   one <- list(threads = 1L)
   switch(method, notmiwae = list(notmiwae = one), gnr = list(gnr = one), not2miwae = list(not2miwae = one),
          psmvae = list(psmvae = one), miwae = list(notmiwae = c(one, list(missing_model = "none"))),
-         psmvae_a = list(psmvae = c(one, list(variant = "a"))), list())
+         psmvae_a = list(psmvae = c(one, list(variant = "a"))),
+         notmiwae_log = list(notmiwae = c(one, list(transform = "auto"))), list())
 }
-method_name <- function(method) switch(method, miwae = "notmiwae", psmvae_a = "psmvae", method)
+method_name <- function(method) switch(method, miwae = "notmiwae", psmvae_a = "psmvae", notmiwae_log = "notmiwae", method)
 
 cache_dir <- file.path("bench", "results", "cache", "generalisation")
 
