@@ -59,7 +59,8 @@ fit_model <- function(model, data, obs, decoder, activation, sigma_floor, latent
                       alpha = 1, K2 = 1L, eta_dim = NULL, k = 1L, variant = "b", pi_prime = 0.5, starts = NULL,
                       encoder_mask = FALSE, stop_early = TRUE, point_mass = "none", temperature = 0.5,
                       center = NULL, scale = NULL, rating_range = NULL, encoder = "mlp", set_embedding = 20,
-                      set_code = 50, aux_dim = 0L, ensemble = 1L, transform = "none") {
+                      set_code = 50, aux_dim = 0L, ensemble = 1L, transform = "none", precision = "double") {
+  precision <- check_choice(precision, c("double", "float"), "precision")
   obs <- check_choice(obs, c("gaussian", "t", if (model != "not2miwae") "rating",
                              if (model != "not2miwae") "categorical"), "obs")
   decoder <- check_choice(decoder, c("mlp", "linear"), "decoder")
@@ -130,7 +131,7 @@ fit_model <- function(model, data, obs, decoder, activation, sigma_floor, latent
                      rating_upper = unname((ranges[, "upper"] - scaling$center) / scaling$scale),
                      category_value = rating_level_values(colnames(x), types, data), encoder = encoder$encoder,
                      set_embedding = encoder$set_embedding, set_code = encoder$set_code, aux_dim = aux_dim,
-                     log_scale = unname(ifelse(logged, scaling$scale, 0)))
+                     log_scale = unname(ifelse(logged, scaling$scale, 0)), precision = precision)
   args$stop_early <- check_stop_early(stop_early)
   args$ensemble <- check_count(ensemble, "ensemble", 1, 100)
   args$starts <- check_count(if (is.null(starts)) default_starts(spec, args$ensemble) else starts, "starts", 1, 100)

@@ -27,9 +27,9 @@ print.deepmnar_fit <- function(x, ...) {
   cat(sprintf("  data: %d rows x %d columns%s, %.0f missing cells (%.1f%%)\n", missing$rows, length(missing$per_column),
               if (is_sparse_input(x$data)) " (sparse)" else "", sum(missing$per_column),
               100 * sum(missing$per_column) / (missing$rows * length(missing$per_column))))
-  cat(sprintf("  network: %s decoder, %s observations, latent %d, hidden %s (%s), %d parameters%s\n", spec$decoder,
+  cat(sprintf("  network: %s decoder, %s observations, latent %d, hidden %s (%s), %d parameters%s%s\n", spec$decoder,
               spec$obs, spec$latent_dim, paste(spec$hidden, collapse = "x"), spec$activation, length(x$theta),
-              encoder_label(spec)))
+              encoder_label(spec), if (identical(spec$precision, "float")) "; float arithmetic in the layers" else ""))
   for (line in describe_observation(x)) cat(sprintf("  %s\n", line))
   cat(sprintf("  training: %d/%d iterations, K = %d, batch %d, lr %g, seed %d (%.1f s, %s)\n", s$iterations_done,
               s$iterations, s$K, s$batch_size, s$lr, s$seed, x$seconds, x$instruction_set))

@@ -33,7 +33,7 @@ not2miwae <- function(data, K = 20, K2 = 20, eta_dim = NULL, obs = c("gaussian",
                       activation = c("tanh", "relu"), sigma_floor = "auto", point_mass = "auto", transform = "none", temperature = 0.5,
                       encoder_mask = FALSE, encoder = c("mlp", "set"), set_embedding = 20, set_code = 50,
                       stop_early = TRUE,
-                      starts = NULL, ensemble = 1, center = NULL, scale = NULL, seed = NULL, threads = NULL,
+                      starts = NULL, ensemble = 1, center = NULL, scale = NULL, precision = c("double", "float"), seed = NULL, threads = NULL,
                       progress = interactive()) {
   K2 <- check_count(K2, "K2", 1, 1e4)
   fit_model("not2miwae", data, obs = obs, decoder = decoder, activation = activation, sigma_floor = sigma_floor,
@@ -41,6 +41,6 @@ not2miwae <- function(data, K = 20, K2 = 20, eta_dim = NULL, obs = c("gaussian",
             lr = lr, seed = seed, threads = threads, progress = progress, encoder_mask = encoder_mask,
             stop_early = stop_early, starts = starts, ensemble = ensemble, point_mass = point_mass, transform = transform, temperature = temperature,
             center = center, scale = scale, encoder = encoder, set_embedding = set_embedding, set_code = set_code,
-            call = match.call(), K2 = K2,
+            precision = precision, call = match.call(), K2 = K2,
             eta_dim = eta_dim)
 }

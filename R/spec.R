@@ -22,7 +22,7 @@ model_spec <- function(model, columns, latent_dim, hidden, activation, obs, deco
                        category_group = rep(0L, length(columns)), category_ordinal = rep(0L, length(columns)),
                        rating_lower = rep(NA_real_, length(columns)), rating_upper = rep(NA_real_, length(columns)),
                        category_value = rep(NA_real_, length(columns)), encoder = "mlp", set_embedding = 20L,
-                       set_code = 50L, aux_dim = 0L, log_scale = rep(0, length(columns))) {
+                       set_code = 50L, aux_dim = 0L, log_scale = rep(0, length(columns)), precision = "double") {
   p <- length(columns)
   list(
     model = model, model_code = codes_of("model")[[model]], alpha = alpha, K2 = K2, eta_dim = eta_dim,
@@ -38,6 +38,7 @@ model_spec <- function(model, columns, latent_dim, hidden, activation, obs, deco
     category_group = as.integer(category_group), category_ordinal = as.integer(category_ordinal),
     rating_lower = as.numeric(rating_lower), rating_upper = as.numeric(rating_upper),
     category_value = as.numeric(category_value), log_scale = as.numeric(log_scale),
+    precision = precision, precision_code = codes_of("precision")[[precision]],
     registry_version = registry()$version
   )
 }

@@ -149,6 +149,8 @@ deepmnar_io::ModelSpec spec_from(const Rcpp::List& s) {
   spec.hidden = integers(s, "hidden");
   spec.missing_hidden = integers(s, "missing_hidden");
   spec.activation = scalar<int>(s, "activation_code");
+  // Fits made before the float path computed in double.
+  if (s.containsElementNamed("precision_code")) spec.precision = scalar<int>(s, "precision_code");
   spec.obs = scalar<int>(s, "obs_code");
   spec.decoder = scalar<int>(s, "decoder_code");
   spec.missing = scalar<int>(s, "missing_code");

@@ -129,7 +129,7 @@ void row_summaries(const deepmnar_io::ModelSpec& spec, const deepmnar_io::DataVi
     else model.latent_means(th.data(), all, result);
   } else if (what == deepmnar_io::summary_latent_mean) {
     // Every model but PSMVAE lays its LatentCore out first.
-    ParamLayout layout;
+    ParamLayout layout(spec.precision == deepmnar_io::precision_float);
     LatentCore(spec, layout).latent_means(th.data(), all.x, all.observed, result);
   } else if (what == deepmnar_io::summary_eta_mean) {
     Not2Miwae(spec).eta_means(th.data(), all.x, result);

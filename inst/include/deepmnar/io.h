@@ -34,6 +34,7 @@ struct ModelSpec {
   std::vector<int> hidden;        // encoder and decoder hidden sizes
   std::vector<int> missing_hidden;  // hidden sizes of the nonlinear missing model
   int activation = act_tanh;
+  int precision = precision_double;  // arithmetic inside the networks' layers
   int obs = obs_gaussian;
   int decoder = decoder_mlp;
   int missing = missing_none;
@@ -266,6 +267,7 @@ inline std::string spec_problem(const ModelSpec& s) {
   if (!registered("encoder", s.encoder)) return "encoder_code: not a registered encoder";
   if (!registered("activation", s.activation)) return "activation_code: not a registered activation";
   if (!registered("variant", s.variant)) return "variant_code: not a registered PSMVAE variant";
+  if (!registered("precision", s.precision)) return "precision_code: not a registered precision";
   if (!size_ok(s.p, 100000)) return "p: not a column count";
   if (!size_ok(s.latent, 4096)) return "latent_dim: not a dimension";
   if (!widths_ok(s.hidden)) return "hidden: not a vector of layer widths";

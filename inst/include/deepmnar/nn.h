@@ -24,14 +24,20 @@ using MapRowMat = Eigen::Map<RowMat>;
 using CMapRowMat = Eigen::Map<const RowMat>;
 using MapRowVec = Eigen::Map<RowVec>;
 using CMapRowVec = Eigen::Map<const RowVec>;
+using RowMatF = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using RowVecF = Eigen::Matrix<float, 1, Eigen::Dynamic>;
 
 // Hands out consecutive slices of the flat parameter vector.
 // Hands out consecutive ranges of the flat parameter vector and records them
 // under the name of the component being built (`part()`), so that R reads
 // where, e.g., the self-masking slopes sit instead of assuming an order.
+// The layout also tells the networks built on it their arithmetic: double,
+// or single precision inside the multilayer perceptrons.
 class ParamLayout {
  public:
+  explicit ParamLayout(bool single_precision = false) : single_(single_precision) {}
   void part(const std::string& name) { name_ = name; }
+  bool single_precision() const { return single_; }
 
   std::size_t take(std::size_t n) {
     const std::size_t at = size_;
@@ -46,6 +52,7 @@ class ParamLayout {
   const std::vector<deepmnar_io::ParamBlock>& blocks() const { return blocks_; }
 
  private:
+  bool single_ = false;
   std::size_t size_ = 0;
   std::string name_ = "parameters";
   std::vector<deepmnar_io::ParamBlock> blocks_;
@@ -68,9 +75,25 @@ inline Activation activation_from(int kind) {
 
 // Multiplies `grad` (d loss / d output) by the activation's derivative, which
 // for these activations is a function of the output alone.
-inline void activation_backward(Activation act, const RowMat& out, RowMat& grad) {
-  if (act == Activation::tanh) grad.array() *= 1.0 - out.array().square();
-  else if (act == Activation::relu) grad.array() *= (out.array() > 0.0).cast<double>();
+template <class Mat>
+void activation_backward(Activation act, const Mat& out, Mat& grad) {
+  using Scalar = typename Mat::Scalar;
+  if (act == Activation::tanh) grad.array() *= Scalar(1) - out.array().square();
+  else if (act == Activation::relu) grad.array() *= (out.array() > Scalar(0)).template cast<Scalar>();
+}
+
+// y = act(y + b), row by row.
+template <class Mat, class Bias>
+void add_bias_and_activate(Mat& y, const Bias& b, Activation act) {
+  using Scalar = typename Mat::Scalar;
+  for (Eigen::Index r = 0; r < y.rows(); ++r) {
+    auto row = y.row(r).array();
+    switch (act) {
+      case Activation::tanh: row = Scalar(1) - Scalar(2) / ((Scalar(2) * (row + b)).exp() + Scalar(1)); break;
+      case Activation::relu: row = (row + b).max(Scalar(0)); break;
+      default: row += b; break;
+    }
+  }
 }
 
 struct Dense {
@@ -100,15 +123,7 @@ struct Dense {
                Activation act = Activation::identity) const {
     y.resize(x.rows(), out);
     y.noalias() = x * weight(theta);
-    const auto b = bias(theta).array();
-    for (Eigen::Index r = 0; r < y.rows(); ++r) {
-      auto row = y.row(r).array();
-      switch (act) {
-        case Activation::tanh: row = 1.0 - 2.0 / ((2.0 * (row + b)).exp() + 1.0); break;
-        case Activation::relu: row = (row + b).max(0.0); break;
-        default: row += b; break;
-      }
-    }
+    add_bias_and_activate(y, bias(theta).array(), act);
   }
 
   // Accumulates parameter gradients; writes the input gradient if asked.
@@ -124,17 +139,26 @@ struct Dense {
   }
 };
 
-// Activations of one pass, kept for the backward pass.
+// Activations of one pass, kept for the backward pass. In single precision
+// the layers' outputs, the input and the weights (cast once per forward) are
+// kept in float, and only the last output in double (out.back()).
 struct MlpCache {
   std::vector<RowMat> out;  // out[l] = output of layer l (after its activation)
   RowMat grad, grad_next;
+  std::vector<RowMatF> out_f, weight_f;
+  std::vector<RowVecF> bias_f;
+  RowMatF x_f, grad_f, grad_next_f;
 };
 
-// Hidden layers with a shared activation and a linear output layer.
+// Hidden layers with a shared activation and a linear output layer. In
+// single precision (from the layout) the products and activations run in
+// float, about twice as many per vector instruction; parameters, their
+// gradients and everything outside the network stay double.
 class Mlp {
  public:
   Mlp() = default;
-  Mlp(int in, const std::vector<int>& hidden, int out, Activation act, ParamLayout& layout) : act_(act) {
+  Mlp(int in, const std::vector<int>& hidden, int out, Activation act, ParamLayout& layout)
+      : act_(act), single_(layout.single_precision()) {
     int width = in;
     for (int h : hidden) {
       layers_.emplace_back(width, h, layout);
@@ -152,6 +176,7 @@ class Mlp {
 
   template <class In>
   const RowMat& forward(const double* theta, const Eigen::MatrixBase<In>& x, MlpCache& c) const {
+    if (single_) return forward_single(theta, x, c);
     c.out.resize(layers_.size());
     for (std::size_t l = 0; l < layers_.size(); ++l) {
       const Activation act = (l + 1 < layers_.size()) ? act_ : Activation::identity;
@@ -165,6 +190,7 @@ class Mlp {
   template <class In>
   void backward(const double* theta, const Eigen::MatrixBase<In>& x, MlpCache& c, RowMat& d_out, double* grad,
                 RowMat* d_in) const {
+    if (single_) return backward_single(c, d_out, grad, d_in);
     c.grad.swap(d_out);
     for (std::size_t l = layers_.size(); l-- > 0;) {
       if (l + 1 < layers_.size()) activation_backward(act_, c.out[l], c.grad);
@@ -176,8 +202,50 @@ class Mlp {
   }
 
  private:
+  Activation layer_activation(std::size_t l) const {
+    return (l + 1 < layers_.size()) ? act_ : Activation::identity;
+  }
+
+  template <class In>
+  const RowMat& forward_single(const double* theta, const Eigen::MatrixBase<In>& x, MlpCache& c) const {
+    const std::size_t n = layers_.size();
+    c.out.resize(n);
+    c.out_f.resize(n);
+    c.weight_f.resize(n);
+    c.bias_f.resize(n);
+    c.x_f = x.template cast<float>();
+    for (std::size_t l = 0; l < n; ++l) {
+      c.weight_f[l] = layers_[l].weight(theta).template cast<float>();
+      c.bias_f[l] = layers_[l].bias(theta).template cast<float>();
+      const RowMatF& in = (l == 0) ? c.x_f : c.out_f[l - 1];
+      c.out_f[l].resize(in.rows(), layers_[l].out);
+      c.out_f[l].noalias() = in * c.weight_f[l];
+      add_bias_and_activate(c.out_f[l], c.bias_f[l].array(), layer_activation(l));
+    }
+    c.out.back() = c.out_f.back().template cast<double>();
+    return c.out.back();
+  }
+
+  // The backward pass of forward_single(), from the float copies it kept.
+  void backward_single(MlpCache& c, const RowMat& d_out, double* grad, RowMat* d_in) const {
+    c.grad_f = d_out.template cast<float>();
+    for (std::size_t l = layers_.size(); l-- > 0;) {
+      if (l + 1 < layers_.size()) activation_backward(act_, c.out_f[l], c.grad_f);
+      const RowMatF& in = (l == 0) ? c.x_f : c.out_f[l - 1];
+      layers_[l].weight(grad) += (in.transpose() * c.grad_f).template cast<double>();
+      layers_[l].bias(grad) += c.grad_f.colwise().sum().template cast<double>();
+      if (l > 0) {
+        c.grad_next_f.noalias() = c.grad_f * c.weight_f[l].transpose();
+        c.grad_f.swap(c.grad_next_f);
+      } else if (d_in) {
+        *d_in = (c.grad_f * c.weight_f[0].transpose()).template cast<double>();
+      }
+    }
+  }
+
   std::vector<Dense> layers_;
   Activation act_ = Activation::tanh;
+  bool single_ = false;
 };
 
 }  // namespace deepmnar

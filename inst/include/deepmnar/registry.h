@@ -27,6 +27,7 @@ enum MissingKind {
 enum ActivationKind { act_identity = 0, act_tanh = 1, act_relu = 2 };
 enum ModelKind { model_notmiwae = 0, model_gnr = 1, model_not2miwae = 2, model_psmvae = 3 };
 enum PsmvaeVariant { psmvae_b = 0, psmvae_a = 1 };
+enum PrecisionKind { precision_double = 0, precision_float = 1 };
 
 // Raised when what a fit holds changes meaning: 2 added per-column scale
 // floors, point masses, binary columns and the relaxation temperature; 3 the
@@ -62,6 +63,7 @@ inline const std::vector<Option>& registry_options() {
       {"encoder", "encoder_code", {{encoder_mlp, "mlp"}, {encoder_set, "set"}}},
       {"activation", "activation_code", {{act_identity, "identity"}, {act_tanh, "tanh"}, {act_relu, "relu"}}},
       {"variant", "variant_code", {{psmvae_b, "b"}, {psmvae_a, "a"}}},
+      {"precision", "precision_code", {{precision_double, "double"}, {precision_float, "float"}}},
   };
   return options;
 }

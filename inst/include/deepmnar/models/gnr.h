@@ -23,7 +23,7 @@ class Gnr {
   };
 
   explicit Gnr(const deepmnar_io::ModelSpec& spec) : p_(spec.p), alpha_(spec.alpha) {
-    ParamLayout layout;
+    ParamLayout layout(spec.precision == deepmnar_io::precision_float);
     core_ = LatentCore(spec, layout);
     layout.part("mask_decoder");
     mask_decoder_ = Mlp(core_.decoder_width(), spec.hidden, spec.p, activation_from(spec.activation), layout);

@@ -27,7 +27,7 @@ class Not2Miwae {
   };
 
   explicit Not2Miwae(const deepmnar_io::ModelSpec& spec) : p_(spec.p), K2_(spec.K2) {
-    ParamLayout layout;
+    ParamLayout layout(spec.precision == deepmnar_io::precision_float);
     core_ = LatentCore(spec, layout);
     const Activation act = activation_from(spec.activation);
     layout.part("eta_encoder");

@@ -19,7 +19,7 @@ class NotMiwae {
   };
 
   explicit NotMiwae(const deepmnar_io::ModelSpec& spec) : p_(spec.p) {
-    ParamLayout layout;
+    ParamLayout layout(spec.precision == deepmnar_io::precision_float);
     core_ = LatentCore(spec, layout);
     missing_ = MissingModel(spec, layout);
     blocks_ = layout.blocks();

@@ -103,7 +103,7 @@ class Psmvae {
         floor_(Eigen::Map<const RowVec>(spec.sigma_floor.data(), Eigen::Index(spec.sigma_floor.size()))),
         direction_(Eigen::Map<const RowVec>(spec.direction.data(), Eigen::Index(spec.direction.size()))) {
     const Activation act = activation_from(spec.activation);
-    ParamLayout layout;
+    ParamLayout layout(spec.precision == deepmnar_io::precision_float);
     if (set_) code_ = SetCode(p_, spec.set_embedding, spec.set_code, layout);
     in_width_ = set_ ? code_.width() : 2 * p_;
     layout.part("set_encoder");  // q(r | x, s): the pattern sets, not the set code
