@@ -145,7 +145,7 @@ struct Dense {
 struct MlpCache {
   std::vector<RowMat> out;  // out[l] = output of layer l (after its activation)
   RowMat grad, grad_next;
-  std::vector<RowMatF> out_f, weight_f;
+  std::vector<RowMatF> out_f, weight_f, weight_grad_f;
   std::vector<RowVecF> bias_f;
   RowMatF x_f, grad_f, grad_next_f;
 };
@@ -229,10 +229,14 @@ class Mlp {
   // The backward pass of forward_single(), from the float copies it kept.
   void backward_single(MlpCache& c, const RowMat& d_out, double* grad, RowMat* d_in) const {
     c.grad_f = d_out.template cast<float>();
+    c.weight_grad_f.resize(layers_.size());
     for (std::size_t l = layers_.size(); l-- > 0;) {
       if (l + 1 < layers_.size()) activation_backward(act_, c.out_f[l], c.grad_f);
       const RowMatF& in = (l == 0) ? c.x_f : c.out_f[l - 1];
-      layers_[l].weight(grad) += (in.transpose() * c.grad_f).template cast<double>();
+      // into a buffer kept per layer: a fresh temporary per layer and call
+      // costs more in allocation and page faults than the cast
+      c.weight_grad_f[l].noalias() = in.transpose() * c.grad_f;
+      layers_[l].weight(grad) += c.weight_grad_f[l].template cast<double>();
       layers_[l].bias(grad) += c.grad_f.colwise().sum().template cast<double>();
       if (l > 0) {
         c.grad_next_f.noalias() = c.grad_f * c.weight_f[l].transpose();
