@@ -9,6 +9,10 @@
 #                   skewed (log-normal-like) x1, x2; x1, x2 self-masked on
 #                   their population-standardised values as above. Truth from
 #                   a 10^6-row sample of the same model.
+#   skewed_logmask  the data of latent_skewed, but x1 and x2 self-masked on
+#                   their standardised logs: the mechanism a log-scale model
+#                   (`transform`) assumes, to separate the transformation
+#                   from a wrong mask model.
 #   gauss_mar       the Gaussian of gauss_selfmask, but x1 and x2 missing with
 #                   probability plogis(a + 3 x3): MAR, where the MNAR models
 #                   must not hurt.
@@ -97,16 +101,20 @@ latent_population <- local({
   set.seed(20261202)
   big <- latent_rows(1e6)
   list(center = colMeans(big), scale = apply(big, 2, stats::sd),
+       log_center = colMeans(log(abs(big))), log_scale = apply(log(abs(big)), 2, stats::sd),
        mean_x1 = mean(big[, 1]), slope = unname(stats::coef(stats::lm.fit(cbind(1, big[, 3]), big[, 1]))[2]))
 })
 
 self_mask <- function(v) stats::runif(length(v)) < stats::plogis(mask_intercept + 3 * v)
 
+designs_known <- c("gauss_selfmask", "latent_skewed", "gauss_mar", "skewed_logmask")
+
 make_data <- function(design, rep) {
-  set.seed(1e4 * match(design, c("gauss_selfmask", "latent_skewed", "gauss_mar")) + rep)
-  if (design == "latent_skewed") {
+  set.seed(1e4 * match(design, designs_known) + rep)
+  if (design %in% c("latent_skewed", "skewed_logmask")) {
     x <- latent_rows(n)
-    v <- sweep(sweep(x, 2, latent_population$center), 2, latent_population$scale, "/")
+    v <- if (design == "latent_skewed") sweep(sweep(x, 2, latent_population$center), 2, latent_population$scale, "/")
+         else sweep(sweep(log(abs(x)), 2, latent_population$log_center), 2, latent_population$log_scale, "/")
     miss <- cbind(self_mask(v[, 1]), self_mask(v[, 2]))
     truth <- c(mean_x1 = latent_population$mean_x1, slope_x1_x3 = latent_population$slope)
   } else {
@@ -257,7 +265,7 @@ summary_table <- do.call(rbind, lapply(seq_len(nrow(keys)), function(i) {
   r <- all[all$design == k$design & all$method == k$method & all$estimand == k$estimand, ]
   cbind(k, summarise_cell(r))
 }))
-summary_table <- summary_table[order(match(summary_table$design, c("gauss_selfmask", "latent_skewed", "gauss_mar")),
+summary_table <- summary_table[order(match(summary_table$design, designs_known),
                                      summary_table$estimand, match(summary_table$method, method_order)), ]
 
 cell_settings <- if (is.null(all$settings)) character(0) else
