@@ -195,7 +195,9 @@ test_that("mixed data: every method keeps factor types, and the comparison repor
                           mechanism_args = list(prob = 0.8, mcar = 0.1),
                           method_args = list(notmiwae = list(iterations = 200, hidden = c(8, 8), L = 50)))
   expect_true(all(c("rmse", "mae", "pfc") %in% names(res)))
-  expect_true(all(is.na(res$error)))
+  # (once seen failing under R CMD check on a loaded machine, not reproduced:
+  # the message names the method and its error)
+  expect_true(all(is.na(res$error)), info = paste(res$method, res$error, collapse = "; "))
   expect_true(all(res$pfc >= 0 & res$pfc <= 1))
   expect_true(all(res$rmse > 0))
   # the mean method's PFC is that of the most frequent level, by hand
