@@ -221,10 +221,10 @@
 #'   default) or `"float"`, single precision for the matrix products and
 #'   activations of every encoder and decoder network (parameters, their
 #'   gradients, likelihoods, importance weights and the optimiser stay
-#'   double). Float does twice the arithmetic per vector instruction: on
-#'   banknote at the paper's settings (one thread, a loaded machine) an
-#'   iteration took 3.7 ms against 6.4 and an imputation with L = 10,000 38 s
-#'   against 72 (`bench/results/precision.md` has quiet-machine figures).
+#'   double). Float does twice the arithmetic per vector instruction: at the
+#'   paper's settings on one thread an iteration took 0.81 ms against 1.20
+#'   (banknote, p = 4) and 1.62 against 2.15 (p = 30), and imputing banknote
+#'   with L = 10,000 7.9 s against 12.8 (`bench/results/precision.md`).
 #'   Its bound and gradient differ from double's by float rounding (relative
 #'   1e-9 and 1e-7 on the test networks, checked in the tests), which changes
 #'   a fit's path but not what it converges to; one seed still gives the same
