@@ -103,11 +103,8 @@ fit_model <- function(model, data, obs, decoder, activation, sigma_floor, latent
   ranges <- column_rating_ranges(rating_range, x, rating, obs)
   # a rating's mean stays in its range instead; its ends are no point masses
   masses[rating] <- NA
-  logged <- if (is.null(sparse)) {
-    choose_log_columns(transform, x, obs == "gaussian" & !binary & !levels & !single & !rating & is.na(masses))
-  } else {
-    choose_log_columns(transform, x[0, , drop = FALSE], rep(FALSE, ncol(x)))
-  }
+  logged <- choose_log_columns(transform, x, is.null(sparse) & obs == "gaussian" & !binary & !levels & !single &
+                                               !rating & is.na(masses))
   floors <- column_floors(sigma_floor, to_model_scale(x, logged))
   warn_near_constant(x[, !levels, drop = FALSE], masses[!levels])
   # Indicators of levels enter the engine as they are: 1 for the level, 0
@@ -283,6 +280,15 @@ ensemble_member <- function(fit, k) {
   fit$ensemble <- NULL
   fit
 }
+
+# f(member, member_seed, k) for every member of an ensemble, member k with
+# the k-th start seed of `seed` (the first is `seed` itself).
+over_members <- function(fit, seed, f) {
+  seeds <- start_seeds(seed, length(fit$ensemble$theta))
+  lapply(seq_along(seeds), function(k) f(ensemble_member(fit, k), seeds[k], k))
+}
+
+mean_of <- function(values) Reduce(`+`, values) / length(values)
 
 # The engine's initialisation, except for a learned self-masking model: its
 # slopes there start small and of random sign, and a fit that starts with the

@@ -292,14 +292,12 @@ engine_imputation <- function(fit, ed, rows, L, type_code, draws, seed, threads,
 # + 1, so m draws spread over the members. A row's ESS is its smallest over
 # the members, its samples their sum.
 ensemble_imputation <- function(fit, ed, rows, L, type_code, draws, seed, threads, mask, tolerance, progress, cells) {
-  size <- length(fit$ensemble$theta)
-  seeds <- start_seeds(seed, size)
-  owner <- (seq_len(draws) - 1L) %% size + 1L
-  parts <- lapply(seq_len(size), function(k) {
-    engine_imputation(ensemble_member(fit, k), ed, rows, L, type_code, sum(owner == k), seeds[k], threads, mask,
-                      tolerance, progress, cells)
+  owner <- (seq_len(draws) - 1L) %% length(fit$ensemble$theta) + 1L
+  parts <- over_members(fit, seed, function(member, member_seed, k) {
+    engine_imputation(member, ed, rows, L, type_code, sum(owner == k), member_seed, threads, mask, tolerance,
+                      progress, cells)
   })
-  average <- function(what) Reduce(`+`, lapply(parts, `[[`, what)) / size
+  average <- function(what) mean_of(lapply(parts, `[[`, what))
   out <- parts[[1]]
   out$point <- average("point")
   if (mask) out$mask <- average("mask")

@@ -39,11 +39,9 @@ predict_mask <- function(fit, newdata = NULL, L = 1000, seed = NULL, threads = N
   check_fit(fit)
   if (!is.null(fit$ensemble)) {
     # each member's mask model on its own completions, averaged
-    seeds <- start_seeds(check_seed(seed), length(fit$ensemble$theta))
-    per_member <- lapply(seq_along(seeds), function(k) {
-      predict_mask(ensemble_member(fit, k), newdata, L, seeds[k], threads, progress, condition_on_mask)
-    })
-    return(Reduce(`+`, per_member) / length(per_member))
+    return(mean_of(over_members(fit, check_seed(seed), function(member, member_seed, k) {
+      predict_mask(member, newdata, L, member_seed, threads, progress, condition_on_mask)
+    })))
   }
   if (!check_flag(condition_on_mask, "condition_on_mask")) {
     if (fit$model != "gnr") {
@@ -214,6 +212,14 @@ validate_fit <- function(fit) {
   if (!is.list(sc) || length(sc$center) != p || length(sc$scale) != p || !all(is.finite(sc$center)) ||
       !all(is.finite(sc$scale)) || any(sc$scale <= 0)) {
     damaged("`scaling` does not hold a finite centre and a positive scale per column")
+  }
+  # which columns are logs is held twice: by the scaling R applies and by the
+  # engine's log_scale (their logs' sd), which turns means back into E[x]
+  logged <- if (is.null(sc$log)) rep(FALSE, p) else sc$log
+  log_scale <- if (is.null(spec$log_scale)) rep(0, p) else spec$log_scale
+  if (!is.logical(logged) || length(logged) != p || anyNA(logged) || !identical(logged, log_scale > 0) ||
+      any(abs(log_scale[logged] - sc$scale[logged]) > 1e-12 * sc$scale[logged])) {
+    damaged("`scaling$log` and `spec$log_scale` do not name the same log columns with the same scale")
   }
   expected <- through_engine(cpp_n_params(spec))
   check_theta <- function(theta, name) {

@@ -20,7 +20,7 @@ choose_log_columns <- function(transform, x, eligible) {
     given <- columns[eligible]
     if (!length(given)) {
       deepmnar_abort(paste0("`transform = \"log\"`: no column can be logged (it is for continuous columns without a ",
-                            "point mass under `obs = \"gaussian\"`)."), data = list(argument = "transform"))
+                            "point mass under `obs = \"gaussian\"`, in dense data)."), data = list(argument = "transform"))
     }
     transform <- stats::setNames(rep("log", length(given)), given)
   }
@@ -46,11 +46,11 @@ check_loggable <- function(x, logged, eligible) {
   not_continuous <- logged[!eligible[match(logged, colnames(x))]]
   if (length(not_continuous)) {
     deepmnar_abort(sprintf(paste0("`transform = \"log\"` is for continuous Gaussian columns; column %s is binary, ",
-                                  "categorical, a rating, constant, has a point mass or `obs` is not \"gaussian\"."),
+                                  "categorical, a rating, constant, has a point mass, `obs` is not \"gaussian\" or the data are sparse."),
                            quote_names(not_continuous)),
                    data = list(argument = "transform", columns = not_continuous))
   }
-  nonpositive <- logged[vapply(logged, function(name) any(x[, name] <= 0, na.rm = TRUE), logical(1))]
+  nonpositive <- nonpositive_columns(x, logged)
   if (length(nonpositive)) {
     deepmnar_abort(sprintf("`transform = \"log\"` needs positive values; column %s has values <= 0.",
                            quote_names(nonpositive)), data = list(argument = "transform", columns = nonpositive))
@@ -89,10 +89,15 @@ from_model_scale <- function(x, logged) {
   x
 }
 
+# The named columns of `x` holding a value <= 0.
+nonpositive_columns <- function(x, columns) {
+  columns[vapply(columns, function(name) any(x[, name] <= 0, na.rm = TRUE), logical(1))]
+}
+
 # Values of log columns in data to impute must be positive too.
 check_positive_log_columns <- function(x, logged, arg) {
   if (is.null(logged) || !any(logged) || is_sparse_input(x)) return(invisible())
-  bad <- colnames(x)[logged][vapply(which(logged), function(j) any(x[, j] <= 0, na.rm = TRUE), logical(1))]
+  bad <- nonpositive_columns(x, colnames(x)[logged])
   if (length(bad)) {
     deepmnar_abort(sprintf("Column %s of `%s` has values <= 0, but the fit models its logs (`transform`).",
                            quote_names(bad), arg), data = list(argument = arg, columns = bad))

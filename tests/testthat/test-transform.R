@@ -97,6 +97,20 @@ test_that("the imputed mean of a log column is E[x], not exp(E[log x]), in every
   }
 })
 
+test_that("a fit whose two records of the log columns disagree is refused as damaged", {
+  fit <- small_fit(dl, transform = "auto")
+  impute_it <- function(f) impute(f, L = 20, seed = 1, progress = FALSE)
+  bad <- fit
+  bad$scaling$log[1] <- FALSE
+  expect_error(impute_it(bad), class = "deepmnar_error_damaged_fit", regexp = "`scaling\\$log` and `spec\\$log_scale`")
+  bad <- fit
+  bad$spec$log_scale[1] <- 2 * bad$spec$log_scale[1]
+  expect_error(impute_it(bad), class = "deepmnar_error_damaged_fit", regexp = "`scaling\\$log`")
+  bad <- fit
+  bad$scaling$log <- "yes"
+  expect_error(impute_it(bad), class = "deepmnar_error_damaged_fit", regexp = "`scaling\\$log`")
+})
+
 test_that("a fit saved before log columns existed imputes as before", {
   fit <- small_fit(dl)
   old <- fit

@@ -179,7 +179,7 @@ class Mlp {
     if (single_) return forward_single(theta, x, c);
     c.out.resize(layers_.size());
     for (std::size_t l = 0; l < layers_.size(); ++l) {
-      const Activation act = (l + 1 < layers_.size()) ? act_ : Activation::identity;
+      const Activation act = layer_activation(l);
       if (l == 0) layers_[0].forward(theta, x, c.out[0], act);
       else layers_[l].forward(theta, c.out[l - 1], c.out[l], act);
     }
