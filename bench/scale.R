@@ -84,6 +84,7 @@ run_grid <- function(sizes, methods, threads, cap, fresh) {
     file <- file.path(cache_dir, sprintf("%s_%s.rds", size, method))
     if (!fresh && file.exists(file)) next
     log <- tempfile()
+    load_before <- as.numeric(strsplit(readLines("/proc/loadavg", n = 1), " ")[[1]][1])
     status <- system2("/usr/bin/time", c("-v", "timeout", cap, file.path(R.home("bin"), "Rscript"), "bench/scale.R",
                                          sprintf("--cell=%s:%s", size, method), sprintf("--threads=%d", threads)),
                       stdout = log, stderr = log)
@@ -100,6 +101,7 @@ run_grid <- function(sizes, methods, threads, cap, fresh) {
                       peak_mb = if (length(peak_kb)) peak_kb / 1024 else NA_real_,
                       outcome = if (length(result)) "done" else if (status == 124) sprintf("stopped at the %s s cap", cap)
                                 else paste("failed:", utils::tail(out[!grepl("^\t", out)], 1)),
+                      load = load_before,
                       commit = tryCatch(system("git rev-parse --short HEAD", intern = TRUE), error = function(e) NA))
     saveRDS(row, file)
     message(sprintf("[%s] %s %s: %s, %.1f s, peak %.0f MB", format(Sys.time(), "%H:%M:%S"), size, method, row$outcome,
@@ -116,7 +118,9 @@ write_report <- function() {
   if (file.exists(csv)) {
     earlier <- utils::read.csv(csv, stringsAsFactors = FALSE, colClasses = c(size = "character"))
     key <- function(r) paste(r$size, r$method, r$threads)
-    rows <- rbind(rows, earlier[!key(earlier) %in% key(rows), names(earlier)])
+    if (!"load" %in% names(earlier)) earlier$load <- NA_real_
+    if (!is.null(rows) && !"load" %in% names(rows)) rows$load <- NA_real_
+    rows <- rbind(rows, earlier[!key(earlier) %in% key(rows), names(if (is.null(rows)) earlier else rows)])
   }
   if (is.null(rows) || !nrow(rows)) return(invisible())
   order_key <- suppressWarnings(as.numeric(rows$size))
@@ -130,13 +134,15 @@ write_report <- function() {
            "its defaults (L = 10,000 cap, tolerance 0.05 sd),",
            "`threads` as listed; notmiwae_float: the same with `precision = \"float\"`; mice: m = 5, its default",
            "methods; missForest: its defaults. RMSE over the missing cells, complete-data standardised scale.",
-           "The machine's load is not controlled here: rows from busy sessions are slower than a quiet machine.", "",
-           "| data | rows | method | threads | outcome | seconds (fit) | peak MB | RMSE | incomplete rows | commit |",
-           "|---|---|---|---|---|---|---|---|---|---|",
-           sprintf("| %s | %s | %s | %d | %s | %s | %s | %s | %s | %s |", rows$size, fmt(rows$rows, "%.0f"), rows$method,
+           "The machine's load is not controlled here: rows from busy sessions are slower than a quiet machine;",
+           "`load` is the one-minute load average when the cell started (2 = both cores already busy).", "",
+           "| data | rows | method | threads | outcome | seconds (fit) | peak MB | RMSE | incomplete rows | load | commit |",
+           "|---|---|---|---|---|---|---|---|---|---|---|",
+           sprintf("| %s | %s | %s | %d | %s | %s | %s | %s | %s | %s | %s |", rows$size, fmt(rows$rows, "%.0f"), rows$method,
                    rows$threads, rows$outcome,
                    paste0(fmt(rows$seconds, "%.1f"), ifelse(is.na(rows$fit_seconds), "", sprintf(" (%.1f)", rows$fit_seconds))),
-                   fmt(rows$peak_mb, "%.0f"), fmt(rows$rmse, "%.3f"), fmt(rows$incomplete_rows, "%.2f"), rows$commit))
+                   fmt(rows$peak_mb, "%.0f"), fmt(rows$rmse, "%.3f"), fmt(rows$incomplete_rows, "%.2f"),
+                   fmt(rows$load, "%.1f"), rows$commit))
   writeLines(out, file.path("bench", "results", "scale.md"))
   invisible(rows)
 }
