@@ -14,10 +14,16 @@
 #   --wait-quiet=S           before each measurement, wait up to S seconds until other processes
 #                            use < 0.35 cores (DEEPMNAR_BENCH_WAIT_QUIET; 120, quick 0)
 #   --out=DIR                output folder (DEEPMNAR_BENCH_OUT; bench/results)
+# Builds timed: "default" (the engine the CPU dispatches to, double precision),
+# "float" (the same engine with `precision = "float"`) and "baseline" (the
+# portable engine forced, double). The PyTorch float32 training anchor is
+# bench/results/pytorch_anchor.csv when bench/pytorch_anchor.py ran on this
+# machine (run it just before: see bench/precision.R), else the notes'.
 # Outputs: DIR/speed.md and DIR/speed.csv (quick mode: speed-quick.md / speed-quick.csv,
 # so that a smoke test never overwrites the results of a full run).
 
 suppressPackageStartupMessages(library(deepmnar))
+source(file.path("bench", "pytorch_anchor.R"))
 
 # ---------------------------------------------------------------------------
 # Options
@@ -76,6 +82,9 @@ anchor <- list(
               `10000x128x128` = c(openblas = 35.8, eigen_sse2 = 16.0, eigen_avx2 = 40.5)),
   peak = c(avx2 = 52, sse2 = 18)                 # about the best double GEMM rate per core
 )
+# PyTorch f32 one-thread training measured on this machine, when available.
+pytorch <- pytorch_anchor()
+anchor$train_f32 <- pytorch$training
 bars <- list(train_speedup = 2.5, thread_ratio = 1.6, impute_seconds = 8)
 
 # ---------------------------------------------------------------------------
@@ -158,17 +167,19 @@ impute_flops_per_row <- function(p, q = p - 1, hidden = c(128, 128), L = 10000) 
 
 # ---------------------------------------------------------------------------
 # Training timings
-fit_once <- function(x, iterations, threads, seed) {
+precision_of <- function(build) if (build == "float") "float" else "double"
+fit_once <- function(x, iterations, threads, seed, build = "default") {
   notmiwae(x, missing_model = "selfmask_known", obs = "gaussian", hidden = c(128, 128), K = 20,
-           batch_size = 16, iterations = iterations, seed = seed, threads = threads, progress = FALSE)
+           batch_size = 16, iterations = iterations, seed = seed, threads = threads, precision = precision_of(build),
+           progress = FALSE)
 }
-time_training <- function(build, threads_set) {
+time_training <- function(builds, threads_set) {
   for (p in names(datasets)) fit_once(datasets[[p]]$x, 200L, threads_set[1], 1L)   # warm-up
   for (r in seq_len(opt$repeats)) {
     for (p in names(datasets)) {
-      # threads interleaved within a repeat so that their ratio sees the same conditions
-      for (th in threads_set) {
-        m <- measured(function() fit_once(datasets[[p]]$x, opt$iterations, th, 1000L + r))
+      # threads and builds interleaved within a repeat so that their ratios see the same conditions
+      for (th in threads_set) for (build in builds) {
+        m <- measured(function() fit_once(datasets[[p]]$x, opt$iterations, th, 1000L + r, build))
         fit <- m$value
         stopifnot(fit$settings$iterations_done == opt$iterations)
         record(section = "train", dataset = datasets[[p]]$short, p = as.integer(p), build = build,
@@ -207,7 +218,7 @@ cat(sprintf("deepmnar speed benchmark (%s): %d iterations x %d repeats; load %.2
 
 default_set <- deepmnar:::cpp_instruction_set()
 deepmnar:::cpp_force_baseline(FALSE)
-time_training("default", threads_list)
+time_training(c("default", "float"), threads_list)
 time_gemm("default")
 deepmnar:::cpp_force_baseline(TRUE)
 baseline_set <- tryCatch({
@@ -221,23 +232,25 @@ stopifnot(deepmnar:::cpp_instruction_set() == default_set)
 # ---------------------------------------------------------------------------
 # Imputation timings: banknote, first 2 columns missing above the mean, type = "mean"
 imp_x <- datasets[["4"]]$x
-imp_fit <- fit_once(imp_x, impute_fit_iterations, 2L, 7L)
+imp_builds <- c("default", "float")
+imp_fit <- lapply(stats::setNames(imp_builds, imp_builds), function(b) fit_once(imp_x, impute_fit_iterations, 2L, 7L, b))
 imp_rows <- sum(!stats::complete.cases(imp_x))
-invisible(impute(imp_fit, L = 200, type = "mean", seed = 1, threads = 1, progress = FALSE))   # warm-up
+invisible(impute(imp_fit$default, L = 200, type = "mean", seed = 1, threads = 1, progress = FALSE))   # warm-up
 for (r in seq_len(opt$impute_repeats)) {
-  for (th in threads_list) {
+  for (th in threads_list) for (build in imp_builds) {
     m <- measured(function() {
       t0 <- proc.time()[["elapsed"]]
-      out <- impute(imp_fit, L = opt$L, type = "mean", tolerance = 0, seed = 100 + r, threads = th, progress = FALSE)
+      out <- impute(imp_fit[[build]], L = opt$L, type = "mean", tolerance = 0, seed = 100 + r, threads = th,
+                    progress = FALSE)
       stopifnot(!anyNA(out))
       proc.time()[["elapsed"]] - t0
     })
     s <- m$value
-    record(section = "impute", dataset = datasets[["4"]]$short, p = 4L, build = "default",
+    record(section = "impute", dataset = datasets[["4"]]$short, p = 4L, build = build,
            instruction_set = default_set, threads = th, rep = r, iterations = NA_integer_, L = opt$L,
            rows = imp_rows, seconds = s, ms_per_iter = NA_real_,
            gflops = imp_rows * impute_flops_per_row(4, L = opt$L) / s / 1e9, m$machine)
-    cat(sprintf("impute threads=%d rep=%d  %.2f s\n", th, r, s))
+    cat(sprintf("impute %-8s threads=%d rep=%d  %.2f s\n", build, th, r, s))
   }
 }
 
@@ -337,18 +350,19 @@ add("")
 add("Paper settings: batch 16, K = 20, encoder and decoder 2 x 128 tanh, latent p - 1, `selfmask_known`, ",
     "Gaussian; first half of the columns missing above the column mean. Time = `fit$seconds / iterations` ",
     "(includes the R overhead between C++ blocks), median [min–max] of ", opt$repeats, " fits of ",
-    opt$iterations, " iterations. PyTorch anchor: notes section 7, OpenBLAS, 1 thread.")
+    opt$iterations, " iterations; `float` is the same engine with `precision = \"float\"`. PyTorch f32 anchor: ",
+    pytorch$source, "; f64: notes section 7, OpenBLAS, 1 thread.")
 add("")
-add("| p | data | build | threads | ms / iteration | PyTorch f32 (ms) | speed-up vs f32 | PyTorch f64 (ms) | speed-up vs f64 |")
-add("|---|---|---|---|---|---|---|---|---|")
+add("| p | data | build | precision | threads | ms / iteration | PyTorch f32 (ms) | speed-up vs f32 | PyTorch f64 (ms) | speed-up vs f64 |")
+add("|---|---|---|---|---|---|---|---|---|---|")
 train_summary <- list()
-for (build in c("default", "baseline")) {
+for (build in c("default", "float", "baseline")) {
   for (p in names(datasets)) {
-    for (th in if (build == "default") threads_list else 1L) {
+    for (th in if (build == "baseline") 1L else threads_list) {
       d <- pick("train", build, as.integer(p), th)
       m <- stats::median(d$ms_per_iter)
       train_summary[[paste(build, p, th)]] <- m
-      add("| ", p, " | `", datasets[[p]]$name, "` | ", d$instruction_set[1], " | ", th, " | ",
+      add("| ", p, " | `", datasets[[p]]$name, "` | ", d$instruction_set[1], " | ", precision_of(build), " | ", th, " | ",
           med_range(d$ms_per_iter), " | ", f(anchor$train_f32[[p]]), " | ", f(anchor$train_f32[[p]] / m), "x | ",
           f(anchor$train_f64[[p]]), " | ", f(anchor$train_f64[[p]] / m), "x |")
     }
@@ -357,16 +371,16 @@ for (build in c("default", "baseline")) {
 add("")
 add("Second thread (", default_set, " build; fits interleaved within each repeat):")
 add("")
-add("| p | ratio of medians, 1 thread / 2 threads | per-repeat ratios, median [min–max] | PyTorch f32 1 / 2 threads |")
-add("|---|---|---|---|")
+add("| p | precision | ratio of medians, 1 thread / 2 threads | per-repeat ratios, median [min–max] | PyTorch f32 1 / 2 threads (notes) |")
+add("|---|---|---|---|---|")
 thread_ratio <- list()
-for (p in names(datasets)) {
-  d1 <- pick("train", "default", as.integer(p), 1L)
-  d2 <- pick("train", "default", as.integer(p), 2L)
+for (build in c("default", "float")) for (p in names(datasets)) {
+  d1 <- pick("train", build, as.integer(p), 1L)
+  d2 <- pick("train", build, as.integer(p), 2L)
   d2 <- d2[match(d1$rep, d2$rep), ]
-  thread_ratio[[p]] <- stats::median(d1$ms_per_iter) / stats::median(d2$ms_per_iter)
-  add("| ", p, " | ", f(thread_ratio[[p]]), "x | ", med_range(d1$ms_per_iter / d2$ms_per_iter, 2), " | ",
-      f(anchor$train_f32[[p]] / anchor$train_f32_2t[[p]]), "x |")
+  thread_ratio[[paste(build, p)]] <- stats::median(d1$ms_per_iter) / stats::median(d2$ms_per_iter)
+  add("| ", p, " | ", precision_of(build), " | ", f(thread_ratio[[paste(build, p)]]), "x | ",
+      med_range(d1$ms_per_iter / d2$ms_per_iter, 2), " | ", f(anchor$train_f32[[p]] / anchor$train_f32_2t[[p]]), "x |")
 }
 add("")
 
@@ -380,19 +394,23 @@ add("FLOPs per iteration from the shapes (2·m·k·n per dense product): forward
 add("")
 gemm_med <- function(build, shape) stats::median(pick("gemm", build, dataset = shape)$gflops)
 g320 <- c(default = gemm_med("default", "320x128x128"), baseline = gemm_med("baseline", "320x128x128"))
-peak_of <- function(set) if (grepl("avx2", set)) anchor$peak[["avx2"]] else anchor$peak[["sse2"]]
-add("| p | forward MFLOP | total MFLOP / iteration | build | threads | ms / iteration | GFLOP/s | % of own GEMM rate at 320x128x128 (per thread) | % of peak (per thread) |")
-add("|---|---|---|---|---|---|---|---|---|")
-for (build in c("default", "baseline")) {
-  set <- if (build == "default") default_set else baseline_set
+# float doubles the lanes of every vector instruction, and so the peak.
+peak_of <- function(set, build = "default") {
+  (if (grepl("avx2", set)) anchor$peak[["avx2"]] else anchor$peak[["sse2"]]) * (if (build == "float") 2 else 1)
+}
+add("| p | forward MFLOP | total MFLOP / iteration | build | precision | threads | ms / iteration | GFLOP/s | % of own double GEMM rate at 320x128x128 (per thread) | % of peak (per thread; float: twice double's) |")
+add("|---|---|---|---|---|---|---|---|---|---|")
+for (build in c("default", "float", "baseline")) {
+  set <- if (build == "baseline") baseline_set else default_set
   for (p in names(datasets)) {
     fl <- train_flops(as.integer(p))
-    for (th in if (build == "default") threads_list else 1L) {
+    for (th in if (build == "baseline") 1L else threads_list) {
       m <- train_summary[[paste(build, p, th)]]
       gf <- fl[["total"]] / (m / 1000) / 1e9
-      add("| ", p, " | ", f(fl[["forward"]] / 1e6), " | ", f(fl[["total"]] / 1e6), " | ", set, " | ", th, " | ",
-          f(m, 3), " | ", f(gf, 1), " | ", f(100 * gf / th / g320[[build]], 0), "% | ",
-          f(100 * gf / th / peak_of(set), 0), "% |")
+      add("| ", p, " | ", f(fl[["forward"]] / 1e6), " | ", f(fl[["total"]] / 1e6), " | ", set, " | ", precision_of(build),
+          " | ", th, " | ", f(m, 3), " | ", f(gf, 1), " | ",
+          f(100 * gf / th / g320[[if (build == "baseline") "baseline" else "default"]], 0), "% | ",
+          f(100 * gf / th / peak_of(set, build), 0), "% |")
     }
   }
 }
@@ -426,14 +444,14 @@ add("`impute(fit, L = ", opt$L, ", type = \"mean\", tolerance = 0)` (every row d
     "PyTorch anchor (L = 10000, f32, OpenBLAS): ", anchor$impute_f32, " s on 1 thread (", anchor$impute_f32_ms_row,
     " ms per row of all 1372), ", anchor$impute_f32_2t, " s with 2 torch threads; f64 1 thread ", anchor$impute_f64, " s.")
 add("")
-add("| threads | seconds | ms per imputed row | ms per row (all rows) | GFLOP/s | PyTorch f32 1 thread (s) | speed-up |")
-add("|---|---|---|---|---|---|---|")
+add("| precision | threads | seconds | ms per imputed row | ms per row (all rows) | GFLOP/s | PyTorch f32 1 thread (s) | speed-up |")
+add("|---|---|---|---|---|---|---|---|")
 impute_median <- list()
-for (th in threads_list) {
-  d <- pick("impute", threads = th)
+for (build in imp_builds) for (th in threads_list) {
+  d <- pick("impute", build, threads = th)
   m <- stats::median(d$seconds)
-  impute_median[[as.character(th)]] <- m
-  add("| ", th, " | ", med_range(d$seconds, 2), " | ", f(1000 * m / imp_rows, 2), " | ", f(1000 * m / nrow(imp_x), 2),
+  impute_median[[paste(build, th)]] <- m
+  add("| ", precision_of(build), " | ", th, " | ", med_range(d$seconds, 2), " | ", f(1000 * m / imp_rows, 2), " | ", f(1000 * m / nrow(imp_x), 2),
       " | ", f(stats::median(d$gflops), 1), " | ", anchor$impute_f32, " | ", f(anchor$impute_f32 / m), "x |")
 }
 add("")
@@ -460,20 +478,24 @@ add("## 6. Bars from the issue")
 add("")
 add("| bar | measured | target | result |")
 add("|---|---|---|---|")
-for (p in names(datasets)) {
-  s <- anchor$train_f32[[p]] / train_summary[[paste("default", p, 1L)]]
-  add("| training p = ", p, ", 1 thread, vs PyTorch f32 1 thread | ", f(s), "x (",
-      f(train_summary[[paste("default", p, 1L)]], 3), " ms vs ", f(anchor$train_f32[[p]]), " ms) | >= ",
+for (build in c("default", "float")) for (p in names(datasets)) {
+  s <- anchor$train_f32[[p]] / train_summary[[paste(build, p, 1L)]]
+  add("| training p = ", p, ", ", precision_of(build), ", 1 thread, vs PyTorch f32 1 thread | ", f(s), "x (",
+      f(train_summary[[paste(build, p, 1L)]], 3), " ms vs ", f(anchor$train_f32[[p]]), " ms) | >= ",
       bars$train_speedup, "x (<= ", f(anchor$train_f32[[p]] / bars$train_speedup, 3), " ms) | ",
       pass(s >= bars$train_speedup), " |")
 }
-for (p in names(datasets)) {
-  add("| second thread, training p = ", p, " (1 thread / 2 threads) | ", f(thread_ratio[[p]]), "x | >= ",
-      bars$thread_ratio, "x | ", pass(thread_ratio[[p]] >= bars$thread_ratio), " |")
+for (build in c("default", "float")) for (p in names(datasets)) {
+  r <- thread_ratio[[paste(build, p)]]
+  add("| second thread, training p = ", p, ", ", precision_of(build), " (1 thread / 2 threads) | ", f(r), "x | >= ",
+      bars$thread_ratio, "x | ", pass(r >= bars$thread_ratio), " |")
 }
-add("| banknote imputation, L = ", opt$L, ", 2 threads | ", f(impute_median[["2"]]), " s | <= ", bars$impute_seconds,
-    " s | ", if (opt$L == 10000) pass(impute_median[["2"]] <= bars$impute_seconds) else
-      paste0("n/a (run with L = ", opt$L, ")"), " |")
+for (build in imp_builds) {
+  m <- impute_median[[paste(build, 2L)]]
+  add("| banknote imputation, ", precision_of(build), ", L = ", opt$L, ", 2 threads | ", f(m), " s | <= ",
+      bars$impute_seconds, " s | ", if (opt$L == 10000) pass(m <= bars$impute_seconds) else
+        paste0("n/a (run with L = ", opt$L, ")"), " |")
+}
 add("")
 add("Raw timings: `", basename(csv_file), "` (one row per timed fit, imputation or GEMM loop; `load1` = 1-min load ",
     "average before it, `foreign_cores` = CPU used by other processes during it, from /proc/stat; `waited` = seconds ",
