@@ -112,8 +112,9 @@ fit_model <- function(model, data, obs, decoder, activation, sigma_floor, latent
   scaling <- given_moments(fit_scaling(x, identity = levels, logged = logged), center, scale, colnames(x), levels)
   other <- ifelse(binary, 0, ifelse(single, masses, NA_real_))
   if (is.null(latent_dim) && encoder$encoder == "set") latent_dim <- max(1L, min(30L, ncol(x) - 1L))
-  args <- check_common_args(K, batch_size, iterations, lr, latent_dim, hidden, threads, seed,
-                            if (is.null(sparse)) nrow(x) else nrow(sparse), ncol(x))
+  n <- if (is.null(sparse)) nrow(x) else nrow(sparse)
+  if (is.null(batch_size)) batch_size <- min(default_batch_size(model), n)
+  args <- check_common_args(K, batch_size, iterations, lr, latent_dim, hidden, threads, seed, n, ncol(x))
   eta_dim <- check_count(if (is.null(eta_dim)) max(1, ncol(x) - 1) else eta_dim, "eta_dim", 1, 4096)
   spec <- model_spec(model, colnames(x), args$latent_dim, args$hidden, activation, obs, decoder, missing_model,
                      mask_directions(missing_model, direction, colnames(x)), unname(floors), alpha = alpha, K2 = K2,
@@ -174,6 +175,9 @@ given_moments <- function(scaling, center, scale, columns, levels) {
   for (name in names(scales)) if (!is.na(scales[[name]])) scaling$scale[[name]] <- scales[[name]]
   scaling
 }
+
+# PSMVAE's paper trains on larger minibatches than the IWAE-based models'.
+default_batch_size <- function(model) if (model == "psmvae") 64L else 16L
 
 check_common_args <- function(K, batch_size, iterations, lr, latent_dim, hidden, threads, seed, n, p) {
   list(

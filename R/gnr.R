@@ -41,7 +41,7 @@
 #' head(impute(fit, L = 100))
 #' @export
 gnr <- function(data, alpha = 1, aux_dim = 0, obs = c("gaussian", "t", "rating", "categorical"), decoder = c("mlp", "linear"), latent_dim = NULL,
-                hidden = c(128, 128), K = 20, batch_size = 16, iterations = 20000, lr = 1e-3,
+                hidden = c(128, 128), K = 20, batch_size = NULL, iterations = 20000, lr = 1e-3,
                 activation = c("tanh", "relu"), sigma_floor = "auto", point_mass = "auto", transform = "none", temperature = 0.5,
                 encoder_mask = FALSE, encoder = c("mlp", "set"), set_embedding = 20, set_code = 50, stop_early = TRUE,
                 starts = NULL, ensemble = 1, center = NULL, scale = NULL, rating_range = NULL, precision = c("double", "float"), seed = NULL, threads = NULL,

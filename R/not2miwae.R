@@ -29,7 +29,7 @@
 #' head(impute(fit, L = 100))
 #' @export
 not2miwae <- function(data, K = 20, K2 = 20, eta_dim = NULL, obs = c("gaussian", "t"), decoder = c("mlp", "linear"),
-                      latent_dim = NULL, hidden = c(128, 128), batch_size = 16, iterations = 20000, lr = 1e-3,
+                      latent_dim = NULL, hidden = c(128, 128), batch_size = NULL, iterations = 20000, lr = 1e-3,
                       activation = c("tanh", "relu"), sigma_floor = "auto", point_mass = "auto", transform = "none", temperature = 0.5,
                       encoder_mask = FALSE, encoder = c("mlp", "set"), set_embedding = 20, set_code = 50,
                       stop_early = TRUE,

@@ -126,7 +126,8 @@
 #'   ratings: hundreds of items do not need hundreds of latent dimensions).
 #' @param hidden Widths of the hidden layers of the encoder and of the decoder.
 #' @param K Importance samples per row in training.
-#' @param batch_size Rows per minibatch.
+#' @param batch_size Rows per minibatch; `NULL` (the default) takes 16 (64 for
+#'   [psmvae()]), or every row when the data have fewer.
 #' @param iterations Number of Adam steps.
 #' @param lr Adam learning rate.
 #' @param direction For `"selfmask_known"`: which values of each column go missing,
@@ -257,7 +258,7 @@
 notmiwae <- function(data,
                      missing_model = c("selfmask_known", "selfmask", "selfmask_shared", "linear", "nonlinear", "none"),
                      obs = c("gaussian", "t", "rating", "categorical"), decoder = c("mlp", "linear"), latent_dim = NULL,
-                     hidden = c(128, 128), K = 20, batch_size = 16, iterations = 20000, lr = 1e-3,
+                     hidden = c(128, 128), K = 20, batch_size = NULL, iterations = 20000, lr = 1e-3,
                      direction = "high", activation = c("tanh", "relu"), sigma_floor = "auto",
                      point_mass = "auto", transform = "none", temperature = 0.5, encoder_mask = FALSE, encoder = c("mlp", "set"),
                      set_embedding = 20, set_code = 50, stop_early = TRUE, starts = NULL, ensemble = 1, center = NULL, scale = NULL,

@@ -120,7 +120,7 @@
 psmvae <- function(data, k = 2, variant = c("a", "b"), pi_prime = 0.5, direction = "high",
                    obs = c("gaussian", "rating", "categorical"), rating_range = NULL, latent_dim = NULL,
 hidden = c(128, 128),
-                   K = 1, batch_size = 64, iterations = 20000, lr = 1e-3, activation = c("tanh", "relu"),
+                   K = 1, batch_size = NULL, iterations = 20000, lr = 1e-3, activation = c("tanh", "relu"),
                    sigma_floor = "auto", transform = "none", temperature = 0.5, stop_early = TRUE, starts = NULL, ensemble = 1, center = NULL,
                    scale = NULL, precision = c("double", "float"), seed = NULL, threads = NULL, progress = interactive(), encoder = c("mlp", "set"),
                    set_embedding = 20, set_code = 50) {

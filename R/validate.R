@@ -136,6 +136,15 @@ check_training_matrix <- function(x, levels = rep(FALSE, ncol(x))) {
       "Column %s of `data` has values too large for its mean and standard deviation to be computed (they overflow): rescale it.",
       quote_names(huge)), data = list(argument = "data", columns = huge))
   }
+  # Values that differ by less than the smallest normal double have a
+  # standard deviation of 0 (it underflows), or one whose inverse overflows.
+  distinct <- apply(x, 2, function(col) length(unique(col[!is.na(col)])) > 1)
+  tiny <- colnames(x)[distinct & !is.na(sds) & (sds == 0 | !is.finite(1 / sds))]
+  if (length(tiny)) {
+    deepmnar_abort(sprintf(
+      "Column %s of `data` has values too close together for their standard deviation to be computed (it underflows): rescale it.",
+      quote_names(tiny)), data = list(argument = "data", columns = tiny))
+  }
   constant <- colnames(x)[(is.na(sds) | sds == 0) & colSums(is.na(x)) > 0 & !levels]
   if (length(constant)) {
     deepmnar_warn(sprintf(paste0(

@@ -68,6 +68,27 @@ test_that("columns that cannot be learned are refused by name", {
   dh <- d
   dh$b[1:2] <- 1e300
   expect_input_error(fit_quick(dh), "`b`.*too large")
+  # values a hair apart: their sd underflows to 0, which is not a constant column
+  dt <- d
+  dt$c <- dt$c * 1e-300
+  err <- expect_input_error(fit_quick(dt), "`c`.*too close together")
+  expect_identical(err$columns, "c")
+  dt$c <- d$c * 1e-100
+  expect_false(anyNA(impute(fit_quick(dt), L = 5, seed = 1, progress = FALSE)))
+})
+
+test_that("a default minibatch larger than the data shrinks to the data; a given one does not", {
+  few <- make_data(n = 12)
+  quick <- list(hidden = 4, iterations = 5, K = 2, seed = 1, threads = 1, stop_early = FALSE, progress = FALSE)
+  for (model in list(notmiwae, gnr, not2miwae)) {
+    f <- do.call(model, c(list(few), quick))
+    expect_identical(f$settings$batch_size, 12L)
+    expect_false(anyNA(impute(f, L = 5, seed = 1, progress = FALSE)))
+  }
+  expect_identical(do.call(psmvae, c(list(d), quick))$settings$batch_size, 60L)
+  expect_identical(do.call(psmvae, c(list(rbind(d, d)), quick))$settings$batch_size, 64L)
+  expect_identical(do.call(notmiwae, c(list(d), quick))$settings$batch_size, 16L)
+  expect_input_error(do.call(notmiwae, c(list(few), quick, batch_size = 16)), "`batch_size`.*between 1 and 12")
 })
 
 test_that("Inf and NaN cells are refused by column", {
