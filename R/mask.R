@@ -159,10 +159,11 @@ validate_fit <- function(fit) {
     code <- spec[[fields[[option]]]]
     if (option %in% optional && is.null(code)) next
     if (!is_code(code, codes_of(option))) damaged(sprintf("`spec$%s` is not a known code", fields[[option]]))
-  }
-  if (!is.null(spec$encoder_code) &&
-      !identical(spec$encoder, names(codes_of("encoder"))[match(spec$encoder_code, codes_of("encoder"))])) {
-    damaged("`spec$encoder` does not match `spec$encoder_code`")
+    # the engine reads the code, print() and the R side the name: they must agree
+    if (!is.null(code) && !is.null(spec[[option]]) &&
+        !identical(spec[[option]], names(codes_of(option))[match(code, codes_of(option))])) {
+      damaged(sprintf("`spec$%s` does not match `spec$%s`", option, fields[[option]]))
+    }
   }
   for (field in c("set_embedding", "set_code")) {
     if (!is.null(spec[[field]]) && !is_count(spec[[field]])) damaged(sprintf("`spec$%s` is not a size", field))

@@ -40,6 +40,10 @@ test_that("a tampered spec is refused, never built", {
   expect_damaged(tamper("latent_dim", 0L), "`spec\\$latent_dim`")
   expect_damaged(tamper("missing_code", 7L), "`spec\\$missing_code`")
   expect_damaged(tamper("sigma_floor", -1), "`spec\\$sigma_floor`")
+  # a name that disagrees with the code the engine reads (print() shows the name)
+  expect_damaged(tamper("activation", "relu"), "`spec\\$activation` does not match `spec\\$activation_code`")
+  expect_damaged(tamper("missing_model", "linear"), "`spec\\$missing_model` does not match")
+  expect_damaged(tamper("precision", "float"), "`spec\\$precision` does not match")
 })
 
 test_that("data and scaling of the wrong shape are refused", {
