@@ -514,8 +514,8 @@ abort_nonfinite_training <- function(iteration, lr) {
 #' @examples
 #' x <- banknote[, 1:4]
 #' x$variance[x$variance > mean(x$variance)] <- NA
-#' rule <- early_stopping(patience = 5)
-#' fit <- notmiwae(x, iterations = 2000, stop_early = rule, seed = 1, threads = 1)
+#' rule <- early_stopping(patience = 3)
+#' fit <- notmiwae(x, hidden = c(32, 32), iterations = 5000, stop_early = rule, seed = 1, threads = 1)
 #' fit$stopping$reason
 #' @export
 early_stopping <- function(holdout = 0.1, every = NULL, patience = 10, max_rows = 2000, patience_ratio = 0) {
