@@ -37,8 +37,8 @@ cpp_train <- function(spec, data, state, iterations, K, batch_size, lr, seed, th
     .Call(`_deepmnar_cpp_train`, spec, data, state, iterations, K, batch_size, lr, seed, threads, progress)
 }
 
-cpp_impute <- function(spec, data, theta, rows, L, chunk, type, n_draws, seed, threads, mask, progress = NULL, tolerance = 0.0, wanted = NULL) {
-    .Call(`_deepmnar_cpp_impute`, spec, data, theta, rows, L, chunk, type, n_draws, seed, threads, mask, progress, tolerance, wanted)
+cpp_impute <- function(spec, data, theta, rows, L, chunk, type, n_draws, seed, threads, mask, progress = NULL, tolerance = 0.0, wanted = NULL, marginal_mask = TRUE) {
+    .Call(`_deepmnar_cpp_impute`, spec, data, theta, rows, L, chunk, type, n_draws, seed, threads, mask, progress, tolerance, wanted, marginal_mask)
 }
 
 cpp_psmvae_draws <- function(spec, data, theta, K, seed) {

@@ -127,8 +127,8 @@ BEGIN_RCPP
 END_RCPP
 }
 // cpp_impute
-Rcpp::List cpp_impute(Rcpp::List spec, Rcpp::List data, Rcpp::NumericVector theta, Rcpp::IntegerVector rows, int L, int chunk, int type, int n_draws, double seed, int threads, bool mask, SEXP progress, double tolerance, SEXP wanted);
-RcppExport SEXP _deepmnar_cpp_impute(SEXP specSEXP, SEXP dataSEXP, SEXP thetaSEXP, SEXP rowsSEXP, SEXP LSEXP, SEXP chunkSEXP, SEXP typeSEXP, SEXP n_drawsSEXP, SEXP seedSEXP, SEXP threadsSEXP, SEXP maskSEXP, SEXP progressSEXP, SEXP toleranceSEXP, SEXP wantedSEXP) {
+Rcpp::List cpp_impute(Rcpp::List spec, Rcpp::List data, Rcpp::NumericVector theta, Rcpp::IntegerVector rows, int L, int chunk, int type, int n_draws, double seed, int threads, bool mask, SEXP progress, double tolerance, SEXP wanted, bool marginal_mask);
+RcppExport SEXP _deepmnar_cpp_impute(SEXP specSEXP, SEXP dataSEXP, SEXP thetaSEXP, SEXP rowsSEXP, SEXP LSEXP, SEXP chunkSEXP, SEXP typeSEXP, SEXP n_drawsSEXP, SEXP seedSEXP, SEXP threadsSEXP, SEXP maskSEXP, SEXP progressSEXP, SEXP toleranceSEXP, SEXP wantedSEXP, SEXP marginal_maskSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
     Rcpp::RNGScope rcpp_rngScope_gen;
@@ -146,7 +146,8 @@ BEGIN_RCPP
     Rcpp::traits::input_parameter< SEXP >::type progress(progressSEXP);
     Rcpp::traits::input_parameter< double >::type tolerance(toleranceSEXP);
     Rcpp::traits::input_parameter< SEXP >::type wanted(wantedSEXP);
-    rcpp_result_gen = Rcpp::wrap(cpp_impute(spec, data, theta, rows, L, chunk, type, n_draws, seed, threads, mask, progress, tolerance, wanted));
+    Rcpp::traits::input_parameter< bool >::type marginal_mask(marginal_maskSEXP);
+    rcpp_result_gen = Rcpp::wrap(cpp_impute(spec, data, theta, rows, L, chunk, type, n_draws, seed, threads, mask, progress, tolerance, wanted, marginal_mask));
     return rcpp_result_gen;
 END_RCPP
 }
@@ -191,7 +192,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"_deepmnar_cpp_init_params", (DL_FUNC) &_deepmnar_cpp_init_params, 2},
     {"_deepmnar_cpp_bound", (DL_FUNC) &_deepmnar_cpp_bound, 7},
     {"_deepmnar_cpp_train", (DL_FUNC) &_deepmnar_cpp_train, 10},
-    {"_deepmnar_cpp_impute", (DL_FUNC) &_deepmnar_cpp_impute, 14},
+    {"_deepmnar_cpp_impute", (DL_FUNC) &_deepmnar_cpp_impute, 15},
     {"_deepmnar_cpp_psmvae_draws", (DL_FUNC) &_deepmnar_cpp_psmvae_draws, 5},
     {"_deepmnar_cpp_row_summaries", (DL_FUNC) &_deepmnar_cpp_row_summaries, 5},
     {NULL, NULL, 0}

@@ -436,11 +436,13 @@ static std::vector<std::vector<int>> wanted_cells(const Rcpp::List& cells, const
 // `mask`, each row's effective sample size and samples drawn, and whether
 // Ctrl-C stopped it; `progress` (a function of the
 // rows done, or NULL) is called about every quarter second; `tolerance` > 0
-// lets a row stop before L (see ImputeOptions).
+// lets a row stop before L (see ImputeOptions); `marginal_mask` = FALSE draws
+// the missing cells of self-masking models even for conditional means.
 // [[Rcpp::export]]
 Rcpp::List cpp_impute(Rcpp::List spec, Rcpp::List data, Rcpp::NumericVector theta,
                       Rcpp::IntegerVector rows, int L, int chunk, int type, int n_draws, double seed, int threads,
-                      bool mask, SEXP progress = R_NilValue, double tolerance = 0.0, SEXP wanted = R_NilValue) {
+                      bool mask, SEXP progress = R_NilValue, double tolerance = 0.0, SEXP wanted = R_NilValue,
+                      bool marginal_mask = true) {
   const deepmnar_io::ModelSpec s = spec_from(spec);
   const deepmnar_io::DataView view = view_of(s, data);
   const std::vector<double> th = theta_for(s, theta);
@@ -459,6 +461,7 @@ Rcpp::List cpp_impute(Rcpp::List spec, Rcpp::List data, Rcpp::NumericVector thet
   opt.seed = seed_from(seed);
   if (!(tolerance >= 0)) refuse("tolerance: not a number >= 0");
   opt.tolerance = tolerance;
+  opt.marginal_mask = marginal_mask;
   if (!Rf_isNull(wanted)) opt.wanted = wanted_cells(Rcpp::List(wanted), row_list, view);
   const int out_rows = int(row_list.size());
   const std::size_t cells = std::size_t(out_rows) * std::size_t(view.p);

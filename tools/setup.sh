@@ -21,7 +21,7 @@ fi
 
 # Anything Debian did not provide (or another OS): from CRAN.
 as_root Rscript -e '
-  needed <- c("Rcpp", "RcppEigen", "RcppParallel", "cli", "testthat", "mice", "missForest", "knitr",
+  needed <- c("Rcpp", "RcppEigen", "RcppParallel", "cli", "testthat", "mice", "nnet", "missForest", "knitr",
               "rmarkdown", "ggplot2", "tibble", "future", "future.apply")
   missing <- needed[!vapply(needed, requireNamespace, logical(1), quietly = TRUE)]
   if (length(missing)) install.packages(missing, repos = "https://cloud.r-project.org")

@@ -169,6 +169,12 @@ bool precise_enough(const PrecisionTracker& precision, const StreamingWeights& s
   return true;
 }
 
+// Models whose weights read drawn missing values may integrate those cells
+// out for conditional means (not-MIWAE's self-masking models define an
+// overload for their workspace); the others draw.
+template <class Workspace>
+void request_marginal_cells(Workspace&, const std::vector<char>&) {}
+
 // The missing columns of a one-row block, or of those in `wanted` alone.
 inline void missing_cells(const RowBlock& block, const std::vector<int>* wanted, std::vector<int>& missing) {
   missing.clear();
@@ -202,6 +208,14 @@ void impute_rows(const Model& model, const double* theta, const RowData& data, c
   const auto log_s = [&](int j) { return log_scale.empty() ? 0.0 : log_scale[std::size_t(j)]; };
   par.run(std::size_t(count), [&](std::size_t begin, std::size_t end) {
     typename Model::Workspace ws;
+    // Conditional means alone (no draws, medians or mask probabilities) may
+    // integrate the missing cells; a log column's mean is of exp(s x), which
+    // the integral does not give, so it keeps its draws.
+    if (opt.marginal_mask && opt.type == deepmnar_io::impute_mean && opt.draws == 0 && !mask_out) {
+      std::vector<char> columns(std::size_t(p), 1);
+      for (int j = 0; j < p; ++j) columns[std::size_t(j)] = log_s(j) == 0;
+      request_marginal_cells(ws, columns);
+    }
     // A point mass makes p(x_j | z) a mixture with an atom: its median comes
     // from the draws. (Read after a forward pass, which sets ws.obs.spikes.)
     const auto median_from_mixture = [&](int j) {

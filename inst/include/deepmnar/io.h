@@ -126,6 +126,9 @@ struct ImputeOptions {
   // standard error of every imputed cell is below `tolerance` (standardised
   // units), L being the cap; 0 draws all L.
   double tolerance = 0.0;
+  // Conditional means under a self-masking model integrate each missing cell
+  // over p(x | z) instead of drawing it (false: draw, for comparison).
+  bool marginal_mask = true;
   // If not empty, per listed row (in output order): the only columns whose
   // missing cells are imputed, so that a row of a wide rating table stops
   // when the cells asked for are precise, not all of its missing cells.

@@ -10,6 +10,46 @@
 
 namespace deepmnar {
 
+// A missing cell of a self-masking column, x ~ N(mu, sd^2) given z and
+// P(missing | x) = sigmoid(slope (x - location)), integrated over x instead
+// of drawn: z's weight carries log Z, Z = E[P(missing | x)], and its value is
+// the mean of x reweighted by P(missing | x), mu + slope sd^2 E[sigmoid'] / Z
+// (Stein's lemma). Gauss-Hermite with 20 nodes: relative error of Z below
+// 1e-5 while slope * sd <= 2 and below 0.5% up to 4 (in tails where Z ~ 1e-5;
+// checked against adaptive quadrature); beyond that `valid` is false and the
+// cell keeps its draw.
+struct MarginalMissingCell {
+  bool valid = false;
+  double log_z = 0.0, mean = 0.0;
+};
+
+inline MarginalMissingCell marginal_missing_cell(double mu, double sd, double slope, double location) {
+  static const double node[10] = {0.34696415708135958, 1.042945348802756,  1.7452473208141304, 2.458663611172367,
+                                  3.18901481655339,    3.9439673506573154, 4.7345813340460552, 5.5787388058932033,
+                                  6.5105901570136551,  7.6190485416797591};
+  static const double weight[10] = {0.26079306344955377,   0.16173933398399828,    0.061506372063977341,
+                                    0.013997837447101143,  0.0018301031310805011,  0.00012882627996193101,
+                                    4.4021210902309018e-06, 6.1274902599829015e-08, 2.4820623623151916e-10,
+                                    1.2578006724379254e-13};
+  MarginalMissingCell out;
+  const double spread = slope * sd;
+  if (!(std::fabs(spread) <= 4.0) || !std::isfinite(mu)) return out;
+  const double centre = slope * (mu - location);
+  double z = 0.0, d = 0.0;
+  for (int g = 0; g < 10; ++g) {
+    for (const double a : {centre + spread * node[g], centre - spread * node[g]}) {
+      const double s = sigmoid(a);
+      z += weight[g] * s;
+      d += weight[g] * s * (1.0 - s);
+    }
+  }
+  if (!(z > 0.0)) return out;
+  out.valid = true;
+  out.log_z = std::log(z);
+  out.mean = mu + slope * sd * sd * d / z;
+  return out;
+}
+
 class MissingModel {
  public:
   MissingModel() = default;

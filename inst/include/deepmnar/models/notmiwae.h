@@ -16,6 +16,9 @@ class NotMiwae {
     const RowMat* mask_in = nullptr;
     MlpCache missing_cache;
     const RowMat* logits = nullptr;
+    // Set by the imputer for conditional means: the columns whose missing
+    // cells may be integrated over (see marginalise_missing_cells).
+    std::vector<char> marginal_columns;
   };
 
   explicit NotMiwae(const deepmnar_io::ModelSpec& spec) : p_(spec.p) {
@@ -48,6 +51,32 @@ class NotMiwae {
     w.logits = &variable_logits(categories(), missing_.logits(theta, *w.mask_in, w.missing_cache, w.logits_buffer),
                                 w.pooled);
     w.lw += bernoulli_log_likelihoods(*w.logits, b.observed, K, categories().counted);
+    if (imputing && !w.marginal_columns.empty()) marginalise_missing_cells(theta, b, K, w);
+  }
+
+  // Rao-Blackwellised conditional means under a self-masking model: each
+  // missing cell's draw and its mask term are replaced by the integral over
+  // the cell (marginal_missing_cell), which removes the draws' noise from
+  // both the weights and the values. Cells it cannot integrate keep theirs.
+  bool can_marginalise() const {
+    return missing_.self_masking() && !student_t() && !categories().any;
+  }
+  void marginalise_missing_cells(const double* theta, const RowBlock& b, int K, Workspace& w) const {
+    if (!can_marginalise()) return;
+    const PointMasses& spikes = core_.decoder().point_masses();
+    for (Eigen::Index r = 0; r < b.x.rows(); ++r) {
+      for (int j = 0; j < p_; ++j) {
+        if (b.observed(r, j) > 0 || !w.marginal_columns[std::size_t(j)] || spikes.slot[std::size_t(j)] >= 0) continue;
+        const double slope = missing_.slope(theta, j), location = missing_.location(theta, j);
+        for (Eigen::Index n = r * K; n < (r + 1) * K; ++n) {
+          const MarginalMissingCell cell = marginal_missing_cell(w.obs.mu(n, j), w.obs.scale(n, j), slope, location);
+          if (!cell.valid) continue;
+          // the draw's mask term, log P(missing | x) = -softplus(logit), out
+          w.lw[n] += cell.log_z + softplus((*w.logits)(n, j));
+          w.xfill(n, j) = cell.mean;
+        }
+      }
+    }
   }
 
   void backward(const double* theta, const RowBlock& b, const Eigen::VectorXd& g, Workspace& w, double* grad) const {
@@ -86,6 +115,11 @@ class NotMiwae {
   std::size_t n_params_ = 0;
   std::vector<deepmnar_io::ParamBlock> blocks_;
 };
+
+// The imputer's request for integrated missing cells (imputer.h).
+inline void request_marginal_cells(NotMiwae::Workspace& w, const std::vector<char>& columns) {
+  w.marginal_columns = columns;
+}
 
 }  // namespace deepmnar
 
