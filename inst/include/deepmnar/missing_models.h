@@ -25,30 +25,41 @@ struct MarginalMissingCell {
   double log_z = 0.0, mean = 0.0;
 };
 
-inline MarginalMissingCell marginal_missing_cell(double mu, double sd, double slope, double location) {
-  static const double node[10] = {0.34696415708135958, 1.042945348802756,  1.7452473208141304, 2.458663611172367,
+// The 20 Gauss-Hermite nodes and weights for a standard normal variable
+// (nodes symmetric about 0).
+struct StandardNormalQuadrature {
+  Eigen::Array<double, 20, 1> node, weight;
+  StandardNormalQuadrature() {
+    const double half_node[10] = {0.34696415708135958, 1.042945348802756,  1.7452473208141304, 2.458663611172367,
                                   3.18901481655339,    3.9439673506573154, 4.7345813340460552, 5.5787388058932033,
                                   6.5105901570136551,  7.6190485416797591};
-  static const double weight[10] = {0.26079306344955377,   0.16173933398399828,    0.061506372063977341,
+    const double half_weight[10] = {0.26079306344955377,   0.16173933398399828,    0.061506372063977341,
                                     0.013997837447101143,  0.0018301031310805011,  0.00012882627996193101,
                                     4.4021210902309018e-06, 6.1274902599829015e-08, 2.4820623623151916e-10,
                                     1.2578006724379254e-13};
+    for (int g = 0; g < 10; ++g) {
+      node(2 * g) = half_node[g];
+      node(2 * g + 1) = -half_node[g];
+      weight(2 * g) = weight(2 * g + 1) = half_weight[g];
+    }
+  }
+};
+
+inline MarginalMissingCell marginal_missing_cell(double mu, double sd, double slope, double location) {
+  static const StandardNormalQuadrature quadrature;
   MarginalMissingCell out;
   const double spread = slope * sd;
   if (!(std::fabs(spread) <= 3.0) || !std::isfinite(mu)) return out;
-  const double centre = slope * (mu - location);
-  double z = 0.0, d = 0.0;
-  for (int g = 0; g < 10; ++g) {
-    for (const double a : {centre + spread * node[g], centre - spread * node[g]}) {
-      const double s = sigmoid(a);
-      z += weight[g] * s;
-      d += weight[g] * s * (1.0 - s);
-    }
-  }
+  // sigmoid at the 20 nodes at once (vectorised exp); |spread| <= 3 keeps the
+  // arguments far from exp's overflow unless the centre itself is extreme,
+  // where 1 / (1 + inf) = 0 is the right limit.
+  const Eigen::Array<double, 20, 1> s =
+      (1.0 + (-(slope * (mu - location) + spread * quadrature.node)).exp()).inverse();
+  const double z = (quadrature.weight * s).sum();
   if (!(z > 0.0)) return out;
   out.valid = true;
   out.log_z = std::log(z);
-  out.mean = mu + slope * sd * sd * d / z;
+  out.mean = mu + slope * sd * sd * (quadrature.weight * s * (1.0 - s)).sum() / z;
   return out;
 }
 
