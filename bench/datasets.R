@@ -1,12 +1,35 @@
 # The real datasets of bench/generalisation.R (numeric columns of data
 # shipped in CRAN packages; provenance in that script's header) and the five
-# bundled ones, loaded by name. Shared by bench/generalisation.R and
-# bench/stopping.R.
+# bundled ones, loaded by name; the synthetic design of bench/scale.R and a
+# command-line helper. Shared by the scripts of bench/.
 datasets_all <- c("boston", "pima", "glass", "quakes", "creditcard", "diamonds")
 # The five datasets of the papers, bundled with the package: not part of the
 # generalisation test (defaults were checked on them); run with
 # --datasets=banknote,... to put the defaults next to bench/results/uci.md.
 bundled <- c("banknote", "yeast", "wine_red", "wine_white", "wdbc")
+
+# The value of --name=value among a script's arguments (the last one given).
+command_option <- function(args, name, default) {
+  hit <- grep(paste0("^--", name, "="), args, value = TRUE)
+  if (length(hit)) sub(paste0("^--", name, "="), "", hit[length(hit)]) else default
+}
+
+# bench/scale.R's synthetic design: n x 20 from a 3-factor model (a skewed
+# column exp(x/2)), MNAR: a row is at risk when its first column is above the
+# median, and in an at-risk row each of columns 1-5 goes missing when above
+# its mean, with probability 0.8.
+scale_synthetic <- function(n, p = 20, seed = 1) {
+  set.seed(seed)
+  z <- matrix(rnorm(n * 3), n, 3)
+  w <- matrix(rnorm(3 * p, sd = 0.8), 3, p)
+  x <- z %*% w + matrix(rnorm(n * p, sd = 0.6), n, p)
+  x[, p] <- exp(x[, p] / 2)
+  colnames(x) <- sprintf("x%02d", seq_len(p))
+  truth <- as.data.frame(x)
+  at_risk <- x[, 1] > stats::median(x[, 1])
+  for (j in 1:5) x[at_risk & x[, j] > mean(x[, j]) & runif(n) < 0.8, j] <- NA
+  list(truth = truth, data = as.data.frame(x))
+}
 
 load_dataset <- function(name) {
   env <- new.env()

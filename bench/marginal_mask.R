@@ -19,31 +19,19 @@ suppressPackageStartupMessages(library(deepmnar))
 source(file.path("bench", "datasets.R"))
 
 args <- commandArgs(trailingOnly = TRUE)
-option <- function(name, default) {
-  hit <- grep(paste0("^--", name, "="), args, value = TRUE)
-  if (length(hit)) sub(paste0("^--", name, "="), "", hit[length(hit)]) else default
-}
+option <- function(name, default) command_option(args, name, default)
 seeds <- eval(parse(text = option("seeds", "1:3")))
 datasets <- strsplit(option("datasets", "quakes,pima,boston,glass,creditcard,banknote,synthetic"), ",")[[1]]
 tolerances <- c(0, 0.02, 0.05, 0.1)
 cache_dir <- file.path("bench", "results", "cache", "marginal_mask")
 dir.create(cache_dir, recursive = TRUE, showWarnings = FALSE)
 
-synthetic <- function(n = 3000, p = 20, seed = 1) {
-  set.seed(seed)
-  z <- matrix(rnorm(n * 3), n, 3)
-  w <- matrix(rnorm(3 * p, sd = 0.8), 3, p)
-  x <- z %*% w + matrix(rnorm(n * p, sd = 0.6), n, p)
-  x[, p] <- exp(x[, p] / 2)
-  colnames(x) <- sprintf("x%02d", seq_len(p))
-  truth <- as.data.frame(x)
-  at_risk <- x[, 1] > stats::median(x[, 1])
-  for (j in 1:5) x[at_risk & x[, j] > mean(x[, j]) & runif(n) < 0.8, j] <- NA
-  list(complete = truth, amputed = as.data.frame(x))
-}
 
 table_for <- function(name, seed) {
-  if (name == "synthetic") return(synthetic(seed = seed))
+  if (name == "synthetic") {
+    d <- scale_synthetic(3000, seed = seed)
+    return(list(complete = d$truth, amputed = d$data))
+  }
   x <- load_dataset(name)
   list(complete = x, amputed = ampute_mnar(x, mechanism = "self_mask_mean", prob = 1, seed = seed)$data)
 }

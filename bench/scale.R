@@ -25,26 +25,12 @@
 # result line.
 
 suppressPackageStartupMessages(library(deepmnar))
+source(file.path("bench", "datasets.R"))
 
 args <- commandArgs(trailingOnly = TRUE)
-option <- function(name, default) {
-  hit <- grep(paste0("^--", name, "="), args, value = TRUE)
-  if (length(hit)) sub(paste0("^--", name, "="), "", hit[length(hit)]) else default
-}
+option <- function(name, default) command_option(args, name, default)
 cache_dir <- file.path("bench", "results", "cache", "scale")
 
-synthetic <- function(n, p = 20, seed = 1) {
-  set.seed(seed)
-  z <- matrix(rnorm(n * 3), n, 3)
-  w <- matrix(rnorm(3 * p, sd = 0.8), 3, p)
-  x <- z %*% w + matrix(rnorm(n * p, sd = 0.6), n, p)
-  x[, p] <- exp(x[, p] / 2)
-  colnames(x) <- sprintf("x%02d", seq_len(p))
-  truth <- as.data.frame(x)
-  at_risk <- x[, 1] > stats::median(x[, 1])
-  for (j in 1:5) x[at_risk & x[, j] > mean(x[, j]) & runif(n) < 0.8, j] <- NA
-  list(truth = truth, data = as.data.frame(x))
-}
 
 diamonds_data <- function() {
   d <- as.data.frame(ggplot2::diamonds)
@@ -53,7 +39,7 @@ diamonds_data <- function() {
   list(truth = d, data = a$data)
 }
 
-load_size <- function(size) if (size == "diamonds") diamonds_data() else synthetic(as.integer(as.numeric(size)))
+load_size <- function(size) if (size == "diamonds") diamonds_data() else scale_synthetic(as.integer(as.numeric(size)))
 
 run_cell <- function(size, method, threads) {
   set <- load_size(size)
