@@ -51,14 +51,15 @@
 #'   of the column, or at `L`. The error adds `tolerance^2` at most to a
 #'   column's mean squared imputation error in standardised units (0.0025 at
 #'   the default, against squared errors of 0.1 to 1 on the benchmarks), while
-#'   easy rows stop after a few hundred samples. Measured with default fits
-#'   (RMSE at tolerance 0 / 0.02 / 0.05 / 0.1, seconds): datasets::quakes at
-#'   probability 1, 1.2827 / 1.2828 / 1.2832 / 1.2841, 14.4 / 5.1 / 1.0 / 0.4
-#'   s; a synthetic 3,000 x 20 table (bench/scale.R's design), 0.4653 / 0.4654
-#'   / 0.4658 / 0.4697, 56 / 39 / 7.7 / 2.2 s; banknote 0.8488 / 0.8490 /
-#'   0.8499 at 0 / 0.02 / 0.05. So 0.05 costs at most 0.001 in RMSE for a
-#'   5-fold saving over 0.02; lower it for publication-grade point
-#'   estimates. `0` always draws `L`.
+#'   easy rows stop after a few hundred samples. Measured with default fits,
+#'   three seeds each (`bench/results/marginal_mask.md`; mean RMSE at
+#'   tolerance 0 / 0.02 / 0.05 / 0.1, then seconds on one thread):
+#'   datasets::quakes at probability 1, 1.2941 / 1.2940 / 1.2935 / 1.2939,
+#'   19.8 / 6.7 / 1.4 / 0.7 s; bench/scale.R's synthetic 3,000 x 20 table,
+#'   0.4660 / 0.4658 / 0.4660 / 0.4661, 40.7 / 4.3 / 1.4 / 1.4 s; banknote
+#'   0.9290 / 0.9291 / 0.9289 / 0.9290. Over seven datasets and 21 fits, 0.05
+#'   moved RMSE by at most 0.003 from drawing all 10,000 samples; lower it
+#'   for publication-grade point estimates. `0` always draws `L`.
 #' @section Several workers: with a future plan of several workers
 #'   (`future::plan(future::multisession, workers = 4)`, or a cluster through
 #'   future's backends) and future.apply installed, the incomplete rows are
