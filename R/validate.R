@@ -138,8 +138,10 @@ check_training_matrix <- function(x, levels = rep(FALSE, ncol(x))) {
   }
   # Values that differ by less than the smallest normal double have a
   # standard deviation of 0 (it underflows), or one whose inverse overflows.
-  distinct <- apply(x, 2, function(col) length(unique(col[!is.na(col)])) > 1)
-  tiny <- colnames(x)[distinct & !is.na(sds) & (sds == 0 | !is.finite(1 / sds))]
+  # (Only those columns are scanned for distinct values: this runs on every fit.)
+  suspect <- which(!is.na(sds) & (sds == 0 | !is.finite(1 / sds)))
+  distinct <- vapply(suspect, function(j) length(unique(x[!is.na(x[, j]), j])) > 1, logical(1))
+  tiny <- colnames(x)[suspect[distinct]]
   if (length(tiny)) {
     deepmnar_abort(sprintf(
       "Column %s of `data` has values too close together for their standard deviation to be computed (it underflows): rescale it.",
