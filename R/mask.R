@@ -169,7 +169,7 @@ validate_fit <- function(fit) {
     if (!is.null(spec[[field]]) && !is_count(spec[[field]])) damaged(sprintf("`spec$%s` is not a size", field))
   }
   # fits made before the auxiliary u have no aux_dim field: none
-  if (!is.null(spec$aux_dim) && !(is_count(spec$aux_dim) || identical(as.numeric(spec$aux_dim), 0))) {
+  if (!is.null(spec$aux_dim) && !(is_count(spec$aux_dim) || (is.numeric(spec$aux_dim) && identical(as.numeric(spec$aux_dim), 0)))) {
     damaged("`spec$aux_dim` is not a dimension (0 for none)")
   }
   if (!is.null(spec$aux_dim) && spec$aux_dim > 0 && !identical(spec$model, "gnr")) {

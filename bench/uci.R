@@ -28,8 +28,12 @@
 #   --seeds=S        seeds, "1:5" or "1,2,3"                  (1:5)
 #   --probs=P        missing probabilities, "1,0.8,0.2"        (1,0.8,0.2)
 #   --datasets=D     among banknote,yeast,wine_red,wine_white,wdbc   (all five)
-#   --methods=M      among mean,median,mice_norm,mice_pmm,missforest,notmiwae
-#                    (mean,mice_norm,mice_pmm,missforest,notmiwae)
+#   --methods=M      among mean,median,mice_norm,mice_pmm,missforest,notmiwae,
+#                    gnr,not2miwae,psmvae,notmiwae_default,miwae_default
+#                    (mean,mice_norm,mice_pmm,missforest,notmiwae); the
+#                    last two are `notmiwae()` and `notmiwae(missing_model =
+#                    "none")` (MIWAE) with the package's defaults, what a
+#                    user runs, beside the papers' fixed settings
 #   --workers=N      run N cells at a time on a future multisession plan (1)
 #   --threads=N      threads of each not-MIWAE fit (default: 1 with several
 #                    workers, else the package default)
@@ -79,8 +83,11 @@ suppressPackageStartupMessages(library(deepmnar))
 # ---------------------------------------------------------------------------
 # Options
 all_datasets <- c("banknote", "yeast", "wine_red", "wine_white", "wdbc")
-all_methods <- c("mean", "median", "mice_norm", "mice_pmm", "missforest", "notmiwae", "gnr", "not2miwae", "psmvae")
-deep_methods <- c("notmiwae", "gnr", "not2miwae", "psmvae")
+all_methods <- c("mean", "median", "mice_norm", "mice_pmm", "missforest", "notmiwae", "gnr", "not2miwae", "psmvae",
+                 "notmiwae_default", "miwae_default")
+deep_methods <- c("notmiwae", "gnr", "not2miwae", "psmvae", "notmiwae_default", "miwae_default")
+# The deepmnar function each method name runs.
+fitter_of <- function(method) switch(method, notmiwae_default = , miwae_default = "notmiwae", method)
 defaults <- list(iterations = "100000", L = "10000", floor = "1e-4", seeds = "1:5", probs = "1,0.8,0.2",
                  gnrIterations = "10000", gnrBatch = "128", gnrAlpha = "1", gnrL = "1000", gnrAux = "0",
                  twoIterations = "100000", twoKeta = "20", twoL = "1000",
@@ -217,6 +224,10 @@ psmvae_args <- function() {
        batch_size = opt$ps_batch, lr = 1e-3, iterations = opt$ps_iterations, L = opt$ps_L, mask_L = opt$ps_L,
        threads = opt$threads), paper_fixed(point_mass = FALSE))
 }
+# The package's defaults: only the thread count is set.
+default_args <- function(method) {
+  c(list(threads = opt$threads), if (method == "miwae_default") list(missing_model = "none"))
+}
 not2miwae_args <- function() {
   c(list(K = 20, K2 = opt$two_K2, hidden = c(128, 128), batch_size = 16, lr = 1e-3, iterations = opt$two_iterations,
        L = opt$two_L, mask_L = opt$two_L, threads = opt$threads), paper_fixed())
@@ -253,10 +264,12 @@ published_mask <- utils::read.csv(file.path("inst", "extdata", "uci_published_ma
 
 # Our method -> the published row it is compared with.
 published_match <- c(mean = "mean", median = "median", mice_norm = "MICE", missforest = "missForest",
-                     notmiwae = "not-MIWAE", gnr = "GNR", not2miwae = "not-2-MIWAE", psmvae = "PSMVAE")
+                     notmiwae = "not-MIWAE", gnr = "GNR", not2miwae = "not-2-MIWAE", psmvae = "PSMVAE",
+                     miwae_default = "MIWAE")
 method_labels <- c(mean = "mean", median = "median", mice_norm = "mice norm", mice_pmm = "mice pmm",
                    missforest = "missForest", notmiwae = "not-MIWAE (deepmnar)", gnr = "GNR (deepmnar)",
-                   not2miwae = "not-2-MIWAE (deepmnar)", psmvae = "PSMVAE (deepmnar)")
+                   not2miwae = "not-2-MIWAE (deepmnar)", psmvae = "PSMVAE (deepmnar)",
+                   notmiwae_default = "not-MIWAE, defaults (deepmnar)", miwae_default = "MIWAE, defaults (deepmnar)")
 
 # ---------------------------------------------------------------------------
 # Cells of the grid and their cache files
@@ -279,7 +292,7 @@ if (opt$report) {
   todo <- todo[0, , drop = FALSE]
 }
 # Longest first, so that parallel workers finish together.
-cost <- c(not2miwae = 6, gnr = 4, psmvae = 4, notmiwae = 4, missforest = 3, mice_norm = 2, mice_pmm = 2, median = 1, mean = 1)[todo$method] *
+cost <- c(not2miwae = 6, gnr = 4, psmvae = 4, notmiwae = 4, notmiwae_default = 2, miwae_default = 2, missforest = 3, mice_norm = 2, mice_pmm = 2, median = 1, mean = 1)[todo$method] *
   vapply(uci_data[todo$dataset], function(x) prod(dim(x)), numeric(1))
 todo <- todo[order(-cost), , drop = FALSE]
 
@@ -287,21 +300,24 @@ cat(sprintf("UCI benchmark: %d cells (%d cached, %d to run); not-MIWAE: %d itera
             nrow(cells), nrow(cells) - nrow(todo), nrow(todo), opt$iterations, opt$L, opt$workers))
 
 run_cell <- function(cell) {
+  fitter <- fitter_of(cell$method)
   args <- switch(cell$method, notmiwae = list(notmiwae = notmiwae_args()), gnr = list(gnr = gnr_args()),
-                 not2miwae = list(not2miwae = not2miwae_args()), psmvae = list(psmvae = psmvae_args()), list())
+                 not2miwae = list(not2miwae = not2miwae_args()), psmvae = list(psmvae = psmvae_args()),
+                 notmiwae_default = , miwae_default = list(notmiwae = default_args(cell$method)), list())
   if (cell$method == "gnr" && is.na(opt$gnr_alpha)) args$gnr$alpha <- gnr_alpha_for(cell$prob)
   if (opt$scaling == "complete" && cell$method %in% deep_methods) {
     full <- as.matrix(uci_data[[cell$dataset]])
-    args[[cell$method]]$center <- colMeans(full)
-    args[[cell$method]]$scale <- sqrt(colMeans(sweep(full, 2, colMeans(full))^2))
+    args[[fitter]]$center <- colMeans(full)
+    args[[fitter]]$scale <- sqrt(colMeans(sweep(full, 2, colMeans(full))^2))
   }
-  res <- compare_imputers(uci_data[[cell$dataset]], mechanism = "self_mask_mean", methods = cell$method,
+  res <- compare_imputers(uci_data[[cell$dataset]], mechanism = "self_mask_mean", methods = fitter,
                           seeds = cell$seed, dataset = cell$dataset,
                           mechanism_args = list(prob = cell$prob), method_args = args,
                           metrics = list(rmse = imputation_rmse, mae = imputation_mae,
                                          mask_accuracy = mask_accuracy_metric,
                                          mask_accuracy_unconditional = mask_accuracy_unconditional_metric))
   row <- as.data.frame(res)
+  row$method <- cell$method
   row$prob <- cell$prob
   row$iterations <- method_settings(cell$method)$iterations
   row$L <- method_settings(cell$method)$L

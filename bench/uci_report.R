@@ -206,7 +206,8 @@ if (any(c("gnr", "not2miwae") %in% opt$methods)) {
                          "(its importance weights hold the mask being predicted, as in the paper's Table 3) and ",
                          "unconditional (`condition_on_mask = FALSE`: comparable with not-2-MIWAE's and with a ",
                          "held-out mask)."),
-                  format(opt$gnr_alpha), opt$gnr_batch, opt$gnr_iterations, opt$gnr_L, opt$two_K2,
+                  if (is.na(opt$gnr_alpha)) "by missing probability (100 / 1 / 0.01 at 1 / 0.8 / 0.2)" else
+                    format(opt$gnr_alpha), opt$gnr_batch, opt$gnr_iterations, opt$gnr_L, opt$two_K2,
                   opt$two_iterations, opt$two_L), "",
           paste("| dataset | prob | GNR RMSE (published) | GNR mask accuracy, conditional (published) |",
                 "GNR mask accuracy, unconditional | not-2-MIWAE RMSE (published) | not-2-MIWAE mask accuracy | bars met? |"),

@@ -209,4 +209,8 @@ test_that("a GNR fit with the auxiliary u is the same on 1 and 2 threads and pri
   bad$spec$model <- "notmiwae"
   bad$spec$model_code <- 0
   expect_error(impute(bad, L = 10), "aux_dim", class = "deepmnar_error_damaged_fit")
+  # a damaged field is refused without a coercion warning on the way
+  bad <- fit1
+  bad$spec$aux_dim <- "a"
+  expect_no_warning(expect_error(impute(bad, L = 10), "aux_dim", class = "deepmnar_error_damaged_fit"))
 })
