@@ -12,11 +12,12 @@
 #     Rscript bench/uci.R --methods=gnr --datasets=banknote,yeast,wine_red,wine_white \
 #       --gnrAlpha=auto --scaling=complete --threads=1 --out=bench/results/uci_gnr_complete
 #     (and --scaling=observed --out=bench/results/uci_gnr_observed)
-#   GNR with alpha 1 at every probability, observed values, and PSMVAE with
-#   the papers' settings: the main run, bench/results/uci.csv
-#   PSMVAE with the papers' settings under the complete-data scaling:
+#   GNR with alpha 1 at every probability, observed values: the main run,
+#   bench/results/uci.csv
+#   PSMVAE with the papers' settings, both protocols:
 #     Rscript bench/uci.R --methods=psmvae --datasets=banknote,yeast,wine_red,wine_white \
 #       --scaling=complete --threads=1 --out=bench/results/uci_psmvae_complete
+#     (and --scaling=observed --out=bench/results/uci_psmvae_observed)
 #   not-MIWAE and MIWAE with the package's defaults, both protocols:
 #     Rscript bench/uci.R --methods=notmiwae_default,miwae_default \
 #       --datasets=banknote,yeast,wine_red,wine_white --seeds=1:3 \
@@ -37,7 +38,7 @@ sources <- data.frame(
              "miwae_complete", "miwae_observed", "psmvae_complete", "psmvae_observed"),
   file = c("uci_gnr_complete/uci.csv", "uci_gnr_observed/uci.csv", "uci.csv", "uci_defaults_complete/uci.csv",
            "uci_defaults_observed/uci.csv", "uci_defaults_complete/uci.csv", "uci_defaults_observed/uci.csv",
-           "uci_psmvae_complete/uci.csv", "uci.csv"),
+           "uci_psmvae_complete/uci.csv", "uci_psmvae_observed/uci.csv"),
   method = c("gnr", "gnr", "gnr", "notmiwae_default", "notmiwae_default", "miwae_default", "miwae_default",
              "psmvae", "psmvae"),
   protocol = c("complete", "observed", "observed", "complete", "observed", "complete", "observed", "complete",
