@@ -32,23 +32,32 @@
 results_dir <- file.path("bench", "results")
 datasets <- c(banknote = "banknote", yeast = "yeast", wine_red = "red wine", wine_white = "white wine")
 
-# Each column of the table: where its runs are, which method, and what it is.
-sources <- data.frame(
-  column = c("gnr_complete", "gnr_observed", "gnr_observed_alpha1", "notmiwae_complete", "notmiwae_observed",
-             "miwae_complete", "miwae_observed", "psmvae_complete", "psmvae_observed"),
-  file = c("uci_gnr_complete/uci.csv", "uci_gnr_observed/uci.csv", "uci.csv", "uci_defaults_complete/uci.csv",
-           "uci_defaults_observed/uci.csv", "uci_defaults_complete/uci.csv", "uci_defaults_observed/uci.csv",
-           "uci_psmvae_complete/uci.csv", "uci_psmvae_observed/uci.csv"),
-  method = c("gnr", "gnr", "gnr", "notmiwae_default", "notmiwae_default", "miwae_default", "miwae_default",
-             "psmvae", "psmvae"),
-  protocol = c("complete", "observed", "observed", "complete", "observed", "complete", "observed", "complete",
-               "observed"),
-  label = c("GNR, complete-data scaling", "GNR, observed-value scaling", "GNR, alpha 1, observed",
-            "not-MIWAE defaults, complete", "not-MIWAE defaults, observed", "MIWAE defaults, complete",
-            "MIWAE defaults, observed", "PSMVAE, complete", "PSMVAE, observed"),
-  settings = c(rep("papers' settings, alpha by missing rate", 2), "papers' settings, alpha 1",
-               rep("package defaults", 4), rep("papers' settings", 2)),
-  stringsAsFactors = FALSE
+# Each column of the table, one row each: where its runs are, which method,
+# which protocol, its label and the settings it ran at.
+source_row <- function(column, file, method, protocol, label, settings) {
+  data.frame(column = column, file = file, method = method, protocol = protocol, label = label,
+             settings = settings, stringsAsFactors = FALSE)
+}
+gnr_by_rate <- "papers' settings, alpha by missing rate"
+sources <- rbind(
+  source_row("gnr_complete", "uci_gnr_complete/uci.csv", "gnr", "complete", "GNR, complete-data scaling",
+             gnr_by_rate),
+  source_row("gnr_observed", "uci_gnr_observed/uci.csv", "gnr", "observed", "GNR, observed-value scaling",
+             gnr_by_rate),
+  source_row("gnr_observed_alpha1", "uci.csv", "gnr", "observed", "GNR, alpha 1, observed",
+             "papers' settings, alpha 1"),
+  source_row("notmiwae_complete", "uci_defaults_complete/uci.csv", "notmiwae_default", "complete",
+             "not-MIWAE defaults, complete", "package defaults"),
+  source_row("notmiwae_observed", "uci_defaults_observed/uci.csv", "notmiwae_default", "observed",
+             "not-MIWAE defaults, observed", "package defaults"),
+  source_row("miwae_complete", "uci_defaults_complete/uci.csv", "miwae_default", "complete",
+             "MIWAE defaults, complete", "package defaults"),
+  source_row("miwae_observed", "uci_defaults_observed/uci.csv", "miwae_default", "observed",
+             "MIWAE defaults, observed", "package defaults"),
+  source_row("psmvae_complete", "uci_psmvae_complete/uci.csv", "psmvae", "complete", "PSMVAE, complete",
+             "papers' settings"),
+  source_row("psmvae_observed", "uci_psmvae_observed/uci.csv", "psmvae", "observed", "PSMVAE, observed",
+             "papers' settings")
 )
 
 read_runs <- function(src) {
@@ -98,7 +107,7 @@ md <- c("# GNR's Table 2 under both standardisation protocols", "",
               "100 at probability 1, 1 at 0.8, 0.01 at 0.2; also alpha 1 throughout (observed only; at",
               "probability 0.8 this is the paper's choice, so the alpha-by-rate run has only banknote there).",
               "not-MIWAE and MIWAE: `notmiwae()` and `notmiwae(missing_model = \"none\")` with the package's",
-              "defaults. PSMVAE: the papers' settings (bench/results/uci.md), under both protocols."))
+              "defaults. PSMVAE: the papers' settings (listed in bench/results/uci.md), under both protocols."))
 for (p in c(1, 0.8, 0.2)) {
   cols <- sources$column
   header <- c("dataset", "GNR published", sources$label, "MIWAE published", "PSMVAE published")
