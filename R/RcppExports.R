@@ -29,8 +29,8 @@ cpp_init_params <- function(spec, seed) {
     .Call(`_deepmnar_cpp_init_params`, spec, seed)
 }
 
-cpp_bound <- function(spec, data, theta, K, seed, gradient, threads) {
-    .Call(`_deepmnar_cpp_bound`, spec, data, theta, K, seed, gradient, threads)
+cpp_bound <- function(spec, data, theta, K, seed, gradient, threads, rows = FALSE) {
+    .Call(`_deepmnar_cpp_bound`, spec, data, theta, K, seed, gradient, threads, rows)
 }
 
 cpp_train <- function(spec, data, state, iterations, K, batch_size, lr, seed, threads, progress = NULL) {

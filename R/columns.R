@@ -36,6 +36,10 @@ column_types <- function(data, arg = "data") {
 
 column_type <- function(col, name, arg) {
   refuse <- function(text) deepmnar_abort(sprintf(text, name, arg), data = list(argument = arg, columns = name))
+  if (length(dim(col)) > 1) {
+    refuse(paste0("Column `%s` of `%s` is a matrix or data.frame column (it holds several columns in one): split it ",
+                  "into ordinary columns first, e.g. `do.call(data.frame, data)`."))
+  }
   if (inherits(col, c("Date", "POSIXt", "difftime"))) {
     refuse("Column `%s` of `%s` holds dates or times: convert it to numbers (e.g. days since a reference date) first.")
   }

@@ -59,7 +59,8 @@ fit_model <- function(model, data, obs, decoder, activation, sigma_floor, latent
                       alpha = 1, K2 = 1L, eta_dim = NULL, k = 1L, variant = "b", pi_prime = 0.5, starts = NULL,
                       encoder_mask = FALSE, stop_early = TRUE, point_mass = "none", temperature = 0.5,
                       center = NULL, scale = NULL, rating_range = NULL, encoder = "mlp", set_embedding = 20,
-                      set_code = 50, aux_dim = 0L, ensemble = 1L, transform = "none", precision = "double") {
+                      set_code = 50, aux_dim = 0L, ensemble = 1L, transform = "none", precision = "double",
+                      candidates = NULL, score_K = 1000) {
   precision <- check_choice(precision, c("double", "float"), "precision")
   obs <- check_choice(obs, c("gaussian", "t", if (model != "not2miwae") "rating",
                              if (model != "not2miwae") "categorical"), "obs")
@@ -116,8 +117,14 @@ fit_model <- function(model, data, obs, decoder, activation, sigma_floor, latent
   if (is.null(batch_size)) batch_size <- min(default_batch_size(model), n)
   args <- check_common_args(K, batch_size, iterations, lr, latent_dim, hidden, threads, seed, n, ncol(x))
   eta_dim <- check_count(if (is.null(eta_dim)) max(1, ncol(x) - 1) else eta_dim, "eta_dim", 1, 4096)
-  spec <- model_spec(model, colnames(x), args$latent_dim, args$hidden, activation, obs, decoder, missing_model,
-                     mask_directions(missing_model, direction, colnames(x)), unname(floors), alpha = alpha, K2 = K2,
+  choosing <- identical(missing_model, "auto")
+  if (choosing) {
+    candidates <- check_candidates(candidates, obs, ncol(x), !is.null(sparse) || encoder$encoder == "set")
+  }
+  spec_with <- function(missing_model) model_spec(
+                     model, colnames(x), args$latent_dim, args$hidden, activation, obs, decoder, missing_model,
+                     mask_directions(missing_model, if (choosing && missing_model == "selfmask_shared") NULL else direction,
+                                     colnames(x)), unname(floors), alpha = alpha, K2 = K2,
                      eta_dim = eta_dim,
                      k = k, variant = variant, pi_prime = pi_prime,
                      encoder_mask = check_flag(encoder_mask, "encoder_mask"),
@@ -130,17 +137,38 @@ fit_model <- function(model, data, obs, decoder, activation, sigma_floor, latent
                      category_value = rating_level_values(colnames(x), types, data), encoder = encoder$encoder,
                      set_embedding = encoder$set_embedding, set_code = encoder$set_code, aux_dim = aux_dim,
                      log_scale = unname(ifelse(logged, scaling$scale, 0)), precision = precision)
+  spec_with <- with_mask_reads(spec_with, x, sparse)
+  spec <- spec_with(if (choosing) candidates[1] else missing_model)
   args$stop_early <- check_stop_early(stop_early)
   args$ensemble <- check_count(ensemble, "ensemble", 1, 100)
-  args$starts <- check_count(if (is.null(starts)) default_starts(spec, args$ensemble) else starts, "starts", 1, 100)
-  fit <- train_model(spec, if (is.null(sparse)) x else sparse, args, isTRUE(progress), call, paste0("deepmnar_", model),
-                     scaling = scaling)
+  if (!is.null(starts)) args$starts <- check_count(starts, "starts", 1, 100)
+  class <- paste0("deepmnar_", model)
+  training <- if (is.null(sparse)) x else sparse
+  fit <- if (choosing) {
+    choose_mechanism(spec_with, candidates, training, args, isTRUE(progress), call, class, scaling, score_K)
+  } else {
+    if (is.null(starts)) args$starts <- default_starts(spec, args$ensemble)
+    train_model(spec, training, args, isTRUE(progress), call, class, scaling = scaling)
+  }
   family <- ifelse(binary, "bernoulli", ifelse(spec$category_ordinal == 1L, "ordinal",
                    ifelse(levels, "categorical", ifelse(single, "constant", ifelse(rating, "rating", obs)))))
   fit$observation <- observation_table(x, family, ifelse(binary | single | levels, NA_real_, floors), masses, ranges,
                                        logged)
   fit$data_format <- data_format(if (is.null(sparse)) data else sparse, types)
   fit
+}
+
+# The MAR mask model reads the columns observed in every training row (all
+# columns when none is), so that its mask depends on observed values only
+# and the imputations stay those of an ignorable mechanism.
+with_mask_reads <- function(spec_with, x, sparse) {
+  force(spec_with)
+  complete <- if (is.null(sparse)) colSums(is.na(x)) == 0 else rep(FALSE, ncol(x))
+  function(missing_model) {
+    spec <- spec_with(missing_model)
+    if (missing_model == "mar" && any(complete)) spec$mask_reads <- as.integer(complete)
+    spec
+  }
 }
 
 # Data for `obs = "categorical"`: a data.frame (a matrix's columns named as
@@ -198,7 +226,8 @@ check_common_args <- function(K, batch_size, iterations, lr, latent_dim, hidden,
 # such choice to make.
 learns_mask <- function(spec) {
   if (spec$model != "notmiwae") return(TRUE)
-  switch(spec$missing_model, none = , selfmask_known = FALSE, selfmask_shared = learns_shared_sign(spec), TRUE)
+  switch(spec$missing_model, none = , selfmask_known = , mcar = , mar = FALSE,
+         selfmask_shared = learns_shared_sign(spec), TRUE)
 }
 
 # A shared self-masking slope whose sign the user left to training.
@@ -222,6 +251,7 @@ train_model <- function(spec, x, args, progress, call, class, scaling = fit_scal
   } else if (starts > 1) {
     selection <- select_start(spec, ed, args, starts, progress)
     state <- selection$state
+    args$split_seed <- split_seed(args)
     args$seed <- selection$seed
   } else {
     state <- fresh_state(initial_params(spec, ed, args$seed))
@@ -304,6 +334,7 @@ mean_of <- function(values) Reduce(`+`, values) / length(values)
 # sign takes the sign most incomplete columns suggest.
 initial_params <- function(spec, ed, seed) {
   theta <- cpp_init_params(spec, seed)
+  if (spec$model == "notmiwae" && spec$missing_model %in% additive_mask_models()) return(additive_mask_start(spec, ed, theta))
   shared <- learns_shared_sign(spec)
   if (!(spec$model == "notmiwae" && (spec$missing_model == "selfmask" || shared))) return(theta)
   p <- spec$p
@@ -322,6 +353,26 @@ initial_params <- function(spec, ed, seed) {
     theta[at$slope[incomplete]] <- slope[incomplete]
   }
   theta[at$location[incomplete]] <- stats::qlogis(observed_share[incomplete]) / slope[incomplete]
+  theta
+}
+
+# The mask models whose logit adds a rate per column to effects of the row
+# (missing_models.h, AdditiveMask).
+additive_mask_models <- function() c("mcar", "mar", "selfmask_quadratic")
+
+# Each column's rate starts at its observed share, so that the models start
+# as MCAR fitted; the quadratic self-mask's slope starts as the learned
+# self-mask's does (1.5 with the sign the data suggest), its curvature near 0.
+additive_mask_start <- function(spec, ed, theta) {
+  at <- param_blocks(spec)
+  block <- function(name) at$start[at$name == name] - 1L + seq_len(at$size[at$name == name])
+  n <- engine_rows(ed)
+  share <- pmin(pmax(observed_per_column(ed) / n, 0.02), 0.98)
+  theta[block("mask_rate")] <- stats::qlogis(share)
+  if (spec$missing_model == "selfmask_quadratic") {
+    incomplete <- which(observed_per_column(ed) < n & !level_columns(spec))
+    if (length(incomplete)) theta[block("mask_slope")[incomplete]] <- -1.5 * selfmask_directions(ed)[incomplete]
+  }
   theta
 }
 
@@ -423,6 +474,10 @@ select_start <- function(spec, ed, args, starts, progress) {
        table = data.frame(start = seq_len(starts), seed = seeds, held_out_bound = bounds,
                           chosen = seq_len(starts) == best))
 }
+
+# The seed of the held-out split of early stopping: the user's (a start's
+# seed replaces args$seed once chosen).
+split_seed <- function(args) if (is.null(args$split_seed)) args$seed else args$split_seed
 
 # The first start keeps the user's seed, so `starts = 1` is the plain fit.
 start_seeds <- function(seed, starts) {
@@ -548,7 +603,9 @@ run_with_early_stopping <- function(spec, ed, state, args, progress, rule) {
   n <- engine_rows(ed)
   # rules saved before max_rows existed have none
   size <- min(n - 2L, as.integer(round(rule$holdout * n)), if (is.null(rule$max_rows)) Inf else rule$max_rows)
-  held_out <- sort(with_seed(args$seed, sample.int(n, max(1L, size))))
+  # the split follows the user's seed, not a start's, so that every
+  # candidate mechanism holds out the same rows
+  held_out <- sort(with_seed(split_seed(args), sample.int(n, max(1L, size))))
   train_ed <- rows_of_engine_data(ed, setdiff(seq_len(n), held_out))
   held_ed <- rows_of_engine_data(ed, held_out)
   every <- if (is.null(rule$every)) max(50L, as.integer(args$iterations %/% 200L)) else rule$every

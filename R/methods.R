@@ -51,6 +51,7 @@ print.deepmnar_fit <- function(x, ...) {
     cat(sprintf("  starts: best of %d by the held-out bound (%s)\n", nrow(x$starts),
                 paste(sprintf("%.3f%s", x$starts$held_out_bound, ifelse(x$starts$chosen, "*", "")), collapse = ", ")))
   }
+  for (line in describe_mechanisms(x)) cat(sprintf("  %s\n", line))
   if (!is.null(x$replicate)) {
     cat(sprintf("  bootstrap replicate (seed %d) warm-started from its parent fit\n", x$replicate$seed))
   }

@@ -22,6 +22,28 @@
 #' @section Missing models: `s = 1` means observed; each model gives the logit
 #' of \eqn{P(s_j = 1 \mid x)}:
 #' \describe{
+#'   \item{`"auto"` (the default)}{the data choose among `candidates`: each is
+#'     trained on the same rows (one start each) with the same held-out rows,
+#'     and the one with the highest importance-sampling estimate of
+#'     \eqn{\log p(x^o, s)} on the held-out rows (`score_K` samples per row)
+#'     is the fit; `print(fit)` and [compare_mechanisms()] show every
+#'     candidate's score with its standard errors. The default candidates are
+#'     `"mcar"`, `"mar"`, `"selfmask_quadratic"` and `"linear"`; for rating or
+#'     wide data (`obs = "rating"`, the set encoder, sparse input or more than 50
+#'     columns) `"mcar"` and `"selfmask_shared"` with its sign learned. It costs
+#'     one fit per candidate. The choice is made *within* the candidates: no
+#'     data can prove values missing not at random without assumptions (see
+#'     [mnar_sensitivity()] and `vignette("mechanisms")`).}
+#'   \item{`"mcar"`}{\eqn{c_j}: a rate per column (missing completely at random);
+#'     the imputations are MIWAE's, but the fit has a likelihood of the mask
+#'     to compare with the other models'.}
+#'   \item{`"mar"`}{\eqn{c_j + \sum_{k} W_{jk} x_k} over the columns \eqn{k} of
+#'     other variables: the mask of a column depends on the others, never on
+#'     itself (missing at random when they are observed).}
+#'   \item{`"selfmask_quadratic"`}{\eqn{c_j + w_j x_j - \mathrm{softplus}(q_j) x_j^2}:
+#'     self-masking whose direction is learned per column (\eqn{w_j}), which
+#'     can make both tails go missing (\eqn{q_j}) or none (\eqn{w_j = 0} and
+#'     \eqn{q_j \to -\infty} is MCAR).}
 #'   \item{`"selfmask_known"`}{\eqn{-d_j\,\mathrm{softplus}(w_j)(x_j - b_j)}: self-masking
 #'     logistic regression whose slope sign is known. `direction` \eqn{d_j = +1}
 #'     ("high", the default) means high values go missing, `-1` ("low") low ones.}
@@ -231,6 +253,10 @@
 #'   a fit's path but not what it converges to; one seed still gives the same
 #'   fit on any number of threads. Double stays the default: it is what the
 #'   finite-difference checks and every benchmark of this package ran with.
+#' @param candidates For `missing_model = "auto"`: the mask models to choose
+#'   among (see the section above); `NULL` for the default set.
+#' @param score_K For `missing_model = "auto"`: importance samples per
+#'   held-out row in the score of each candidate.
 #' @param seed Integer seed; `NULL` draws one from R's random number generator,
 #'   so `set.seed()` makes the fit reproducible.
 #' @param threads Number of threads; default `getOption("deepmnar.threads")` or
@@ -256,13 +282,15 @@
 #' head(impute(fit, L = 100))
 #' @export
 notmiwae <- function(data,
-                     missing_model = c("selfmask_known", "selfmask", "selfmask_shared", "linear", "nonlinear", "none"),
+                     missing_model = c("auto", "selfmask_known", "selfmask", "selfmask_quadratic", "selfmask_shared",
+                                       "linear", "mar", "mcar", "nonlinear", "none"),
                      obs = c("gaussian", "t", "rating", "categorical"), decoder = c("mlp", "linear"), latent_dim = NULL,
                      hidden = c(128, 128), K = 20, batch_size = NULL, iterations = 20000, lr = 1e-3,
                      direction = "high", activation = c("tanh", "relu"), sigma_floor = "auto",
                      point_mass = "auto", transform = "none", temperature = 0.5, encoder_mask = FALSE, encoder = c("mlp", "set"),
                      set_embedding = 20, set_code = 50, stop_early = TRUE, starts = NULL, ensemble = 1, center = NULL, scale = NULL,
-                     rating_range = NULL, precision = c("double", "float"), seed = NULL, threads = NULL, progress = interactive()) {
+                     rating_range = NULL, precision = c("double", "float"), candidates = NULL, score_K = 1000,
+                     seed = NULL, threads = NULL, progress = interactive()) {
   missing_model <- check_choice(missing_model, eval(formals(notmiwae)$missing_model), "missing_model")
   if (missing_model == "selfmask_shared" && missing(direction)) direction <- NULL
   fit_model("notmiwae", data, obs = obs, decoder = decoder, activation = activation, sigma_floor = sigma_floor,
@@ -271,5 +299,5 @@ notmiwae <- function(data,
             stop_early = stop_early, starts = starts, ensemble = ensemble, point_mass = point_mass, transform = transform, temperature = temperature,
             center = center, scale = scale, rating_range = rating_range, encoder = encoder,
             set_embedding = set_embedding, set_code = set_code, precision = precision, call = match.call(),
-            missing_model = missing_model, direction = direction)
+            missing_model = missing_model, direction = direction, candidates = candidates, score_K = score_K)
 }

@@ -147,6 +147,15 @@ check_training_matrix <- function(x, levels = rep(FALSE, ncol(x))) {
       "Column %s of `data` has values too close together for their standard deviation to be computed (it underflows): rescale it.",
       quote_names(tiny)), data = list(argument = "data", columns = tiny))
   }
+  # As mice drops a constant column from its models: a fully observed one
+  # tells the model nothing and has nothing to impute.
+  fixed <- colnames(x)[!is.na(sds) & sds == 0 & colSums(is.na(x)) == 0 & !levels]
+  if (length(fixed)) {
+    deepmnar_abort(sprintf(paste0(
+      "Column %s of `data` is constant and fully observed: it carries no information and has nothing to impute. ",
+      "Drop it before fitting (and add it back to the imputed data)."), quote_names(fixed)),
+      data = list(argument = "data", columns = fixed))
+  }
   constant <- colnames(x)[(is.na(sds) | sds == 0) & colSums(is.na(x)) > 0 & !levels]
   if (length(constant)) {
     deepmnar_warn(sprintf(paste0(

@@ -90,8 +90,8 @@ BEGIN_RCPP
 END_RCPP
 }
 // cpp_bound
-Rcpp::List cpp_bound(Rcpp::List spec, Rcpp::List data, Rcpp::NumericVector theta, int K, double seed, bool gradient, int threads);
-RcppExport SEXP _deepmnar_cpp_bound(SEXP specSEXP, SEXP dataSEXP, SEXP thetaSEXP, SEXP KSEXP, SEXP seedSEXP, SEXP gradientSEXP, SEXP threadsSEXP) {
+Rcpp::List cpp_bound(Rcpp::List spec, Rcpp::List data, Rcpp::NumericVector theta, int K, double seed, bool gradient, int threads, bool rows);
+RcppExport SEXP _deepmnar_cpp_bound(SEXP specSEXP, SEXP dataSEXP, SEXP thetaSEXP, SEXP KSEXP, SEXP seedSEXP, SEXP gradientSEXP, SEXP threadsSEXP, SEXP rowsSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
     Rcpp::RNGScope rcpp_rngScope_gen;
@@ -102,7 +102,8 @@ BEGIN_RCPP
     Rcpp::traits::input_parameter< double >::type seed(seedSEXP);
     Rcpp::traits::input_parameter< bool >::type gradient(gradientSEXP);
     Rcpp::traits::input_parameter< int >::type threads(threadsSEXP);
-    rcpp_result_gen = Rcpp::wrap(cpp_bound(spec, data, theta, K, seed, gradient, threads));
+    Rcpp::traits::input_parameter< bool >::type rows(rowsSEXP);
+    rcpp_result_gen = Rcpp::wrap(cpp_bound(spec, data, theta, K, seed, gradient, threads, rows));
     return rcpp_result_gen;
 END_RCPP
 }
@@ -190,7 +191,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"_deepmnar_cpp_registry", (DL_FUNC) &_deepmnar_cpp_registry, 0},
     {"_deepmnar_cpp_param_blocks", (DL_FUNC) &_deepmnar_cpp_param_blocks, 1},
     {"_deepmnar_cpp_init_params", (DL_FUNC) &_deepmnar_cpp_init_params, 2},
-    {"_deepmnar_cpp_bound", (DL_FUNC) &_deepmnar_cpp_bound, 7},
+    {"_deepmnar_cpp_bound", (DL_FUNC) &_deepmnar_cpp_bound, 8},
     {"_deepmnar_cpp_train", (DL_FUNC) &_deepmnar_cpp_train, 10},
     {"_deepmnar_cpp_impute", (DL_FUNC) &_deepmnar_cpp_impute, 15},
     {"_deepmnar_cpp_psmvae_draws", (DL_FUNC) &_deepmnar_cpp_psmvae_draws, 5},

@@ -177,6 +177,7 @@ deepmnar_io::ModelSpec spec_from(const Rcpp::List& s) {
   // Fits made before the log transform have no log columns.
   spec.log_scale = s.containsElementNamed("log_scale") ? numbers(s, "log_scale")
                                                         : std::vector<double>(spec.category_group.size(), 0.0);
+  if (s.containsElementNamed("mask_reads")) spec.mask_reads = integers(s, "mask_reads");
   if (s.containsElementNamed("temperature")) spec.temperature = scalar<double>(s, "temperature");
   spec.alpha = scalar<double>(s, "alpha");
   // Fits made before the auxiliary u have none.
@@ -316,13 +317,21 @@ Rcpp::NumericVector cpp_init_params(Rcpp::List spec, double seed) {
 
 // [[Rcpp::export]]
 Rcpp::List cpp_bound(Rcpp::List spec, Rcpp::List data,
-                     Rcpp::NumericVector theta, int K, double seed, bool gradient, int threads) {
+                     Rcpp::NumericVector theta, int K, double seed, bool gradient, int threads, bool rows = false) {
   const deepmnar_io::ModelSpec s = spec_from(spec);
   const deepmnar_io::DataView view = view_of(s, data);
-  std::vector<double> th = theta_for(s, theta), grad;
+  std::vector<double> th = theta_for(s, theta), grad, scores;
   const double bound = engine().evaluate_bound(s, view, th, std::max(K, 1), seed_from(seed),
-                                               gradient ? &grad : nullptr, ArenaParallelFor(threads));
-  return Rcpp::List::create(Rcpp::Named("bound") = bound, Rcpp::Named("gradient") = Rcpp::wrap(grad));
+                                               gradient ? &grad : nullptr, ArenaParallelFor(threads),
+                                               rows ? &scores : nullptr);
+  Rcpp::NumericVector row_bound, row_mc_var;
+  if (rows) {
+    const std::size_t n = scores.size() / 2;
+    row_bound = Rcpp::NumericVector(scores.begin(), scores.begin() + n);
+    row_mc_var = Rcpp::NumericVector(scores.begin() + n, scores.end());
+  }
+  return Rcpp::List::create(Rcpp::Named("bound") = bound, Rcpp::Named("gradient") = Rcpp::wrap(grad),
+                            Rcpp::Named("row_bound") = row_bound, Rcpp::Named("row_mc_var") = row_mc_var);
 }
 
 namespace {

@@ -2,7 +2,8 @@
 # noise held fixed by the seed, for every missing model, observation model and
 # decoder.
 
-grid <- expand.grid(missing_model = c("none", "selfmask", "selfmask_known", "linear", "nonlinear"),
+grid <- expand.grid(missing_model = c("none", "selfmask", "selfmask_known", "linear", "nonlinear", "mcar", "mar",
+                                      "selfmask_quadratic"),
                     obs = c("gaussian", "t"), decoder = c("mlp", "linear"), stringsAsFactors = FALSE)
 
 for (i in seq_len(nrow(grid))) {
@@ -14,7 +15,7 @@ for (i in seq_len(nrow(grid))) {
   })
 }
 
-point_grid <- expand.grid(missing_model = c("none", "selfmask", "linear"), obs = c("gaussian", "t"),
+point_grid <- expand.grid(missing_model = c("none", "selfmask", "linear", "mar", "selfmask_quadratic"), obs = c("gaussian", "t"),
                           decoder = c("mlp", "linear"), stringsAsFactors = FALSE)
 for (i in seq_len(nrow(point_grid))) {
   g <- point_grid[i, ]
@@ -107,7 +108,8 @@ test_that("gradient with a categorical variable matches finite differences", {
   x <- tiny_categorical_data()
   groups <- c(0L, 0L, 0L, 1L, 1L, 1L)
   grid <- list(c("selfmask_known", "gaussian", "mlp"), c("selfmask", "t", "mlp"), c("linear", "gaussian", "linear"),
-               c("nonlinear", "t", "linear"), c("none", "gaussian", "mlp"))
+               c("nonlinear", "t", "linear"), c("none", "gaussian", "mlp"), c("mar", "gaussian", "mlp"),
+               c("selfmask_quadratic", "t", "mlp"), c("mcar", "gaussian", "linear"))
   for (i in seq_along(grid)) {
     g <- grid[[i]]
     spec <- tiny_spec(ncol(x), g[1], g[2], g[3], category_group = groups, temperature = 0.7)
@@ -127,7 +129,8 @@ test_that("gradient with rating levels (a valued categorical variable) matches f
   x <- tiny_categorical_data()
   groups <- c(0L, 0L, 0L, 1L, 1L, 1L)
   values <- c(NA, NA, NA, -1.2, 0.1, 1.3)
-  for (g in list(c("selfmask_shared", 0), c("selfmask_known", 1), c("nonlinear", 1))) {
+  for (g in list(c("selfmask_shared", 0), c("selfmask_known", 1), c("nonlinear", 1), c("mar", 1),
+                 c("selfmask_quadratic", 1))) {
     spec <- tiny_spec(ncol(x), g[1], category_group = groups, category_value = values, temperature = 0.7,
                       direction = rep(as.numeric(g[2]), 6))
     set.seed(71)
@@ -282,4 +285,38 @@ test_that("the engine refuses rating ranges and shared directions that do not fi
           "rating_lower")
   refused(tiny_spec(p, "none", obs = "rating", rating_lower = c(0, NA, NA), rating_upper = c(1, NA, NA),
                     point_mass = c(0, NA, NA)), "rating_lower")
+})
+
+test_that("the MAR mask model never reads a column's own variable, and MCAR reads no value", {
+  x <- tiny_categorical_data()
+  groups <- c(0L, 0L, 0L, 1L, 1L, 1L)
+  ev <- engine_view(x)
+  spec <- tiny_spec(ncol(x), "mar", category_group = groups)
+  blocks <- deepmnar:::cpp_param_blocks(spec)
+  others <- blocks$start[blocks$name == "mask_others"] - 1 + seq_len(blocks$size[blocks$name == "mask_others"])
+  expect_length(others, ncol(x)^2)
+  theta <- deepmnar:::cpp_init_params(spec, 3)
+  set.seed(5)
+  theta[others] <- stats::rnorm(length(others))
+  grad <- matrix(bound_at(spec, ev, theta, 4, 1, gradient = TRUE)$gradient[others], ncol(x), byrow = TRUE)
+  # row j holds the effects on column j's logit: its own variable's are inert
+  own <- outer(seq_len(6), seq_len(6), function(j, k) j == k | (groups[j] > 0 & groups[j] == groups[k]))
+  expect_true(all(grad[own] == 0))
+  expect_true(all(grad[!own] != 0))
+  moved <- theta
+  moved[others[own]] <- moved[others[own]] + 3
+  expect_identical(bound_at(spec, ev, moved, 4, 1)$bound, bound_at(spec, ev, theta, 4, 1)$bound)
+  # under MCAR the bound is MIWAE's plus the mask's Bernoulli terms, whatever the draws
+  mcar <- tiny_spec(ncol(x), "mcar", category_group = groups)
+  miwae <- tiny_spec(ncol(x), "none", category_group = groups)
+  th_mcar <- deepmnar:::cpp_init_params(mcar, 3)
+  rate <- seq(-1, 1, length.out = 6)
+  th_mcar[length(th_mcar) - 5:0] <- rate
+  th_none <- th_mcar[seq_len(deepmnar:::cpp_n_params(miwae))]
+  obs <- ev$observed[, c(1, 2, 3, 4)]
+  logp <- function(o, r) o * stats::plogis(r, log.p = TRUE) + (1 - o) * stats::plogis(-r, log.p = TRUE)
+  # a categorical variable's mask logit sums its levels'
+  mask_term <- mean(rowSums(logp(obs, matrix(c(rate[1:3], sum(rate[4:6])), nrow(obs), 4, byrow = TRUE))))
+  expect_equal(bound_at(mcar, ev, th_mcar, 4, 1)$bound, bound_at(miwae, ev, th_none, 4, 1)$bound + mask_term,
+               tolerance = 1e-10)
 })

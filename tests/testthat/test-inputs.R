@@ -313,3 +313,17 @@ test_that("a near-constant column gets a classed warning that names it", {
   expect_s3_class(expect_no_near_constant(notmiwae(d, hidden = 4, iterations = 2, seed = 1, progress = FALSE)),
                   "deepmnar_fit")
 })
+
+test_that("a fully observed constant column and a matrix column get classed errors naming them", {
+  d <- iris
+  d$Sepal.Length[1:20] <- NA
+  d$k <- 1
+  err <- expect_error(notmiwae(d, missing_model = "mcar", iterations = 10, threads = 1), class = "deepmnar_error_input",
+                      regexp = "`k`.*constant")
+  expect_identical(err$columns, "k")
+  d$k <- NULL
+  d$m <- cbind(a = 1:150, b = 1:150)
+  err <- expect_error(notmiwae(d, missing_model = "mcar", iterations = 10, threads = 1), class = "deepmnar_error_input",
+                      regexp = "`m`.*matrix")
+  expect_identical(err$columns, "m")
+})

@@ -17,6 +17,22 @@ inline double log_mean_exp(const double* lw, int K) {
   return m + std::log(s / K);
 }
 
+// Monte Carlo variance of log_mean_exp(lw, K) as an estimate of log E[w],
+// by the delta method: Var(mean w) / mean(w)^2 = sum_k wn_k^2 - 1/K, wn the
+// normalised weights (0 when they are equal, 1 - 1/K when one dominates).
+inline double monte_carlo_variance(const double* lw, int K) {
+  double m = lw[0];
+  for (int k = 1; k < K; ++k) m = std::max(m, lw[k]);
+  if (!std::isfinite(m)) return NAN;
+  double s = 0.0, s2 = 0.0;
+  for (int k = 0; k < K; ++k) {
+    const double w = std::exp(lw[k] - m);
+    s += w;
+    s2 += w * w;
+  }
+  return std::max(0.0, s2 / (s * s) - 1.0 / K);
+}
+
 // Writes scale * softmax(lw) into `out`.
 inline void scaled_softmax(const double* lw, int K, double scale, double* out) {
   double m = lw[0];

@@ -57,10 +57,12 @@ std::vector<double> init_params(const deepmnar_io::ModelSpec& spec, std::uint64_
   });
 }
 
-// Mean over all rows of the bound with K samples; gradient of that mean.
+// Mean over all rows of the bound with K samples; gradient of that mean;
+// with `row_scores`, each row's estimate of log p(x_obs, s) and its Monte
+// Carlo variance (n values each, see bound_over_rows).
 double evaluate_bound(const deepmnar_io::ModelSpec& spec, const deepmnar_io::DataView& view,
                       const std::vector<double>& theta, int K, std::uint64_t seed, std::vector<double>* grad,
-                      const deepmnar_io::ParallelFor& par) {
+                      const deepmnar_io::ParallelFor& par, std::vector<double>* row_scores) {
   return with_model(spec, [&](const auto& m) {
     using Model = typename std::decay<decltype(m)>::type;
     const RowData data(view);
@@ -69,8 +71,10 @@ double evaluate_bound(const deepmnar_io::ModelSpec& spec, const deepmnar_io::Dat
     std::vector<TaskState<Model>> tasks;
     const Eigen::VectorXd th = aligned_copy(theta);
     if (grad) grad->assign(m.n_params(), 0.0);
+    if (row_scores) row_scores->assign(2 * std::size_t(data.n()), 0.0);
     const double total = bound_over_rows(m, th.data(), data, rows, K, seed, stream_bound_row, 0, 1.0 / data.n(),
-                                         grad ? grad->data() : nullptr, tasks, 16, par);
+                                         grad ? grad->data() : nullptr, tasks, 16, par,
+                                         row_scores ? row_scores->data() : nullptr);
     return total / data.n();
   });
 }

@@ -17,7 +17,7 @@
   std::vector<double> init_params(const deepmnar_io::ModelSpec& spec, std::uint64_t seed);                 \
   double evaluate_bound(const deepmnar_io::ModelSpec& spec, const deepmnar_io::DataView& data,             \
                         const std::vector<double>& theta, int K, std::uint64_t seed, std::vector<double>* grad, \
-                        const deepmnar_io::ParallelFor& par);                                              \
+                        const deepmnar_io::ParallelFor& par, std::vector<double>* row_scores);             \
   std::vector<double> train(const deepmnar_io::ModelSpec& spec, const deepmnar_io::DataView& data,         \
                             deepmnar_io::TrainState& state, long iterations,                               \
                             const deepmnar_io::TrainOptions& opt, const deepmnar_io::ParallelFor& par,     \

@@ -69,6 +69,11 @@ struct ModelSpec {
   // original values, returned as log(E[exp(s x)]) / s so that the caller's
   // back-transformation exp(centre + s value) gives it.
   std::vector<double> log_scale;
+  // Per column, for the mar mask model: 1 if the masks of the other
+  // variables may depend on its value (R gives the columns observed in every
+  // training row, so that the mask depends on observed values only); empty:
+  // every column.
+  std::vector<int> mask_reads;
   double temperature = 0.5;       // of the relaxed point-mass and category draws in training
   double alpha = 1.0;             // GNR: weight of log p(s | z)
   int aux = 0;                    // GNR: dimension of the auxiliary u ~ p(u | z) both decoders read; 0: none
@@ -243,6 +248,14 @@ inline std::string log_problem(const ModelSpec& s) {
   return "";
 }
 
+inline std::string mask_reads_problem(const ModelSpec& s) {
+  if (s.mask_reads.empty()) return "";
+  if (s.mask_reads.size() != std::size_t(s.p)) return "mask_reads: not one value per column";
+  for (int v : s.mask_reads)
+    if (v != 0 && v != 1) return "mask_reads: not 0 or 1";
+  return "";
+}
+
 // The set encoder: sizes in range; it knows which cells are observed, so the
 // mask is no extra input to it.
 inline std::string encoder_problem(const ModelSpec& s) {
@@ -296,6 +309,8 @@ inline std::string spec_problem(const ModelSpec& s) {
   if (!ratings.empty()) return ratings;
   const std::string logs = log_problem(s);
   if (!logs.empty()) return logs;
+  const std::string reads = mask_reads_problem(s);
+  if (!reads.empty()) return reads;
   if (!(std::isfinite(s.temperature) && s.temperature > 0)) return "temperature: not a positive number";
   if (!(std::isfinite(s.alpha) && s.alpha >= 0)) return "alpha: not a number >= 0";
   if (!(s.pi_prime >= 0 && s.pi_prime <= 1)) return "pi_prime: not a probability";

@@ -3,6 +3,7 @@
 #ifndef DEEPMNAR_MISSING_MODELS_H
 #define DEEPMNAR_MISSING_MODELS_H
 
+#include <algorithm>
 #include <vector>
 
 #include "nn.h"
@@ -63,6 +64,103 @@ inline MarginalMissingCell marginal_missing_cell(double mu, double sd, double sl
   return out;
 }
 
+// Mask models whose logit of P(observed) adds a column's rate to effects of
+// the filled row, each part switched on by the kind:
+//   mcar                c_j
+//   mar                 c_j + sum_{k outside j's variable, k readable} W_jk x_k
+//   selfmask_quadratic  c_j + w_j x_j - softplus(q_j) x_j^2
+// mcar and mar carry a mask term so that their held-out likelihood of
+// (x_obs, s) is comparable with the self-masking models'; the quadratic
+// self-mask learns either direction, both tails (q large) or none (w = 0,
+// q -> -inf: mcar), so the data can end it at no self-dependence.
+class AdditiveMask {
+ public:
+  AdditiveMask() = default;
+  AdditiveMask(const deepmnar_io::ModelSpec& spec, ParamLayout& layout) : kind_(spec.missing), p_(spec.p) {
+    layout.part("mask_rate");
+    rate_at_ = layout.take(std::size_t(p_));
+    if (kind_ == deepmnar_io::missing_mar) {
+      layout.part("mask_others");
+      others_at_ = layout.take(std::size_t(p_) * std::size_t(p_));
+      // a column's own variable (itself, or the other levels of its factor)
+      // never enters its logit: that would be self-masking
+      allowed_ = RowMat::Ones(p_, p_);
+      for (int j = 0; j < p_; ++j)
+        for (int k = 0; k < p_; ++k) {
+          const int gj = group_of(spec, j), gk = group_of(spec, k);
+          const bool readable = spec.mask_reads.empty() || spec.mask_reads[std::size_t(k)] == 1;
+          if (j == k || (gj > 0 && gj == gk) || !readable) allowed_(j, k) = 0.0;
+        }
+    } else if (kind_ == deepmnar_io::missing_selfmask_quadratic) {
+      layout.part("mask_slope");
+      slope_at_ = layout.take(std::size_t(p_));
+      layout.part("mask_curvature");
+      curvature_at_ = layout.take(std::size_t(p_));
+    }
+  }
+
+  bool reads_values() const { return kind_ != deepmnar_io::missing_mcar; }
+
+  // Rates and effects start at 0 and the curvature near 0 (softplus(-4) =
+  // 0.018): every model starts as MCAR at P(observed) = 1/2, and the R side
+  // sets the rates from the data.
+  void init(double* theta) const {
+    std::fill(theta + rate_at_, theta + rate_at_ + p_, 0.0);
+    if (kind_ == deepmnar_io::missing_mar) std::fill(theta + others_at_, theta + others_at_ + std::size_t(p_) * p_, 0.0);
+    if (kind_ == deepmnar_io::missing_selfmask_quadratic) {
+      std::fill(theta + slope_at_, theta + slope_at_ + p_, 0.0);
+      std::fill(theta + curvature_at_, theta + curvature_at_ + p_, -4.0);
+    }
+  }
+
+  void logits(const double* theta, const RowMat& xfill, RowMat& out) const {
+    out.resize(xfill.rows(), p_);
+    out.rowwise() = CMapRowVec(theta + rate_at_, p_);
+    if (kind_ == deepmnar_io::missing_mar) out.noalias() += xfill * others(theta).transpose();
+    if (kind_ == deepmnar_io::missing_selfmask_quadratic) {
+      const RowVec w = CMapRowVec(theta + slope_at_, p_), c = curvatures(theta);
+      out.array() += xfill.array().rowwise() * w.array() - xfill.array().square().rowwise() * c.array();
+    }
+  }
+
+  void backward(const double* theta, const RowMat& xfill, const RowMat& d_logits, double* grad, RowMat& d_xfill) const {
+    MapRowVec(grad + rate_at_, p_) += d_logits.colwise().sum();
+    d_xfill.setZero(xfill.rows(), p_);
+    if (kind_ == deepmnar_io::missing_mar) {
+      const RowMat w = others(theta);
+      Eigen::Map<RowMat>(grad + others_at_, p_, p_) += (d_logits.transpose() * xfill).cwiseProduct(allowed_);
+      d_xfill.noalias() += d_logits * w;
+    }
+    if (kind_ == deepmnar_io::missing_selfmask_quadratic) {
+      const RowVec w = CMapRowVec(theta + slope_at_, p_), c = curvatures(theta);
+      MapRowVec(grad + slope_at_, p_) += (d_logits.array() * xfill.array()).colwise().sum().matrix();
+      const RowVec d_c = -(d_logits.array() * xfill.array().square()).colwise().sum().matrix();
+      for (int j = 0; j < p_; ++j) grad[curvature_at_ + j] += d_c(j) * sigmoid(theta[curvature_at_ + j]);
+      const RowVec twice_c = 2.0 * c;
+      d_xfill.array() += d_logits.array().rowwise() * w.array() -
+                         (d_logits.array() * xfill.array()).rowwise() * twice_c.array();
+    }
+  }
+
+ private:
+  static int group_of(const deepmnar_io::ModelSpec& spec, int j) {
+    return spec.category_group.size() == std::size_t(spec.p) ? spec.category_group[std::size_t(j)] : 0;
+  }
+  RowMat others(const double* theta) const {
+    return Eigen::Map<const RowMat>(theta + others_at_, p_, p_).cwiseProduct(allowed_);
+  }
+  RowVec curvatures(const double* theta) const {
+    RowVec c(p_);
+    for (int j = 0; j < p_; ++j) c(j) = softplus(theta[curvature_at_ + j]);
+    return c;
+  }
+
+  int kind_ = deepmnar_io::missing_none;
+  int p_ = 0;
+  std::size_t rate_at_ = 0, others_at_ = 0, slope_at_ = 0, curvature_at_ = 0;
+  RowMat allowed_;
+};
+
 class MissingModel {
  public:
   MissingModel() = default;
@@ -87,12 +185,19 @@ class MissingModel {
         layout.part("missing_model");
         mlp_ = Mlp(p_, spec.missing_hidden, p_, Activation::tanh, layout);
         break;
+      case deepmnar_io::missing_mcar:
+      case deepmnar_io::missing_mar:
+      case deepmnar_io::missing_selfmask_quadratic:
+        additive_ = AdditiveMask(spec, layout);
+        break;
       default:
         break;
     }
   }
 
   bool active() const { return kind_ != deepmnar_io::missing_none; }
+  // The mask's likelihood depends on the values (every model but mcar).
+  bool reads_values() const { return active() && (!additive() || additive_.reads_values()); }
   bool self_masking() const {
     return kind_ == deepmnar_io::missing_selfmask || kind_ == deepmnar_io::missing_selfmask_known ||
            kind_ == deepmnar_io::missing_selfmask_shared;
@@ -104,6 +209,8 @@ class MissingModel {
     if (self_masking()) {
       const double limit = std::sqrt(6.0 / (1.0 + p_));
       for (int j = 0; j < n_slopes_ + p_; ++j) theta[offset_ + j] = limit * (2.0 * rng.uniform() - 1.0);
+    } else if (additive()) {
+      additive_.init(theta);
     } else if (active()) {
       mlp_.init(theta, rng);
     }
@@ -119,6 +226,10 @@ class MissingModel {
   double location(const double* theta, int j) const { return theta[offset_ + n_slopes_ + j]; }
 
   const RowMat& logits(const double* theta, const RowMat& xfill, MlpCache& cache, RowMat& out) const {
+    if (additive()) {
+      additive_.logits(theta, xfill, out);
+      return out;
+    }
     if (!self_masking()) return mlp_.forward(theta, xfill, cache);
     const RowVec w = slopes(theta), b = locations(theta);
     out = -((xfill.array().rowwise() - b.array()).rowwise() * w.array()).matrix();
@@ -128,6 +239,10 @@ class MissingModel {
   // d_logits is consumed; d_xfill receives d loss / d filled row.
   void backward(const double* theta, const RowMat& xfill, MlpCache& cache, RowMat& d_logits, double* grad,
                 RowMat& d_xfill) const {
+    if (additive()) {
+      additive_.backward(theta, xfill, d_logits, grad, d_xfill);
+      return;
+    }
     if (!self_masking()) {
       mlp_.backward(theta, xfill, cache, d_logits, grad, &d_xfill);
       return;
@@ -151,6 +266,10 @@ class MissingModel {
     return w;
   }
   RowVec locations(const double* theta) const { return CMapRowVec(theta + offset_ + n_slopes_, p_); }
+  bool additive() const {
+    return kind_ == deepmnar_io::missing_mcar || kind_ == deepmnar_io::missing_mar ||
+           kind_ == deepmnar_io::missing_selfmask_quadratic;
+  }
   int slope_index(int j) const { return kind_ == deepmnar_io::missing_selfmask_shared ? 0 : j; }
   bool signed_slope() const {
     return kind_ == deepmnar_io::missing_selfmask_known ||
@@ -162,6 +281,7 @@ class MissingModel {
   std::vector<double> direction_;
   std::size_t offset_ = 0;
   Mlp mlp_;
+  AdditiveMask additive_;
 };
 
 }  // namespace deepmnar

@@ -22,7 +22,10 @@ enum MissingKind {
   missing_selfmask_known = 2,
   missing_linear = 3,
   missing_nonlinear = 4,
-  missing_selfmask_shared = 5
+  missing_selfmask_shared = 5,
+  missing_mcar = 6,
+  missing_mar = 7,
+  missing_selfmask_quadratic = 8
 };
 enum ActivationKind { act_identity = 0, act_tanh = 1, act_relu = 2 };
 enum ModelKind { model_notmiwae = 0, model_gnr = 1, model_not2miwae = 2, model_psmvae = 3 };
@@ -33,8 +36,9 @@ enum PrecisionKind { precision_double = 0, precision_float = 1 };
 // floors, point masses, binary columns and the relaxation temperature; 3 the
 // rating columns' ranges, the shared self-masking slope, whose direction
 // 0 (a sign learned) earlier versions would refuse as damage, and the set
-// encoder (a fit without the option has the MLP encoder).
-constexpr int kRegistryVersion = 3;
+// encoder (a fit without the option has the MLP encoder); 4 the mask models
+// mcar, mar and selfmask_quadratic, and the choice among them.
+constexpr int kRegistryVersion = 4;
 
 struct Choice {
   int code;
@@ -57,7 +61,10 @@ inline const std::vector<Option>& registry_options() {
         {missing_selfmask_known, "selfmask_known"},
         {missing_linear, "linear"},
         {missing_nonlinear, "nonlinear"},
-        {missing_selfmask_shared, "selfmask_shared"}}},
+        {missing_selfmask_shared, "selfmask_shared"},
+        {missing_mcar, "mcar"},
+        {missing_mar, "mar"},
+        {missing_selfmask_quadratic, "selfmask_quadratic"}}},
       {"obs", "obs_code", {{obs_gaussian, "gaussian"}, {obs_student_t, "t"}, {obs_rating, "rating"}}},
       {"decoder", "decoder_code", {{decoder_mlp, "mlp"}, {decoder_linear, "linear"}}},
       {"encoder", "encoder_code", {{encoder_mlp, "mlp"}, {encoder_set, "set"}}},

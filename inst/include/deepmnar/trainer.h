@@ -36,12 +36,15 @@ constexpr int kTasksPerWave = 8;
 
 // Bound (sum over the given rows of log mean_k w_ik) and, if `grad` is not
 // null, its gradient times `grad_scale`, accumulated over tasks in order
-// (wave after wave, so in the same order whatever the thread count).
+// (wave after wave, so in the same order whatever the thread count). If
+// `row_scores` is not null it receives, for the r-th row given, its estimate
+// log mean_k w_ik at [r] and that estimate's Monte Carlo variance at
+// [n_rows + r] (delta method: sum_k wn_k^2 - 1/K for the normalised weights).
 template <class Model>
 double bound_over_rows(const Model& model, const double* theta, const RowData& data, const std::vector<int>& rows,
                        int K, std::uint64_t seed, std::uint64_t purpose, std::uint64_t stream_a, double grad_scale,
                        double* grad, std::vector<TaskState<Model>>& tasks, int rows_per_task,
-                       const deepmnar_io::ParallelFor& par) {
+                       const deepmnar_io::ParallelFor& par, double* row_scores = nullptr) {
   const int n_rows = int(rows.size());
   const int n_tasks = (n_rows + rows_per_task - 1) / rows_per_task;
   if (int(tasks.size()) < std::min(n_tasks, kTasksPerWave)) tasks.resize(std::min(n_tasks, kTasksPerWave));
@@ -65,8 +68,14 @@ double bound_over_rows(const Model& model, const double* theta, const RowData& d
         ts.bound_sum = 0.0;
         ts.dlw.resize(Eigen::Index(count) * S);
         for (int r = 0; r < count; ++r) {
-          ts.bound_sum += log_mean_exp(ts.ws.lw.data() + std::size_t(r) * S, S);
-          if (grad) scaled_softmax(ts.ws.lw.data() + std::size_t(r) * S, S, grad_scale, ts.dlw.data() + std::size_t(r) * S);
+          const double* lw = ts.ws.lw.data() + std::size_t(r) * S;
+          const double row_bound = log_mean_exp(lw, S);
+          ts.bound_sum += row_bound;
+          if (grad) scaled_softmax(lw, S, grad_scale, ts.dlw.data() + std::size_t(r) * S);
+          if (row_scores) {
+            row_scores[first + r] = row_bound;
+            row_scores[n_rows + first + r] = monte_carlo_variance(lw, S);
+          }
         }
         if (grad && std::isfinite(ts.bound_sum)) {
           ts.grad.setZero(Eigen::Index(np));

@@ -33,8 +33,9 @@ class NotMiwae {
   const std::vector<deepmnar_io::ParamBlock>& blocks() const { return blocks_; }
   bool student_t() const { return core_.decoder().student_t(); }
   int samples_per_row(int K) const { return K; }
-  // The weights depend on the draws of the missing values through p(s | x).
-  bool weights_use_missing_draws() const { return missing_.active(); }
+  // The weights depend on the draws of the missing values through p(s | x)
+  // (an MCAR mask term does not read them).
+  bool weights_use_missing_draws() const { return missing_.reads_values(); }
 
   void init(double* theta, Rng& rng) const {
     core_.init(theta, rng);

@@ -1,0 +1,113 @@
+# The mechanism chosen by the data: the per-row scores, the candidates'
+# evidence, logLik() and compare_mechanisms().
+
+# 600 rows from two factors; in `mechanism`, the first two columns go missing
+# (about 40% of their cells): above their mean ("high"), or driven by the
+# always-observed fourth column ("mar").
+mechanism_data <- function(mechanism, n = 600, seed = 1) {
+  set.seed(seed)
+  f <- matrix(stats::rnorm(n * 2), n)
+  x <- cbind(f[, 1] + 0.3 * stats::rnorm(n), f[, 1] + f[, 2] + 0.3 * stats::rnorm(n),
+             f[, 2] + 0.3 * stats::rnorm(n), f[, 1] - f[, 2] + 0.3 * stats::rnorm(n))
+  colnames(x) <- paste0("v", 1:4)
+  truth <- x
+  for (j in 1:2) {
+    score <- if (mechanism == "high") 3 * scale(x[, j]) else 3 * scale(x[, 4])
+    x[stats::runif(n) < stats::plogis(score - 0.5), j] <- NA
+  }
+  list(x = x, truth = truth)
+}
+
+small_auto <- function(x, ...) {
+  notmiwae(x, hidden = c(32, 32), iterations = 3000, score_K = 200, seed = 1, threads = 1, ...)
+}
+
+test_that("per-row scores average to the bound, and their Monte Carlo variance matches the spread over seeds", {
+  d <- mechanism_data("high", n = 60)
+  fit <- notmiwae(d$x, missing_model = "selfmask_quadratic", hidden = c(16, 16), iterations = 300, seed = 1,
+                  threads = 1, stop_early = FALSE)
+  ed <- deepmnar:::engine_data(fit$data, fit$scaling)
+  K <- 200
+  run <- deepmnar:::cpp_bound(fit$spec, ed, fit$theta, K, 3, FALSE, 1L, TRUE)
+  expect_equal(mean(run$row_bound), run$bound, tolerance = 1e-12)
+  expect_true(all(run$row_mc_var >= 0 & run$row_mc_var <= 1 - 1 / K))
+  spread <- vapply(1:40, function(s) deepmnar:::cpp_bound(fit$spec, ed, fit$theta, K, s, FALSE, 1L, TRUE)$row_bound,
+                   numeric(60))
+  empirical <- apply(spread, 1, stats::var)
+  # delta method against 40 replicates: the average variances agree within 35%
+  expect_lt(abs(log(mean(empirical) / mean(run$row_mc_var))), log(1.35))
+})
+
+test_that("the default chooses among the candidates by held-out log-likelihood and shows the evidence", {
+  d <- mechanism_data("high")
+  fit <- small_auto(d$x)
+  table <- compare_mechanisms(fit)
+  expect_s3_class(table, "deepmnar_mechanisms")
+  expect_identical(table$mechanism, c("mcar", "mar", "selfmask_quadratic", "linear"))
+  expect_identical(which(table$chosen), which.max(table$loglik))
+  expect_identical(fit$spec$missing_model, table$mechanism[table$chosen])
+  expect_true(all(table$difference <= 0) && all(is.finite(table$se)) && all(table$mc_se >= 0))
+  # high values missing: a self-masking model explains the mask better than MCAR or MAR
+  expect_true(fit$spec$missing_model %in% c("selfmask_quadratic", "linear"))
+  expect_gt(table$loglik[table$chosen] - max(table$loglik[table$mechanism %in% c("mcar", "mar")]), 0.02)
+  expect_output(print(fit), "mechanism chosen by held-out")
+  expect_output(print(table), "selfmask_quadratic")
+  # each candidate's score is logLik() of its own fit on the same rows and draws
+  for (m in table$mechanism) {
+    ll <- logLik(candidate_fit(fit, m), K = 200)
+    expect_equal(attr(ll, "nobs"), length(fit$mechanisms$rows))
+    expect_equal(as.numeric(ll) / attr(ll, "nobs"), table$loglik[table$mechanism == m], tolerance = 1e-10)
+  }
+  # and the chosen fit imputes better than the MCAR candidate here
+  rmse <- function(f) sqrt(mean((impute(f, seed = 1, threads = 1)[is.na(d$x)] - d$truth[is.na(d$x)])^2))
+  expect_lt(rmse(fit), rmse(candidate_fit(fit, "mcar")))
+})
+
+test_that("under MAR the default does not choose a self-masking model", {
+  d <- mechanism_data("mar")
+  fit <- small_auto(d$x, candidates = c("mcar", "mar", "selfmask_quadratic"))
+  table <- compare_mechanisms(fit)
+  expect_identical(fit$spec$missing_model, "mar")
+  expect_gt(table$loglik[table$mechanism == "mar"] - table$loglik[table$mechanism == "mcar"], 0.02)
+})
+
+test_that("logLik() adds an MCAR mask term to MIWAE, so its score estimates the same quantity", {
+  d <- mechanism_data("high", n = 200)
+  miwae <- notmiwae(d$x, missing_model = "none", hidden = c(16, 16), iterations = 400, seed = 2, threads = 1)
+  ll <- logLik(miwae, K = 50)
+  expect_s3_class(ll, "logLik")
+  rows <- miwae$stopping$held_out_rows
+  held <- deepmnar:::rows_of_engine_data(deepmnar:::engine_data(miwae$data, miwae$scaling), rows)
+  plain <- deepmnar:::cpp_bound(miwae$spec, held, miwae$theta, 50, 1, FALSE, 1L, TRUE)$row_bound
+  share <- colMeans(!is.na(d$x))
+  observed <- !is.na(d$x[rows, ])
+  share <- matrix(share, nrow(observed), ncol(observed), byrow = TRUE)
+  mask <- rowSums(ifelse(observed, log(share), log1p(-share)))
+  expect_equal(attr(ll, "per_row"), plain + mask, tolerance = 1e-10)
+  # the same rows scored by `newdata` give the same per-row values
+  ll_new <- logLik(miwae, newdata = d$x[rows, ], K = 50)
+  expect_equal(attr(ll_new, "per_row"), attr(ll, "per_row"), tolerance = 1e-10)
+  # fits with the same seed hold out the same rows, and compare
+  mcar <- notmiwae(d$x, missing_model = "mcar", hidden = c(16, 16), iterations = 400, seed = 2, threads = 1)
+  both <- compare_mechanisms(miwae = miwae, mcar = mcar, K = 50)
+  expect_identical(both$mechanism, c("miwae", "mcar"))
+  expect_true(all(is.finite(both$loglik)))
+})
+
+test_that("bad requests about the mechanism get classed errors naming the argument", {
+  d <- mechanism_data("high", n = 60)
+  err <- expect_error(notmiwae(d$x, stop_early = FALSE, iterations = 10, threads = 1), class = "deepmnar_error_input")
+  expect_identical(err$argument, "stop_early")
+  err <- expect_error(notmiwae(d$x, candidates = c("mcar", "bogus"), iterations = 10, threads = 1),
+                      class = "deepmnar_error_input")
+  expect_identical(err$argument, "candidates")
+  err <- expect_error(notmiwae(d$x, candidates = "none", iterations = 10, threads = 1), class = "deepmnar_error_input")
+  expect_identical(err$argument, "candidates")
+  plain <- notmiwae(d$x, missing_model = "mcar", hidden = c(8, 8), iterations = 20, seed = 1, threads = 1)
+  expect_error(candidate_fit(plain, "mar"), class = "deepmnar_error_input")
+  other <- notmiwae(d$x, missing_model = "mcar", hidden = c(8, 8), iterations = 20, seed = 2, threads = 1)
+  err <- expect_error(compare_mechanisms(plain, other), class = "deepmnar_error_input")
+  expect_identical(err$argument, "newdata")
+  expect_warning(logLik(notmiwae(d$x, missing_model = "mcar", hidden = c(8, 8), iterations = 20, seed = 1,
+                                 threads = 1, stop_early = FALSE), K = 10), class = "deepmnar_warning_in_sample")
+})
