@@ -105,7 +105,8 @@ write_report <- function(opt) {
     }
     out <- c(out, "")
   }
-  out <- c(out, seconds_table(rows, shown, methods), "", bar_lines(agg, intersect(opt$datasets, datasets_all)), failed_cells(failed))
+  out <- c(out, seconds_table(rows, shown, methods), "", bar_lines(agg, intersect(opt$datasets, datasets_all), failed),
+           failed_cells(failed))
   writeLines(out, file.path("bench", "results", "generalisation.md"))
   invisible(agg)
 }
@@ -113,23 +114,33 @@ write_report <- function(opt) {
 # The bars of issue 12 on the generalisation datasets: not-MIWAE below mice
 # (both) and missForest at probability 1 on every dataset; at probability 0.2
 # within 5% of missForest's RMSE on average (mean of the per-dataset ratios).
-bar_lines <- function(agg, sets) {
+# A baseline that failed (an error, no RMSE) is reported as failed and left
+# out of the comparison: it is neither beaten nor beating; the bar is judged
+# on the baselines that ran, and says so.
+bar_lines <- function(agg, sets, failed = NULL) {
   value <- function(d, p, m) {
     a <- agg$rmse[agg$dataset == d & agg$prob == p & agg$method == m]
     if (length(a)) a else NA_real_
   }
+  has_failed <- function(d, p, m) !is.null(failed) && any(failed$dataset == d & failed$prob == p & failed$method == m)
+  baseline_names <- c(mice_pmm = "mice pmm", mice_norm = "mice norm", missforest = "missForest")
   at1 <- vapply(sets, function(d) {
     ours <- value(d, 1, "notmiwae")
-    others <- c(value(d, 1, "mice_pmm"), value(d, 1, "mice_norm"), value(d, 1, "missforest"))
     if (is.na(ours)) return("not-MIWAE has no result")
-    beaten <- !is.na(others) & ours < others
-    sprintf("%s (not-MIWAE %.3f; mice pmm %s, norm %s, missForest %s)", if (all(beaten | is.na(others))) "met" else "NOT met",
-            ours, format(round(others[1], 3)), format(round(others[2], 3)), format(round(others[3], 3)))
+    others <- vapply(names(baseline_names), function(m) value(d, 1, m), 0)
+    state <- ifelse(!is.na(others), sprintf("%.3f", others),
+                    ifelse(vapply(names(baseline_names), function(m) has_failed(d, 1, m), TRUE), "failed", "not run"))
+    ran <- !is.na(others)
+    verdict <- if (!any(ran)) "not compared (no baseline ran)" else if (all(ours < others[ran])) {
+      if (all(ran)) "met" else paste0("met against ", paste(baseline_names[ran], collapse = " and "), " only")
+    } else "NOT met"
+    sprintf("%s (not-MIWAE %.3f; %s)", verdict, ours, paste(baseline_names, state, collapse = ", "))
   }, "")
   ratios <- vapply(sets, function(d) value(d, 0.2, "notmiwae") / value(d, 0.2, "missforest"), 0)
   c("## Bars (issue 12)", "",
-    "Probability 1, not-MIWAE below mice and missForest on every dataset (a method that failed, e.g. mice",
-    "leaving a column with one observed value unimputed, counts as beaten):", "",
+    "Probability 1, not-MIWAE below mice and missForest on every dataset. A baseline that failed (e.g. mice",
+    "leaving a column with one observed value unimputed) is reported as failed and not compared: the bar is",
+    "judged only against the baselines that ran on that dataset.", "",
     sprintf("- %s: %s", sets, at1), "",
     sprintf("Probability 0.2, not-MIWAE / missForest RMSE, mean over %d datasets with both: %.3f (bar: at most 1.05); per dataset: %s",
             sum(!is.na(ratios)), mean(ratios, na.rm = TRUE),
