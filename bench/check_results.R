@@ -83,7 +83,7 @@ long_csv <- function(keys, metrics, baseline, bkeys = keys, baseline_from = NULL
 
 # Wide per-row csv: one column per method (mechanisms_cells.csv, ensemble.csv).
 wide_csv <- function(keys, columns, baseline_column, metric, baseline_from = NULL, bkeys = keys,
-                     baseline_method = "mean", method_name = identity, per_row = FALSE) {
+                     baseline_method = "mean", method_name = function(cl, d) cl, per_row = FALSE) {
   function(path, dir) {
     d <- utils::read.csv(path, stringsAsFactors = FALSE)
     cols <- intersect(columns, names(d))
@@ -325,6 +325,13 @@ self_test <- function() {
   utils::write.csv(uci, file.path(dir, "uci.csv"), row.names = FALSE)
   r <- check(dir, allow, quiet = TRUE)
   stopifnot(nrow(r$new) == 1, r$new$method == "gnr")
+  # The mechanism bench's wide per-cell table: default against mean, per seed.
+  utils::write.csv(data.frame(dataset = "toy", mechanism = "mar", rate = 0.3, seed = 1:2, default = c(0.5, 1.4),
+                              mean = 1, default_pfc = NA, mean_pfc = NA), file.path(dir, "mechanisms_cells.csv"),
+                   row.names = FALSE)
+  r <- check(dir, allow, quiet = TRUE)
+  stopifnot(nrow(r$new) == 2, "default" %in% r$new$method,
+            r$new$setting[r$new$method == "default"] == "mechanism=mar; rate=0.3; seed=2")
   cat("check_results --self-test: ok\n")
 }
 
