@@ -100,8 +100,11 @@ summary.deepmnar_fit <- function(object, ...) {
   if (object$spec$missing_model %in% c("selfmask", "selfmask_known", "selfmask_shared")) {
     columns <- cbind(columns, selfmask_parameters(object))
   }
+  mechanisms <- if (!is.null(object$mechanisms)) {
+    structure(object$mechanisms$table, class = c("deepmnar_mechanisms", "data.frame"))
+  }
   structure(list(model = model_label(object), columns = columns, settings = object$settings,
-                 final_bound = final_bound(object), trace_length = length(object$trace)),
+                 final_bound = final_bound(object), trace_length = length(object$trace), mechanisms = mechanisms),
             class = "summary.deepmnar_fit")
 }
 
@@ -142,6 +145,10 @@ print.summary.deepmnar_fit <- function(x, ...) {
               x$settings$K, x$settings$batch_size))
   if (isTRUE(x$settings$ensemble > 1)) {
     cat(sprintf("An ensemble of %d fits: the mask parameters and the bound are the first fit's.\n", x$settings$ensemble))
+  }
+  if (!is.null(x$mechanisms)) {
+    cat("\nThe mechanism was chosen by the data among these candidates (* chosen):\n")
+    print(x$mechanisms)
   }
   invisible(x)
 }

@@ -217,7 +217,7 @@ lines <- c(
   "",
   paste0("| mechanism | cells | default | oracle | ", paste(candidates, collapse = " | "),
          " | mice | missForest | mean | regret (mean) | chose oracle |"),
-  paste0("|", paste(rep("---", 10 + length(candidates)), collapse = "|"), "|"))
+  paste0("|", paste(rep("---", 9 + length(candidates)), collapse = "|"), "|"))
 for (m in intersect(mechanisms_all, names(by_mech))) {
   d <- by_mech[[m]]
   lines <- c(lines, sprintf("| %s | %d | %s | %s | %s | %s | %s | %s | %+.1f%% | %d/%d |", m, nrow(d), mean_sd(d$default),

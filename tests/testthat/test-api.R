@@ -12,9 +12,9 @@ make_data <- function(n = 150, seed = 1) {
   d
 }
 
-quick_fit <- function(data, ..., hidden = c(8, 8), iterations = 100, K = 5, batch_size = 16, seed = 1,
-                      threads = 1, stop_early = FALSE) {
-  notmiwae(data, ..., hidden = hidden, iterations = iterations, K = K, batch_size = batch_size, seed = seed,
+quick_fit <- function(data, ..., missing_model = "selfmask_known", hidden = c(8, 8), iterations = 100, K = 5,
+                      batch_size = 16, seed = 1, threads = 1, stop_early = FALSE) {
+  notmiwae(data, ..., missing_model = missing_model, hidden = hidden, iterations = iterations, K = K, batch_size = batch_size, seed = seed,
            threads = threads, stop_early = stop_early, progress = FALSE)
 }
 
@@ -226,9 +226,9 @@ test_that("a seed gives the same fit and imputations for 1 and 2 threads", {
 
 test_that("seed = NULL follows set.seed()", {
   set.seed(42)
-  f1 <- notmiwae(d, hidden = 8, iterations = 20, K = 3, threads = 1, progress = FALSE)
+  f1 <- notmiwae(d, missing_model = "selfmask_known", hidden = 8, iterations = 20, K = 3, threads = 1, progress = FALSE)
   set.seed(42)
-  f2 <- notmiwae(d, hidden = 8, iterations = 20, K = 3, threads = 1, progress = FALSE)
+  f2 <- notmiwae(d, missing_model = "selfmask_known", hidden = 8, iterations = 20, K = 3, threads = 1, progress = FALSE)
   expect_identical(f1$theta, f2$theta)
   expect_identical(f1$settings$seed, f2$settings$seed)
   set.seed(42)
@@ -387,7 +387,7 @@ test_that("a diverging bound stops with a classed error naming the iteration", {
   train <- function(iterations) {
     # `c` is near-constant on purpose: that warning is expected here.
     suppressWarnings(
-      notmiwae(dd, activation = "relu", hidden = c(16, 16), iterations = iterations, K = 1, lr = 1, sigma_floor = 0,
+      notmiwae(dd, missing_model = "selfmask_known", activation = "relu", hidden = c(16, 16), iterations = iterations, K = 1, lr = 1, sigma_floor = 0,
                seed = 1, threads = 2, progress = FALSE),
       classes = "deepmnar_warning_near_constant")
   }
@@ -492,7 +492,7 @@ test_that("center and scale given by the user standardise the columns they name"
   x <- banknote[1:300, 1:4]
   x$variance[x$variance > mean(x$variance)] <- NA
   known <- c(variance = mean(banknote$variance), skewness = 1)
-  fit <- notmiwae(x, center = known["variance"], scale = c(variance = sd(banknote$variance)), hidden = c(8, 8),
+  fit <- notmiwae(x, missing_model = "selfmask_known", center = known["variance"], scale = c(variance = sd(banknote$variance)), hidden = c(8, 8),
                   iterations = 50, stop_early = FALSE, seed = 1, threads = 1, progress = FALSE)
   expect_equal(fit$scaling$center[["variance"]], known[["variance"]])
   expect_equal(fit$scaling$scale[["variance"]], sd(banknote$variance))

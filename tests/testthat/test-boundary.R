@@ -2,7 +2,7 @@
 # refused with a classed error before the engine touches it.
 
 db <- tiny_mnar_data(n = 40, p = 3)
-fb <- notmiwae(db, hidden = c(4, 4), K = 2, iterations = 20, stop_early = FALSE, seed = 1, threads = 1, progress = FALSE)
+fb <- notmiwae(db, missing_model = "selfmask_known", hidden = c(4, 4), K = 2, iterations = 20, stop_early = FALSE, seed = 1, threads = 1, progress = FALSE)
 
 expect_damaged <- function(fit, pattern) {
   for (call in list(function(f) impute(f, L = 5, seed = 1, progress = FALSE),
@@ -82,7 +82,8 @@ test_that("R's model and option names are the engine's registry", {
   reg <- deepmnar:::cpp_registry()
   expect_true(is.numeric(reg$version) && reg$version >= 2)
   choices <- function(f, arg) eval(formals(f)[[arg]])
-  expect_setequal(names(reg$options$missing_model), choices(notmiwae, "missing_model"))
+  # "auto" never reaches the engine: R chooses among the candidates
+  expect_setequal(names(reg$options$missing_model), setdiff(choices(notmiwae, "missing_model"), "auto"))
   # "categorical" never reaches the engine: R turns the columns into rating levels
   expect_setequal(names(reg$options$obs), setdiff(choices(notmiwae, "obs"), "categorical"))
   expect_setequal(names(reg$options$decoder), choices(notmiwae, "decoder"))
@@ -135,7 +136,7 @@ test_that("the engine refuses a spec, theta or data that do not fit, naming the 
   refused <- function(expr, field) expect_error(expr, paste0("^deepmnar boundary: ", field))
   bad <- spec; bad$model_code <- 99L
   refused(deepmnar:::cpp_n_params(bad), "spec\\$model_code")
-  bad <- spec; bad$missing_code <- 7L
+  bad <- spec; bad$missing_code <- 99L
   refused(deepmnar:::cpp_init_params(bad, 1), "spec\\$missing_code")
   bad <- spec; bad$hidden <- integer(0)
   refused(deepmnar:::cpp_n_params(bad), "spec\\$hidden")

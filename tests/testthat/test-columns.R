@@ -17,8 +17,8 @@ binary_frame <- function(n = 400, seed = 2) {
   list(data = d, truth = truth)
 }
 
-quick <- function(d, ..., iterations = 1500) {
-  notmiwae(d, ..., hidden = c(16, 16), K = 5, iterations = iterations, stop_early = FALSE, seed = 1, threads = 1,
+quick <- function(d, ..., missing_model = "selfmask_known", iterations = 1500) {
+  notmiwae(d, ..., missing_model = missing_model, hidden = c(16, 16), K = 5, iterations = iterations, stop_early = FALSE, seed = 1, threads = 1,
            progress = FALSE)
 }
 
@@ -213,7 +213,7 @@ test_that("newdata with an unseen level of a factor is refused by column and lev
 
 test_that("one seed gives the same fit and imputations with factor columns whatever the thread count", {
   cf <- categorical_frame(n = 200)
-  fits <- lapply(1:2, function(t) notmiwae(cf$data, hidden = c(8, 8), K = 5, iterations = 200, stop_early = FALSE,
+  fits <- lapply(1:2, function(t) notmiwae(cf$data, missing_model = "selfmask_known", hidden = c(8, 8), K = 5, iterations = 200, stop_early = FALSE,
                                            seed = 4, threads = t, progress = FALSE))
   expect_identical(fits[[1]]$theta, fits[[2]]$theta)
   imps <- lapply(1:2, function(t) suppressWarnings(impute(fits[[1]], L = 100, seed = 1, threads = t, type = "prob",

@@ -211,7 +211,8 @@ test_that("mixed data: every method keeps factor types, and the comparison repor
 test_that("mask accuracy is scored with and without conditioning on the mask (GNR), and alike for not-MIWAE", {
   quick_args <- list(hidden = c(8, 8), K = 5, iterations = 200, stop_early = FALSE, starts = 1, L = 50, mask_L = 50)
   res <- suppressWarnings(compare_imputers(small, methods = c("gnr", "notmiwae", "mean"), seeds = 1,
-                                           method_args = list(gnr = quick_args, notmiwae = quick_args),
+                                           method_args = list(gnr = quick_args, notmiwae = c(quick_args,
+                                             list(missing_model = "selfmask_known"))),
                                            metrics = list(rmse = imputation_rmse,
                                                           conditional = mask_accuracy_metric,
                                                           unconditional = mask_accuracy_unconditional_metric)))

@@ -82,7 +82,7 @@ test_that("GNR's predicted mask beats the random guess clearly when the mask fol
   # rows whose a is observed: conditioning on "observed" raises P(observed)
   seen <- !is.na(x$a)
   expect_gt(mean(p_obs[seen, "a"]), mean(p_values[seen, "a"]))
-  expect_error(predict_mask(notmiwae(x[1:100, ], iterations = 5, stop_early = FALSE, progress = FALSE),
+  expect_error(predict_mask(notmiwae(x[1:100, ], missing_model = "selfmask_known", iterations = 5, stop_early = FALSE, progress = FALSE),
                             condition_on_mask = FALSE), class = "deepmnar_error_input", regexp = "GNR fits")
 })
 
@@ -141,7 +141,7 @@ test_that("bad options of the new models are classed errors naming the argument"
 
 test_that("not-MIWAE's predicted mask is its missing model at the imputed row", {
   d <- toy_data(n = 200)
-  fit <- notmiwae(d, hidden = c(8), iterations = 300, seed = 2, threads = 1, progress = FALSE)
+  fit <- notmiwae(d, missing_model = "selfmask_known", hidden = c(8), iterations = 300, seed = 2, threads = 1, progress = FALSE)
   p_obs <- predict_mask(fit, L = 100, seed = 1, progress = FALSE)
   imp <- as.matrix(impute(fit, L = 100, seed = 1, progress = FALSE))
   s <- summary(fit)$columns

@@ -10,8 +10,8 @@ inference_data <- function(n = 200, seed = 5) {
   x
 }
 di <- inference_data()
-small_fit <- function(data, ..., stop_early = FALSE) {
-  notmiwae(data, ..., hidden = c(16, 16), K = 5, iterations = 300, seed = 3, threads = 1, stop_early = stop_early,
+small_fit <- function(data, ..., missing_model = "selfmask_known", stop_early = FALSE) {
+  notmiwae(data, ..., missing_model = missing_model, hidden = c(16, 16), K = 5, iterations = 300, seed = 3, threads = 1, stop_early = stop_early,
            progress = FALSE)
 }
 fi <- small_fit(di)
@@ -236,7 +236,7 @@ test_that("every model gives proper imputations from its own replicates", {
 
 test_that("early stopping keeps the parameters with the best held-out bound", {
   rule <- early_stopping(holdout = 0.2, every = 20, patience = 3, patience_ratio = 0)
-  fit <- notmiwae(di, hidden = c(8, 8), K = 5, iterations = 3000, lr = 0.01, seed = 2, threads = 1, progress = FALSE,
+  fit <- notmiwae(di, missing_model = "selfmask_known", hidden = c(8, 8), K = 5, iterations = 3000, lr = 0.01, seed = 2, threads = 1, progress = FALSE,
                   stop_early = rule)
   st <- fit$stopping
   expect_identical(st$reason, "held-out bound stopped improving")
@@ -245,7 +245,7 @@ test_that("early stopping keeps the parameters with the best held-out bound", {
   expect_identical(fit$settings$iterations_done, st$stopped_at)
   expect_identical(st$stopped_at - st$best_iteration, 3L * 20L)
   expect_identical(length(st$held_out_rows), 40L)
-  capped <- notmiwae(di, hidden = c(8, 8), K = 5, iterations = 40, seed = 2, threads = 1, progress = FALSE,
+  capped <- notmiwae(di, missing_model = "selfmask_known", hidden = c(8, 8), K = 5, iterations = 40, seed = 2, threads = 1, progress = FALSE,
                      stop_early = early_stopping(holdout = 0.2, every = 20, max_rows = 15))
   expect_identical(length(capped$stopping$held_out_rows), 15L)
   expect_equal(st$checks$iteration, seq(0, st$stopped_at, by = 20))
@@ -261,7 +261,7 @@ test_that("early stopping keeps the parameters with the best held-out bound", {
   # with a patience ratio, training goes on to at least (1 + ratio) times the
   # best check's iteration, on the same path (the kept parameters can only be
   # as good or better on the held-out rows)
-  longer <- notmiwae(di, hidden = c(8, 8), K = 5, iterations = 3000, lr = 0.01, seed = 2, threads = 1,
+  longer <- notmiwae(di, missing_model = "selfmask_known", hidden = c(8, 8), K = 5, iterations = 3000, lr = 0.01, seed = 2, threads = 1,
                      progress = FALSE, stop_early = early_stopping(holdout = 0.2, every = 20, patience = 3,
                                                                    patience_ratio = 1))
   ls <- longer$stopping
@@ -272,7 +272,7 @@ test_that("early stopping keeps the parameters with the best held-out bound", {
 })
 
 test_that("early stopping that reaches the cap warns, and bad rules are refused", {
-  expect_warning(fit <- notmiwae(di, hidden = c(8, 8), K = 5, iterations = 40, seed = 2, threads = 1, progress = FALSE,
+  expect_warning(fit <- notmiwae(di, missing_model = "selfmask_known", hidden = c(8, 8), K = 5, iterations = 40, seed = 2, threads = 1, progress = FALSE,
                                  stop_early = early_stopping(every = 20, patience = 5)),
                  class = "deepmnar_warning_not_converged")
   expect_false(fit$stopping$converged)

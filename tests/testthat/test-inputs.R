@@ -12,7 +12,7 @@ make_data <- function(n = 60, seed = 1) {
 
 d <- make_data()
 fit_quick <- function(data, ...) {
-  args <- utils::modifyList(list(hidden = 8, iterations = 10, K = 3, batch_size = 8, seed = 1, threads = 1,
+  args <- utils::modifyList(list(missing_model = "selfmask_known", hidden = 8, iterations = 10, K = 3, batch_size = 8, seed = 1, threads = 1,
                                  stop_early = FALSE, progress = FALSE), list(...))
   do.call(notmiwae, c(list(data), args))
 }
@@ -81,14 +81,15 @@ test_that("a default minibatch larger than the data shrinks to the data; a given
   few <- make_data(n = 12)
   quick <- list(hidden = 4, iterations = 5, K = 2, seed = 1, threads = 1, stop_early = FALSE, progress = FALSE)
   for (model in list(notmiwae, gnr, not2miwae)) {
-    f <- do.call(model, c(list(few), quick))
+    f <- do.call(model, c(list(few), quick, if (identical(model, notmiwae)) list(missing_model = "selfmask_known")))
     expect_identical(f$settings$batch_size, 12L)
     expect_false(anyNA(impute(f, L = 5, seed = 1, progress = FALSE)))
   }
   expect_identical(do.call(psmvae, c(list(d), quick))$settings$batch_size, 60L)
   expect_identical(do.call(psmvae, c(list(rbind(d, d)), quick))$settings$batch_size, 64L)
-  expect_identical(do.call(notmiwae, c(list(d), quick))$settings$batch_size, 16L)
-  expect_input_error(do.call(notmiwae, c(list(few), quick, batch_size = 16)), "`batch_size`.*between 1 and 12")
+  known <- c(quick, missing_model = "selfmask_known")
+  expect_identical(do.call(notmiwae, c(list(d), known))$settings$batch_size, 16L)
+  expect_input_error(do.call(notmiwae, c(list(few), known, batch_size = 16)), "`batch_size`.*between 1 and 12")
 })
 
 test_that("Inf and NaN cells are refused by column", {
@@ -231,7 +232,7 @@ test_that("imputation settings are checked", {
 test_that("odd but valid input neither crashes nor leaves NaN", {
   # a single column
   one <- data.frame(x = c(1, 2, NA, 4, 5, NA, 7, 8))
-  f1 <- notmiwae(one, hidden = 4, iterations = 10, K = 2, batch_size = 4, seed = 1, threads = 1, progress = FALSE)
+  f1 <- notmiwae(one, missing_model = "selfmask_known", hidden = 4, iterations = 10, K = 2, batch_size = 4, seed = 1, threads = 1, progress = FALSE)
   expect_identical(f1$spec$latent_dim, 1L)
   i1 <- impute(f1, L = 20, seed = 1, progress = FALSE)
   expect_true(all(is.finite(i1$x)))
@@ -239,15 +240,15 @@ test_that("odd but valid input neither crashes nor leaves NaN", {
   expect_true(all(is.finite(impute(f1, L = 20, seed = 1, type = "median", progress = FALSE)$x)))
   # three rows, batch of 1, one sample
   three <- data.frame(a = c(1, 2, 3), b = c(NA, 3, 5), c = c(5, 4, 1))
-  f2 <- notmiwae(three, hidden = 2, iterations = 5, K = 1, batch_size = 1, seed = 1, threads = 2, progress = FALSE)
+  f2 <- notmiwae(three, missing_model = "selfmask_known", hidden = 2, iterations = 5, K = 1, batch_size = 1, seed = 1, threads = 2, progress = FALSE)
   expect_true(is.finite(impute(f2, L = 1, seed = 1, progress = FALSE)$b[1]))
   # two complete rows: a warning, and a usable fit
-  expect_warning(f0 <- notmiwae(data.frame(a = c(1, 2), b = c(4, 3)), hidden = 2, iterations = 5, K = 2,
+  expect_warning(f0 <- notmiwae(data.frame(a = c(1, 2), b = c(4, 3)), missing_model = "selfmask_known", hidden = 2, iterations = 5, K = 2,
                                 batch_size = 2, seed = 1, threads = 1, progress = FALSE),
                  class = "deepmnar_warning_no_missing")
   expect_true(is.finite(impute(f0, newdata = data.frame(a = NA, b = 1), L = 5, seed = 1, progress = FALSE)$a))
   # more threads than rows, K larger than needed
-  f3 <- notmiwae(three, hidden = 2, iterations = 5, K = 50, batch_size = 3, seed = 1, threads = 8, progress = FALSE)
+  f3 <- notmiwae(three, missing_model = "selfmask_known", hidden = 2, iterations = 5, K = 50, batch_size = 3, seed = 1, threads = 8, progress = FALSE)
   expect_true(all(is.finite(f3$trace)))
   # rows with every value missing, in training and in newdata, for both types
   da <- d
@@ -299,18 +300,18 @@ test_that("a near-constant column gets a classed warning that names it", {
   # 0.5 is inside the column's range, so no point mass is found there.
   d <- data.frame(a = rnorm(n), flag = c(rep(0.5, 94), 0, rep(1, 5)), b = rnorm(n))
   d$a[d$a > 0.5] <- NA
-  expect_warning(notmiwae(d, hidden = 4, iterations = 2, seed = 1, stop_early = FALSE, progress = FALSE),
+  expect_warning(notmiwae(d, missing_model = "selfmask_known", hidden = 4, iterations = 2, seed = 1, stop_early = FALSE, progress = FALSE),
                  class = "deepmnar_warning_near_constant", regexp = "`flag`.*point_mass.*sigma_floor")
   # At an end of the range it becomes a point mass, and the warning goes.
   d$flag[95] <- 0.5
-  fit <- withCallingHandlers(notmiwae(d, hidden = 4, iterations = 2, seed = 1, stop_early = FALSE, progress = FALSE),
+  fit <- withCallingHandlers(notmiwae(d, missing_model = "selfmask_known", hidden = 4, iterations = 2, seed = 1, stop_early = FALSE, progress = FALSE),
                              deepmnar_warning_near_constant = function(w) stop("unexpected warning"))
   expect_equal(fit$observation$point_mass[2], 0.5)
   d$flag <- rnorm(n)
   expect_no_near_constant <- function(expr) {
     withCallingHandlers(expr, deepmnar_warning_near_constant = function(w) stop("unexpected warning"))
   }
-  expect_s3_class(expect_no_near_constant(notmiwae(d, hidden = 4, iterations = 2, seed = 1, progress = FALSE)),
+  expect_s3_class(expect_no_near_constant(notmiwae(d, missing_model = "selfmask_known", hidden = 4, iterations = 2, seed = 1, progress = FALSE)),
                   "deepmnar_fit")
 })
 

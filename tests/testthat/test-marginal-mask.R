@@ -13,7 +13,7 @@ mnar_table <- function(n = 200, seed = 1) {
   x
 }
 quick_fit <- function(data, ...) {
-  args <- utils::modifyList(list(hidden = c(16, 16), iterations = 1500, K = 5, seed = 1, threads = 1, starts = 1,
+  args <- utils::modifyList(list(missing_model = "selfmask_known", hidden = c(16, 16), iterations = 1500, K = 5, seed = 1, threads = 1, starts = 1,
                                  stop_early = FALSE, progress = FALSE), list(...))
   suppressWarnings(do.call(notmiwae, c(list(data), args)))
 }

@@ -44,7 +44,7 @@ test_that("a float fit is the same on 1 and 2 threads and imputes as well as dou
   truth <- x
   x$a[x$a > 0 & runif(n) < 0.9] <- NA
   fit_with <- function(precision, threads = 1) {
-    notmiwae(x, hidden = c(32, 32), iterations = 1500, stop_early = FALSE, seed = 5, threads = threads,
+    notmiwae(x, missing_model = "selfmask_known", hidden = c(32, 32), iterations = 1500, stop_early = FALSE, seed = 5, threads = threads,
              precision = precision, progress = FALSE)
   }
   single <- fit_with("float")

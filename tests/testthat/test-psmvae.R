@@ -113,7 +113,7 @@ test_that("psmvae() rejects bad arguments with classed errors that name them", {
   expect_error(psmvae(x, pi_prime = NA), class = "deepmnar_error_input", regexp = "`pi_prime`")
   expect_error(psmvae(x, encoder = "sets"), class = "deepmnar_error_input", regexp = "`encoder`")
   expect_error(psmvae(x, obs = "t"), class = "deepmnar_error_input", regexp = "`obs`")
-  fit <- notmiwae(x, iterations = 5, seed = 1, threads = 1)
+  fit <- notmiwae(x, missing_model = "selfmask_known", iterations = 5, seed = 1, threads = 1)
   expect_error(pattern_sets(fit), class = "deepmnar_error_input", regexp = "psmvae")
 })
 

@@ -148,7 +148,7 @@ test_that("the set encoder gives the same bound, gradient and fit on one thread 
 
 test_that("notmiwae() and gnr() fit and impute with the set encoder", {
   x <- tiny_mnar_data(n = 60, p = 4)
-  fit <- notmiwae(x, encoder = "set", set_embedding = 6, set_code = 10, hidden = 8, iterations = 100,
+  fit <- notmiwae(x, missing_model = "selfmask_known", encoder = "set", set_embedding = 6, set_code = 10, hidden = 8, iterations = 100,
                   stop_early = FALSE, seed = 1, threads = 1, progress = FALSE)
   expect_identical(fit$spec$encoder, "set")
   expect_identical(c(fit$spec$set_embedding, fit$spec$set_code), c(6L, 10L))
@@ -189,7 +189,7 @@ test_that("the set encoder reads rating levels (obs = 'categorical') as level co
 
 test_that("fits made before the set encoder have the MLP encoder", {
   x <- tiny_mnar_data(n = 30)
-  fit <- notmiwae(x, hidden = 4, iterations = 10, stop_early = FALSE, seed = 1, threads = 1, progress = FALSE)
+  fit <- notmiwae(x, missing_model = "selfmask_known", hidden = 4, iterations = 10, stop_early = FALSE, seed = 1, threads = 1, progress = FALSE)
   old <- fit
   old$spec$encoder <- old$spec$encoder_code <- old$spec$set_embedding <- old$spec$set_code <- NULL
   expect_equal(suppressWarnings(impute(old, L = 20, seed = 1, threads = 1, progress = FALSE)),

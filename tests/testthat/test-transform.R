@@ -10,8 +10,8 @@ log_normal_frame <- function(n = 300, seed = 1, spread = 1) {
   d
 }
 dl <- log_normal_frame()
-small_fit <- function(data, ..., iterations = 150) {
-  notmiwae(data, hidden = c(8, 8), K = 4, iterations = iterations, stop_early = FALSE, seed = 2, threads = 1,
+small_fit <- function(data, ..., missing_model = "selfmask_known", iterations = 150) {
+  notmiwae(data, missing_model = missing_model, hidden = c(8, 8), K = 4, iterations = iterations, stop_early = FALSE, seed = 2, threads = 1,
            progress = FALSE, ...)
 }
 
