@@ -24,9 +24,12 @@
 #' \describe{
 #'   \item{`"auto"` (the default)}{the data choose among `candidates`: each is
 #'     trained on the same rows (one start each) with the same held-out rows,
-#'     and the one with the highest importance-sampling estimate of
-#'     \eqn{\log p(x^o, s)} on the held-out rows (`score_K` samples per row)
-#'     is the fit; `print(fit)` and [compare_mechanisms()] show every
+#'     and scored by an importance-sampling estimate of \eqn{\log p(x^o, s)}
+#'     on the held-out rows (`score_K` samples per row). The fit is the first
+#'     candidate, in the order given (simplest assumption first), whose score
+#'     is within one paired standard error of the best (the one-standard-error
+#'     rule: where the held-out rows cannot tell two mechanisms apart, the
+#'     simpler assumption is kept). `print(fit)` and [compare_mechanisms()] show every
 #'     candidate's score with its standard errors. The default candidates are
 #'     `"mcar"`, `"mar"`, `"selfmask_quadratic"` and `"linear"`; for rating or
 #'     wide data (`obs = "rating"`, the set encoder, sparse input or more than 50

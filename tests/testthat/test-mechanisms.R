@@ -44,7 +44,10 @@ test_that("the default chooses among the candidates by held-out log-likelihood a
   table <- compare_mechanisms(fit)
   expect_s3_class(table, "deepmnar_mechanisms")
   expect_identical(table$mechanism, c("mcar", "mar", "selfmask_quadratic", "linear"))
-  expect_identical(which(table$chosen), which.max(table$loglik))
+  expect_identical(which(table$best), which.max(table$loglik))
+  # the first candidate within one paired standard error of the best
+  within <- table$loglik >= max(table$loglik) - table$difference_se
+  expect_identical(which(table$chosen), which(within)[1])
   expect_identical(fit$spec$missing_model, table$mechanism[table$chosen])
   expect_true(all(table$difference <= 0) && all(is.finite(table$se)) && all(table$mc_se >= 0))
   # high values missing: a self-masking model explains the mask better than MCAR or MAR
@@ -61,6 +64,15 @@ test_that("the default chooses among the candidates by held-out log-likelihood a
   # and the chosen fit imputes better than the MCAR candidate here
   rmse <- function(f) sqrt(mean((impute(f, seed = 1, threads = 1)[is.na(d$x)] - d$truth[is.na(d$x)])^2))
   expect_lt(rmse(fit), rmse(candidate_fit(fit, "mcar")))
+})
+
+test_that("the one-standard-error rule keeps the simplest candidate the held-out rows cannot tell from the best", {
+  rule <- deepmnar:::one_se_choice
+  expect_identical(rule(c(-5, -4.9, -4.7), c(0.1, 0.1, 0)), 3L)
+  expect_identical(rule(c(-5, -4.75, -4.7), c(0.1, 0.1, 0)), 2L)
+  expect_identical(rule(c(-4.71, -4.75, -4.7), c(0.05, 0.1, 0)), 1L)
+  expect_identical(rule(c(NaN, -4.8, -4.7), c(NA, 0.2, 0)), 2L)
+  expect_identical(rule(c(NaN, NaN), c(NA, NA)), 1L)
 })
 
 test_that("under MAR the default does not choose a self-masking model", {
