@@ -21,8 +21,16 @@
 #' @param progress Show progress.
 #' @return A data.frame of class `deepmnar_sensitivity`, one row per model and
 #'   term: `model`, `term`, `estimate`, `std.error`, `conf.low`, `conf.high`
-#'   (95%), `df`, `fmi` (fraction of missing information) and `seconds`
-#'   (fit plus imputations). `plot()` draws the estimates with their intervals.
+#'   (95%), `df`, `fmi` (fraction of missing information), `seconds`
+#'   (fit plus imputations), and the evidence: `loglik`, each model's held-out
+#'   log-likelihood of the observed values and the mask per row
+#'   ([logLik.deepmnar_fit()], the same held-out rows for every model fitted
+#'   with the same seed and early stopping; `NA` otherwise), and `favoured`,
+#'   `TRUE` for the models within one paired standard error of the best (the
+#'   mechanisms the data cannot tell from the best supported). The data rank
+#'   mechanisms within the models tried and cannot rule out the others: the
+#'   spread of the estimates is the point of the analysis. `plot()` draws the
+#'   estimates with their intervals, favoured models marked with `*`.
 #' @examples
 #' \donttest{
 #' x <- banknote[1:300, 1:4]
@@ -44,11 +52,15 @@ mnar_sensitivity <- function(data, analysis, models = sensitivity_models(), m = 
   m <- check_count(m, "m", 2, 1000)
   seed <- check_seed(seed)
   threads <- check_threads(threads)
+  scores <- list()
   rows <- lapply(names(models), function(name) {
     if (progress) cli::cli_alert_info("Fitting {name}")
     started <- proc.time()[["elapsed"]]
     fit <- models[[name]](data, seed)
     check_fit(fit)
+    if (!is.null(fit$stopping$held_out_rows)) {
+      scores[[name]] <<- held_out_scores(fit, K = 1000, seed = seed, threads = threads)
+    }
     completed <- multiple_impute(fit, m = m, L = L, format = "list", seed = seed, threads = threads, progress = progress)
     pooled <- pool_analysis(completed, analyse, name)
     pooled$seconds <- proc.time()[["elapsed"]] - started
@@ -56,7 +68,21 @@ mnar_sensitivity <- function(data, analysis, models = sensitivity_models(), m = 
   })
   out <- do.call(rbind, rows)
   rownames(out) <- NULL
+  evidence <- sensitivity_evidence(scores, names(models))
+  out$loglik <- evidence$loglik[match(out$model, evidence$mechanism)]
+  out$favoured <- evidence$favoured[match(out$model, evidence$mechanism)]
   structure(out, class = c("deepmnar_sensitivity", "data.frame"))
+}
+
+# Which models the held-out rows favour: all within one paired standard
+# error of the best, when every model was scored on the same rows.
+sensitivity_evidence <- function(scores, names) {
+  comparable <- length(scores) == length(names) &&
+    all(vapply(scores, function(s) identical(s$rows, scores[[1]]$rows), logical(1)))
+  if (!comparable) return(data.frame(mechanism = names, loglik = NA_real_, favoured = NA))
+  table <- evidence_table(scores, names)
+  data.frame(mechanism = names, loglik = table$loglik,
+             favoured = table$loglik >= max(table$loglik) - ifelse(is.na(table$difference_se), 0, table$difference_se))
 }
 
 #' Models for a sensitivity analysis
@@ -136,7 +162,11 @@ pool_analysis <- function(completed, analyse, model_name) {
 
 #' @export
 print.deepmnar_sensitivity <- function(x, digits = 3, ...) {
-  cat("Pooled estimates under each assumption about the missingness mechanism (95% intervals)\n\n")
+  cat("Pooled estimates under each assumption about the missingness mechanism (95% intervals)\n")
+  if (any(x$favoured %in% TRUE)) {
+    cat("favoured: within one paired SE of the best held-out log-likelihood per row (loglik) of (x_obs, mask)\n")
+  }
+  cat("\n")
   shown <- as.data.frame(unclass(x), stringsAsFactors = FALSE)
   numeric_cols <- vapply(shown, is.numeric, logical(1))
   shown[numeric_cols] <- lapply(shown[numeric_cols], signif, digits = digits)
@@ -165,7 +195,8 @@ plot.deepmnar_sensitivity <- function(x, terms = NULL, ...) {
     graphics::plot(rows$estimate, y, xlim = range(rows$conf.low, rows$conf.high), ylim = c(0.5, length(models) + 0.5),
                    yaxt = "n", pch = 19, xlab = "pooled estimate (95% interval)", ylab = "", main = term, ...)
     graphics::segments(rows$conf.low, y, rows$conf.high, y, lwd = 2)
-    graphics::axis(2, at = y, labels = models, las = 1, cex.axis = 0.8)
+    favoured <- isTRUE(any(rows$favoured)) & rows$favoured %in% TRUE
+    graphics::axis(2, at = y, labels = paste0(models, ifelse(favoured, " *", "")), las = 1, cex.axis = 0.8)
   }
   invisible(x)
 }

@@ -162,6 +162,12 @@ test_that("mnar_sensitivity() pools an analysis under each model of the mechanis
   intercept <- sens$estimate[sens$term == "(Intercept)"]
   expect_gt(intercept[2], intercept[3])
   expect_output(print(sens), "assumption about the missingness mechanism")
+  # the evidence: every model scored on the same held-out rows, the best favoured
+  expect_true(all(is.finite(sens$loglik)))
+  expect_true(all(sens$favoured[sens$loglik == max(sens$loglik)]))
+  miwae <- suppressWarnings(small[[1]](di, 1L))
+  ll <- logLik(miwae, K = 1000, seed = 1L, threads = 1)
+  expect_equal(sens$loglik[sens$model == "MAR (MIWAE)"][1], as.numeric(ll) / attr(ll, "nobs"), tolerance = 1e-10)
   grDevices::pdf(NULL)
   on.exit(grDevices::dev.off())
   expect_invisible(plot(sens))
