@@ -235,7 +235,33 @@ validate_fit <- function(fit) {
     if (!is.list(members) || length(members) < 2) damaged("`ensemble$theta` is not a list of at least two parameter vectors")
     for (k in seq_along(members)) check_theta(members[[k]], sprintf("ensemble$theta[[%d]]", k))
   }
+  if (!is.null(fit$mechanisms)) validate_mechanisms(fit, damaged)
   invisible(fit)
+}
+
+# The candidates of a fit that chose its mechanism: the evidence table and
+# each candidate's spec and parameters, which candidate_fit() hands back as a
+# fit of its own (validated like one).
+validate_mechanisms <- function(fit, damaged) {
+  m <- fit$mechanisms
+  t <- m$table
+  ok <- is.list(m) && is.data.frame(t) && all(c("mechanism", "loglik", "chosen") %in% names(t)) && nrow(t) >= 1 &&
+    is.character(t$mechanism) && is.logical(t$chosen) && sum(t$chosen %in% TRUE) == 1 && is.numeric(t$loglik)
+  if (!ok) damaged("`mechanisms$table` is not the table of candidates")
+  if (!is.list(m$theta) || !is.list(m$spec) || !identical(names(m$theta), t$mechanism) ||
+      !identical(names(m$spec), t$mechanism)) {
+    damaged("`mechanisms$theta` and `mechanisms$spec` do not hold one entry per candidate")
+  }
+  for (name in t$mechanism) {
+    candidate <- fit
+    candidate$mechanisms <- NULL
+    candidate$ensemble <- NULL
+    candidate$spec <- m$spec[[name]]
+    candidate$theta <- m$theta[[name]]
+    tryCatch(validate_fit(candidate), deepmnar_error_damaged_fit = function(e) {
+      damaged(sprintf("candidate \"%s\" of `mechanisms`: %s", name, sub("^This fit is damaged or from another version of deepmnar: (.*)\\. Refit the model\\.$", "\\1", conditionMessage(e))))
+    })
+  }
 }
 
 # An engine row summary (`what`: see cpp_row_summaries()) of the rows

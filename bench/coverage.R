@@ -24,6 +24,8 @@
 # multiple_impute(method = "bootstrap"), the package default; a method name
 # ending in "_sir" (e.g. notmiwae_known_sir) draws all imputations from the
 # one fit instead (method = "sir"), to show what the bootstrap adds;
+# notmiwae_auto is notmiwae() with its default missing_model = "auto" (the
+# chosen candidate is recorded per replication, column `choice`);
 # notmiwae_known_log is notmiwae_known with `transform = "auto"` (log-scale
 # columns where Box and Cox's criterion prefers the log).
 #
@@ -158,6 +160,7 @@ deep_fit <- function(method, data, seed) {
   common <- list(data, hidden = hidden, iterations = iterations, seed = seed, threads = threads, progress = FALSE)
   switch(method,
     miwae = do.call(notmiwae, c(common, missing_model = "none")),
+    notmiwae_auto = do.call(notmiwae, common),
     notmiwae_known = do.call(notmiwae, c(common, missing_model = "selfmask_known")),
     notmiwae_known_log = do.call(notmiwae, c(common, missing_model = "selfmask_known", transform = "auto")),
     notmiwae_selfmask = do.call(notmiwae, c(common, missing_model = "selfmask")),
@@ -198,6 +201,7 @@ run_cell <- function(design, method, rep) {
   rows$seconds <- proc.time()[["elapsed"]] - started
   rows$slope1 <- slopes[1]
   rows$slope2 <- slopes[2]
+  rows$choice <- if (exists("fit", inherits = FALSE) && !is.null(fit$mechanisms)) fit$spec$missing_model else NA_character_
   rows$settings <- if (method %in% c("cc", "mice_pmm", "mice_norm")) sprintf("m %d", m) else
     sprintf("m %d, hidden %s, %d iterations, L %d, refit %s", m, paste(hidden, collapse = "x"), iterations, L,
             if (grepl("_sir$", method)) "none (sir)" else if (is.null(refit)) "default" else refit)
@@ -250,10 +254,11 @@ summarise_cell <- function(r) {
   )
 }
 
-method_order <- c("cc", "mice_pmm", "mice_norm", "miwae", "notmiwae_known_sir", "notmiwae_known", "notmiwae_known_log",
+method_order <- c("cc", "mice_pmm", "mice_norm", "miwae", "notmiwae_auto", "notmiwae_known_sir", "notmiwae_known", "notmiwae_known_log",
                   "notmiwae_selfmask",
                   "notmiwae_linear", "gnr", "psmvae")
 method_label <- c(cc = "complete cases", mice_pmm = "mice pmm", mice_norm = "mice norm", miwae = "MIWAE",
+                  notmiwae_auto = "not-MIWAE default (mechanism chosen by the data)",
                   notmiwae_known = "not-MIWAE selfmask_known",
                   notmiwae_known_log = "not-MIWAE selfmask_known, `transform = \"auto\"`",
                   notmiwae_known_sir = "not-MIWAE selfmask_known, single-fit draws (sir)", notmiwae_selfmask = "not-MIWAE selfmask (learned)",

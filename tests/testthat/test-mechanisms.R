@@ -39,7 +39,8 @@ test_that("per-row scores average to the bound, and their Monte Carlo variance m
 })
 
 test_that("the default chooses among the candidates by held-out log-likelihood and shows the evidence", {
-  d <- mechanism_data("high")
+  # 150 held-out rows: enough to tell self-masking from MAR by more than the rule's margin
+  d <- mechanism_data("high", n = 1500)
   fit <- small_auto(d$x)
   table <- compare_mechanisms(fit)
   expect_s3_class(table, "deepmnar_mechanisms")
@@ -122,4 +123,25 @@ test_that("bad requests about the mechanism get classed errors naming the argume
   expect_identical(err$argument, "newdata")
   expect_warning(logLik(notmiwae(d$x, missing_model = "mcar", hidden = c(8, 8), iterations = 20, seed = 1,
                                  threads = 1, stop_early = FALSE), K = 10), class = "deepmnar_warning_in_sample")
+})
+
+test_that("a damaged record of the candidates is refused before the engine touches it", {
+  d <- mechanism_data("high", n = 120)
+  fit <- suppressWarnings(notmiwae(d$x, hidden = c(8, 8), iterations = 100, score_K = 20, seed = 1, threads = 1))
+  restored <- unserialize(serialize(fit, NULL))
+  expect_identical(compare_mechanisms(restored)$loglik, compare_mechanisms(fit)$loglik)
+  damaged <- function(f) expect_error(impute(f, L = 5, seed = 1), class = "deepmnar_error_damaged_fit")
+  bad <- fit
+  bad$mechanisms$theta$mar <- bad$mechanisms$theta$mar[-1]
+  damaged(bad)
+  expect_error(candidate_fit(bad, "mar"), class = "deepmnar_error_damaged_fit")
+  bad <- fit
+  bad$mechanisms$spec$linear$missing_code <- 99L
+  damaged(bad)
+  bad <- fit
+  bad$mechanisms$table$chosen[] <- TRUE
+  damaged(bad)
+  bad <- fit
+  names(bad$mechanisms$theta)[1] <- "other"
+  damaged(bad)
 })
