@@ -36,7 +36,20 @@ choose_mechanism <- function(spec_with, candidates, x, args, progress, call, cla
   score_K <- check_count(score_K, "score_K", 1, 1e5)
   if (is.null(args$starts)) args$starts <- 1L
   args$split_seed <- args$seed
-  fits <- lapply(candidates, function(m) train_model(spec_with(m), x, args, progress, call, class, scaling = scaling))
+  unconverged <- character(0)
+  fits <- lapply(candidates, function(m) {
+    withCallingHandlers(train_model(spec_with(m), x, args, progress, call, class, scaling = scaling),
+                        deepmnar_warning_not_converged = function(w) {
+                          unconverged <<- c(unconverged, m)
+                          invokeRestart("muffleWarning")
+                        })
+  })
+  if (length(unconverged)) {
+    deepmnar_warn(sprintf(paste0(
+      "Training of candidate %s reached the cap of %d iterations while the bound on the held-out rows was still ",
+      "improving: not converged, and its score may understate it. Raise `iterations`."),
+      quote_names(unconverged), as.integer(args$iterations)), kind = "not_converged")
+  }
   scores <- lapply(fits, held_out_scores, K = score_K, seed = args$seed, threads = args$threads)
   table <- evidence_table(scores, candidates, fits)
   fit <- fits[[which(table$chosen)]]
@@ -288,7 +301,7 @@ print.deepmnar_mechanisms <- function(x, ...) {
   out <- data.frame(
     mechanism = paste0(shown$mechanism, ifelse(shown$chosen, " *", "")),
     loglik = sprintf("%.3f", shown$loglik), se = sprintf("%.3f", shown$se), mc_se = sprintf("%.4f", shown$mc_se),
-    `vs best` = ifelse(shown$chosen, "", sprintf("%.3f (%.3f)", shown$difference, shown$difference_se)),
+    `vs best` = ifelse(shown$difference == 0, "", sprintf("%.3f (%.3f)", shown$difference, shown$difference_se)),
     check.names = FALSE)
   print(out, row.names = FALSE, right = FALSE)
   cat("(se: over rows; mc_se: Monte Carlo; vs best: difference and its paired se on the same rows)\n")
@@ -317,6 +330,6 @@ describe_mechanisms <- function(fit) {
   c(sprintf(paste0("mechanism chosen by held-out log p(x_obs, mask) per row (%d rows, K = %d; the first ",
                    "candidate within one paired se of the best):"), length(fit$mechanisms$rows), fit$mechanisms$K),
     sprintf("  %-20s %9.3f +- %.3f (vs best %s)%s", t$mechanism, t$loglik, t$se,
-            ifelse(t$chosen, "-", sprintf("%.3f +- %.3f", t$difference, t$difference_se)),
+            ifelse(t$difference == 0, "-", sprintf("%.3f +- %.3f", t$difference, t$difference_se)),
             ifelse(t$chosen, "  <- chosen", "")))
 }
