@@ -320,3 +320,16 @@ test_that("the MAR mask model never reads a column's own variable, and MCAR read
   expect_equal(bound_at(mcar, ev, th_mcar, 4, 1)$bound, bound_at(miwae, ev, th_none, 4, 1)$bound + mask_term,
                tolerance = 1e-10)
 })
+
+test_that("gradient matches finite differences with relu and identity hidden activations", {
+  x <- tiny_mnar_data()
+  for (activation in c("relu", "identity")) {
+    for (missing_model in c("selfmask", "mar", "none")) {
+      spec <- tiny_spec(ncol(x), missing_model)
+      spec$activation <- activation
+      spec$activation_code <- deepmnar:::codes_of("activation")[[activation]]
+      set.seed(90)
+      expect_lt(gradient_error(spec, x), 1e-6)
+    }
+  }
+})

@@ -79,5 +79,6 @@ test_that("what cannot be integrated keeps its draws: medians, SIR draws, other 
     on.exit(options(old))
     suppressWarnings(multiple_impute(fit, m = 3, method = "sir", L = 500, seed = 2, progress = FALSE))
   }
+  skip_if_not_installed("mice")
   expect_identical(mice::complete(draws(TRUE), "long"), mice::complete(draws(FALSE), "long"))
 })

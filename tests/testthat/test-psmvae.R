@@ -93,6 +93,7 @@ test_that("psmvae() fits, imputes, clusters and reproduces across thread counts"
   expect_equal(dim(latent(fit1)), c(nrow(x), fit1$spec$latent_dim))
   pm <- predict_mask(fit1, L = 200, seed = 1, threads = 1)
   expect_gt(mask_accuracy(pm, is.na(x))[["accuracy"]], mask_accuracy(pm, is.na(x))[["majority"]])
+  skip_if_not_installed("mice")
   mids <- multiple_impute(fit1, m = 3, L = 300, refit_iterations = 50, seed = 2, threads = 1)
   expect_s3_class(mids, "mids")
   path <- tempfile(fileext = ".rds")
