@@ -91,8 +91,19 @@ fit_model <- function(model, data, obs, decoder, activation, sigma_floor, latent
   binary <- colnames(x) %in% binary_columns(types)
   groups <- category_groups(colnames(x), types)
   levels <- groups > 0
+  # A numeric column that takes two values (an indicator stored as a number)
+  # is binary too: a continuous part would leave its missing cells free to
+  # take any value, which a mask model reading them can exploit (boston's
+  # chas, 0/1, was imputed 4 sd above 1 under a learned mask model whose
+  # held-out likelihood that freedom inflated), and its imputations belong
+  # between its two values.
+  two_valued <- is.null(sparse) & obs %in% c("gaussian", "t") & !binary & !levels & model != "psmvae" &
+    apply(x, 2, function(col) length(unique(col[!is.na(col)])) == 2)
+  low_value <- apply(x, 2, function(col) min(col, na.rm = TRUE))
+  high_value <- apply(x, 2, function(col) max(col, na.rm = TRUE))
+  binary <- binary | two_valued
   masses <- column_point_masses(point_mass, x)
-  masses[binary] <- 1
+  masses[binary] <- ifelse(two_valued[binary], high_value[binary], 1)
   masses[levels] <- NA
   # A column with one observed value has no continuous part to learn: any
   # value a mask model preferred for its missing cells would be unanchored
@@ -111,7 +122,7 @@ fit_model <- function(model, data, obs, decoder, activation, sigma_floor, latent
   # Indicators of levels enter the engine as they are: 1 for the level, 0
   # for the others and, zero-filled, for a missing variable.
   scaling <- given_moments(fit_scaling(x, identity = levels, logged = logged), center, scale, colnames(x), levels)
-  other <- ifelse(binary, 0, ifelse(single, masses, NA_real_))
+  other <- ifelse(two_valued, low_value, ifelse(binary, 0, ifelse(single, masses, NA_real_)))
   if (is.null(latent_dim) && encoder$encoder == "set") latent_dim <- max(1L, min(30L, ncol(x) - 1L))
   n <- if (is.null(sparse)) nrow(x) else nrow(sparse)
   if (is.null(batch_size)) batch_size <- min(default_batch_size(model), n)

@@ -101,8 +101,11 @@
 #'   values. The observation model of each column follows its class:
 #'   numeric and integer columns are continuous (`obs`, with a point mass
 #'   where `point_mass` finds one; integer columns, counts included, get
-#'   rounded imputations); logical columns and factors with two levels are
-#'   binary (Bernoulli); factors with 3 to 50 levels are categorical (a
+#'   rounded imputations); logical columns, factors with two levels and
+#'   numeric columns whose observed values take exactly two values (an
+#'   indicator stored as a number; not with `obs = "rating"`, sparse data or
+#'   [psmvae()]) are binary (Bernoulli over the two values: conditional means
+#'   lie between them, draws are one of them); factors with 3 to 50 levels are categorical (a
 #'   softmax over the levels, entering the encoder one-hot, zero-filled when
 #'   missing, and the mask models with one effect per level); ordered factors
 #'   with 3 to 50 levels are ordinal (a cumulative logit: one location from the

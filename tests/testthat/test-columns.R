@@ -240,3 +240,19 @@ test_that("an ordered factor driven by a numeric column is imputed along it by t
   expect_gt(cor(as.integer(imp$grade[miss]), d$a[miss], method = "spearman"), 0.7)
   expect_gt(mean(abs(as.integer(imp$grade[miss]) - as.integer(truth[miss])) <= 1), 0.9)
 })
+
+test_that("a numeric column with two values is binary: its imputations stay between them, its draws are one of them", {
+  set.seed(1)
+  n <- 300
+  d <- data.frame(a = stats::rnorm(n), b = stats::rnorm(n))
+  d$flag <- ifelse(d$a + stats::rnorm(n) > 0.5, 7, 2)
+  d$a[sample(n, 60)] <- NA
+  d$flag[sample(n, 60)] <- NA
+  fit <- quick(d, missing_model = "linear", iterations = 600)
+  expect_identical(fit$observation$family[fit$observation$column == "flag"], "bernoulli")
+  imputed <- impute(fit, L = 200, seed = 1, progress = FALSE)$flag[is.na(d$flag)]
+  expect_true(all(imputed >= 2 & imputed <= 7))
+  expect_gt(stats::sd(imputed), 0)
+  drawn <- multiple_impute(fit, m = 2, method = "sir", L = 100, seed = 1, format = "list", progress = FALSE)
+  expect_true(all(drawn[[1]]$flag[is.na(d$flag)] %in% c(2, 7)))
+})

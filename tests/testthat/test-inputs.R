@@ -302,8 +302,10 @@ test_that("a near-constant column gets a classed warning that names it", {
   d$a[d$a > 0.5] <- NA
   expect_warning(notmiwae(d, missing_model = "selfmask_known", hidden = 4, iterations = 2, seed = 1, stop_early = FALSE, progress = FALSE),
                  class = "deepmnar_warning_near_constant", regexp = "`flag`.*point_mass.*sigma_floor")
-  # At an end of the range it becomes a point mass, and the warning goes.
+  # At an end of the range it becomes a point mass, and the warning goes
+  # (three values: with two the column would be binary).
   d$flag[95] <- 0.5
+  d$flag[96] <- 0.75
   fit <- withCallingHandlers(notmiwae(d, missing_model = "selfmask_known", hidden = 4, iterations = 2, seed = 1, stop_early = FALSE, progress = FALSE),
                              deepmnar_warning_near_constant = function(w) stop("unexpected warning"))
   expect_equal(fit$observation$point_mass[2], 0.5)
