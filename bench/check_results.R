@@ -217,6 +217,9 @@ rules <- list(
                             method_name = function(cl, d) paste0(d$model, "_", cl)),
   "mixed.csv" = long_csv(c("dataset", "prob"), list(rmse = function(d) d$rmse, pfc = function(d) d$pfc), "mean"),
   "coverage.csv" = long_csv(c("design", "estimand"), list(abs_bias = function(d) abs(d$bias)), "cc"),
+  # the default's own run (no complete cases of its own): coverage.csv's, same designs and seeds
+  "coverage_auto/coverage.csv" = long_csv(c("design", "estimand"), list(abs_bias = function(d) abs(d$bias)), "cc",
+                                          baseline_from = "coverage.csv"),
   "ratings_scale.csv" = long_csv(character(0), list(mse = function(d) d$mse), "item_mean",
                                  transform = function(d) { d$dataset <- "yahoo_size"; d }),
   "ratings.md" = md_long("method", "MSE", "item_mean", "mse"),
@@ -232,7 +235,7 @@ rules <- list(
 not_checked <- c(
   "uci.md" = "from uci.csv", "uci-quick.md" = "from uci-quick.csv", "generalisation.md" = "from generalisation.csv",
   "generalisation_transform.md" = "from generalisation_transform.csv", "mixed.md" = "from mixed.csv",
-  "coverage.md" = "from coverage.csv", "ensemble.md" = "from ensemble.csv", "psmvae_pi.md" = "from psmvae_pi.csv",
+  "coverage.md" = "from coverage.csv", "coverage_auto/coverage.md" = "from coverage_auto/coverage.csv", "ensemble.md" = "from ensemble.csv", "psmvae_pi.md" = "from psmvae_pi.csv",
   "gnr_protocols.md" = "from the uci_*/uci.csv files", "defaults_vs_paper.md" = "from generalisation.csv and uci_paper/uci.csv",
   "mechanisms.csv" = "per-candidate rows; the default's cells are in mechanisms_cells.csv",
   "mechanisms.md" = "from mechanisms_cells.csv",

@@ -300,6 +300,15 @@ for (design in unique(summary_table$design)) {
   }
   lines <- c(lines, "")
 }
+# The default's choice of mechanism, per design (one row per replication).
+if (!is.null(all$choice) && any(!is.na(all$choice))) {
+  chosen <- all[!is.na(all$choice) & all$estimand == all$estimand[1], ]
+  counts <- table(chosen$design, chosen$choice)
+  lines <- c(lines, "## The mechanism the default chose", "",
+             paste0("| design | ", paste(colnames(counts), collapse = " | "), " |"),
+             paste0("|", paste(rep("---", ncol(counts) + 1), collapse = "|"), "|"),
+             sprintf("| %s | %s |", rownames(counts), apply(counts, 1, paste, collapse = " | ")), "")
+}
 writeLines(lines, file.path(opt$out, "coverage.md"))
 utils::write.csv(summary_table, file.path(opt$out, "coverage.csv"), row.names = FALSE)
 cat(lines, sep = "\n")
