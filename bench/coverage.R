@@ -314,10 +314,10 @@ for (design in unique(summary_table$design)) {
 # The default's choice of mechanism, per design (one row per replication).
 if (!is.null(all$choice) && any(!is.na(all$choice))) {
   chosen <- all[!is.na(all$choice) & all$estimand == all$estimand[1], ]
-  counts <- table(chosen$design, chosen$choice)
+  counts <- table(paste(chosen$design, chosen$method, sep = " | "), chosen$choice)
   lines <- c(lines, "## The mechanism the default chose", "",
-             paste0("| design | ", paste(colnames(counts), collapse = " | "), " |"),
-             paste0("|", paste(rep("---", ncol(counts) + 1), collapse = "|"), "|"),
+             paste0("| design | method | ", paste(colnames(counts), collapse = " | "), " |"),
+             paste0("|", paste(rep("---", ncol(counts) + 2), collapse = "|"), "|"),
              sprintf("| %s | %s |", rownames(counts), apply(counts, 1, paste, collapse = " | ")), "")
 }
 writeLines(lines, file.path(opt$out, "coverage.md"))
