@@ -97,10 +97,10 @@ fit_model <- function(model, data, obs, decoder, activation, sigma_floor, latent
   # chas, 0/1, was imputed 4 sd above 1 under a learned mask model whose
   # held-out likelihood that freedom inflated), and its imputations belong
   # between its two values.
-  two_valued <- is.null(sparse) & obs %in% c("gaussian", "t") & !binary & !levels & model != "psmvae" &
-    apply(x, 2, function(col) length(unique(col[!is.na(col)])) == 2)
-  low_value <- apply(x, 2, function(col) min(col, na.rm = TRUE))
-  high_value <- apply(x, 2, function(col) max(col, na.rm = TRUE))
+  distinct <- apply(x, 2, function(col) length(unique(col[!is.na(col)])))
+  two_valued <- is.null(sparse) & obs %in% c("gaussian", "t") & !binary & !levels & model != "psmvae" & distinct == 2
+  low_value <- apply(x, 2, min, na.rm = TRUE)
+  high_value <- apply(x, 2, max, na.rm = TRUE)
   binary <- binary | two_valued
   masses <- column_point_masses(point_mass, x)
   masses[binary] <- ifelse(two_valued[binary], high_value[binary], 1)
@@ -109,7 +109,7 @@ fit_model <- function(model, data, obs, decoder, activation, sigma_floor, latent
   # value a mask model preferred for its missing cells would be unanchored
   # (imputations ran off to 10-40 sd in bench/generalisation.R), so both its
   # "levels" are that value and its missing cells are imputed as it.
-  single <- apply(x, 2, function(col) length(unique(col[!is.na(col)])) == 1) & !binary & !levels & model != "psmvae"
+  single <- distinct == 1 & !binary & !levels & model != "psmvae"
   masses[single] <- vapply(which(single), function(j) x[!is.na(x[, j]), j][1], numeric(1))
   rating <- obs == "rating" & !binary & !levels & !single
   ranges <- column_rating_ranges(rating_range, x, rating, obs)
@@ -132,7 +132,12 @@ fit_model <- function(model, data, obs, decoder, activation, sigma_floor, latent
   if (choosing) {
     candidates <- check_candidates(candidates, obs, ncol(x), !is.null(sparse) || encoder$encoder == "set")
   }
-  spec_with <- function(missing_model) model_spec(
+  # The MAR mask model reads the columns observed in every training row (all
+  # columns when none is), so that its mask depends on observed values only
+  # and the imputations stay those of an ignorable mechanism.
+  complete <- if (is.null(sparse)) colSums(is.na(x)) == 0 else rep(FALSE, ncol(x))
+  spec_with <- function(missing_model) {
+    spec <- model_spec(
                      model, colnames(x), args$latent_dim, args$hidden, activation, obs, decoder, missing_model,
                      mask_directions(missing_model, if (choosing && missing_model == "selfmask_shared") NULL else direction,
                                      colnames(x)), unname(floors), alpha = alpha, K2 = K2,
@@ -148,7 +153,9 @@ fit_model <- function(model, data, obs, decoder, activation, sigma_floor, latent
                      category_value = rating_level_values(colnames(x), types, data), encoder = encoder$encoder,
                      set_embedding = encoder$set_embedding, set_code = encoder$set_code, aux_dim = aux_dim,
                      log_scale = unname(ifelse(logged, scaling$scale, 0)), precision = precision)
-  spec_with <- with_mask_reads(spec_with, x, sparse)
+    if (missing_model == "mar" && any(complete)) spec$mask_reads <- as.integer(complete)
+    spec
+  }
   spec <- spec_with(if (choosing) candidates[1] else missing_model)
   args$stop_early <- check_stop_early(stop_early)
   args$ensemble <- check_count(ensemble, "ensemble", 1, 100)
@@ -167,19 +174,6 @@ fit_model <- function(model, data, obs, decoder, activation, sigma_floor, latent
                                        logged)
   fit$data_format <- data_format(if (is.null(sparse)) data else sparse, types)
   fit
-}
-
-# The MAR mask model reads the columns observed in every training row (all
-# columns when none is), so that its mask depends on observed values only
-# and the imputations stay those of an ignorable mechanism.
-with_mask_reads <- function(spec_with, x, sparse) {
-  force(spec_with)
-  complete <- if (is.null(sparse)) colSums(is.na(x)) == 0 else rep(FALSE, ncol(x))
-  function(missing_model) {
-    spec <- spec_with(missing_model)
-    if (missing_model == "mar" && any(complete)) spec$mask_reads <- as.integer(complete)
-    spec
-  }
 }
 
 # Data for `obs = "categorical"`: a data.frame (a matrix's columns named as
@@ -349,13 +343,11 @@ initial_params <- function(spec, ed, seed) {
   shared <- learns_shared_sign(spec)
   if (!(spec$model == "notmiwae" && (spec$missing_model == "selfmask" || shared))) return(theta)
   p <- spec$p
-  # The mask logit of a categorical variable sums those of its levels, which
-  # keep the engine's initialisation.
-  counts <- observed_per_column(ed)
-  incomplete <- which(counts < engine_rows(ed) & !level_columns(spec))
+  observed <- observed_shares(spec, ed)
+  incomplete <- observed$incomplete
   if (!length(incomplete)) return(theta)
   at <- selfmask_indices(spec)
-  observed_share <- pmin(pmax(counts / engine_rows(ed), 0.02), 0.98)
+  observed_share <- observed$share
   slope <- 1.5 * selfmask_directions(ed)
   if (shared) {
     slope <- rep(if (sum(slope[incomplete]) < 0) -1.5 else 1.5, p)
@@ -375,16 +367,24 @@ additive_mask_models <- function() c("mcar", "mar", "selfmask_quadratic")
 # as MCAR fitted; the quadratic self-mask's slope starts as the learned
 # self-mask's does (1.5 with the sign the data suggest), its curvature near 0.
 additive_mask_start <- function(spec, ed, theta) {
-  at <- param_blocks(spec)
-  block <- function(name) at$start[at$name == name] - 1L + seq_len(at$size[at$name == name])
-  n <- engine_rows(ed)
-  share <- pmin(pmax(observed_per_column(ed) / n, 0.02), 0.98)
-  theta[block("mask_rate")] <- stats::qlogis(share)
-  if (spec$missing_model == "selfmask_quadratic") {
-    incomplete <- which(observed_per_column(ed) < n & !level_columns(spec))
-    if (length(incomplete)) theta[block("mask_slope")[incomplete]] <- -1.5 * selfmask_directions(ed)[incomplete]
+  blocks <- param_blocks(spec)
+  observed <- observed_shares(spec, ed)
+  theta[block_indices(blocks, "mask_rate")] <- stats::qlogis(observed$share)
+  incomplete <- observed$incomplete
+  if (spec$missing_model == "selfmask_quadratic" && length(incomplete)) {
+    theta[block_indices(blocks, "mask_slope")[incomplete]] <- -1.5 * selfmask_directions(ed)[incomplete]
   }
   theta
+}
+
+# Each column's observed share (kept inside [0.02, 0.98], where its logit is
+# a sane starting rate) and the incomplete columns whose mask parameters start
+# from the data. The mask logit of a categorical variable sums those of its
+# levels, which keep the engine's initialisation.
+observed_shares <- function(spec, ed) {
+  counts <- observed_per_column(ed)
+  n <- engine_rows(ed)
+  list(share = pmin(pmax(counts / n, 0.02), 0.98), incomplete = which(counts < n & !level_columns(spec)))
 }
 
 # Which way each column's missingness seems to go, from the other columns:

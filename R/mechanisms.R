@@ -55,8 +55,7 @@ choose_mechanism <- function(spec_with, candidates, x, args, progress, call, cla
   fit <- fits[[which(table$chosen)]]
   fit$mechanisms <- list(table = table, K = score_K, rows = scores[[1]]$rows,
                          theta = stats::setNames(lapply(fits, `[[`, "theta"), candidates),
-                         spec = stats::setNames(lapply(fits, `[[`, "spec"), candidates),
-                         row_loglik = stats::setNames(lapply(scores, `[[`, "loglik"), candidates))
+                         spec = stats::setNames(lapply(fits, `[[`, "spec"), candidates))
   fit$seconds <- sum(vapply(fits, `[[`, numeric(1), "seconds"))
   fit
 }
@@ -70,12 +69,20 @@ choose_mechanism <- function(spec_with, candidates, x, args, progress, call, cla
 # chosen by noise imputes far worse under MAR than MAR models do under
 # self-masking.
 one_se_choice <- function(loglik, paired_se) {
-  finite <- is.finite(loglik)
-  if (!any(finite)) return(1L)
-  best <- which.max(replace(loglik, !finite, -Inf))
-  margin <- ifelse(is.na(paired_se), 0, paired_se)
-  which(finite & loglik >= loglik[best] - margin)[1]
+  if (!any(is.finite(loglik))) return(1L)
+  which(within_one_se(loglik, paired_se))[1]
 }
+
+# The candidates whose held-out log-likelihood is within one paired standard
+# error (its difference to the best) of the best.
+within_one_se <- function(loglik, paired_se) {
+  finite <- is.finite(loglik)
+  best <- max(loglik[finite])
+  finite & loglik >= best - ifelse(is.na(paired_se), 0, paired_se)
+}
+
+# The evidence a fit of `missing_model = "auto"` keeps, as compare_mechanisms() returns it.
+mechanism_table <- function(fit) structure(fit$mechanisms$table, class = c("deepmnar_mechanisms", "data.frame"))
 
 #' One candidate of a mechanism choice as a fit of its own
 #'
@@ -111,7 +118,7 @@ held_out_scores <- function(fit, newdata = NULL, K = 1000, seed = 1, threads = N
   if (is.null(newdata)) {
     rows <- fit$stopping$held_out_rows
     in_sample <- is.null(rows)
-    if (in_sample) rows <- seq_len(if (is_sparse_input(fit$data)) nrow(fit$data) else nrow(fit$data))
+    if (in_sample) rows <- seq_len(nrow(fit$data))
     ed <- rows_of_engine_data(engine_data(fit$data, fit$scaling), rows)
   } else {
     x <- rows_of(fit, newdata)
@@ -269,7 +276,7 @@ warn_not_likelihood <- function(fit) {
 compare_mechanisms <- function(..., newdata = NULL, K = 1000, seed = 1, threads = NULL) {
   fits <- list(...)
   if (length(fits) == 1 && !is.null(fits[[1]]$mechanisms) && is.null(newdata)) {
-    return(structure(fits[[1]]$mechanisms$table, class = c("deepmnar_mechanisms", "data.frame")))
+    return(mechanism_table(fits[[1]]))
   }
   if (!length(fits)) deepmnar_abort("Give at least one fit.", data = list(argument = "..."))
   for (f in fits) check_fit(f)

@@ -100,9 +100,7 @@ summary.deepmnar_fit <- function(object, ...) {
   if (object$spec$missing_model %in% c("selfmask", "selfmask_known", "selfmask_shared")) {
     columns <- cbind(columns, selfmask_parameters(object))
   }
-  mechanisms <- if (!is.null(object$mechanisms)) {
-    structure(object$mechanisms$table, class = c("deepmnar_mechanisms", "data.frame"))
-  }
+  mechanisms <- if (!is.null(object$mechanisms)) mechanism_table(object)
   structure(list(model = model_label(object), columns = columns, settings = object$settings,
                  final_bound = final_bound(object), trace_length = length(object$trace), mechanisms = mechanisms),
             class = "summary.deepmnar_fit")
@@ -112,11 +110,13 @@ summary.deepmnar_fit <- function(object, ...) {
 # lays them out (its named parameter blocks).
 selfmask_indices <- function(spec) {
   blocks <- param_blocks(spec)
-  at <- function(name) {
-    b <- blocks[blocks$name == name, ]
-    b$start + seq_len(b$size) - 1
-  }
-  list(slope = at("mask_slope"), location = at("mask_location"))
+  list(slope = block_indices(blocks, "mask_slope"), location = block_indices(blocks, "mask_location"))
+}
+
+# Where the engine's parameter block `name` sits in theta.
+block_indices <- function(blocks, name) {
+  b <- blocks[blocks$name == name, ]
+  b$start + seq_len(b$size) - 1
 }
 
 param_blocks <- function(spec) through_engine(cpp_param_blocks(spec))

@@ -81,8 +81,7 @@ sensitivity_evidence <- function(scores, names) {
     all(vapply(scores, function(s) identical(s$rows, scores[[1]]$rows), logical(1)))
   if (!comparable) return(data.frame(mechanism = names, loglik = NA_real_, favoured = NA))
   table <- evidence_table(scores, names)
-  data.frame(mechanism = names, loglik = table$loglik,
-             favoured = table$loglik >= max(table$loglik) - ifelse(is.na(table$difference_se), 0, table$difference_se))
+  data.frame(mechanism = names, loglik = table$loglik, favoured = within_one_se(table$loglik, table$difference_se))
 }
 
 #' Models for a sensitivity analysis
