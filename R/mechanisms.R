@@ -24,9 +24,10 @@ check_candidates <- function(candidates, obs, p, wide) {
   candidates
 }
 
-# Trains every candidate (one start each unless `starts` was given) with the
-# same held-out rows, scores each on them with `score_K` importance samples
-# and returns the best, carrying the evidence table in `$mechanisms`.
+# Trains every candidate (one start each unless `starts` was given; MCAR
+# comes from MAR's fit, mcar_from_mar()) with the same held-out rows, scores
+# each on them with `score_K` importance samples and returns the best,
+# carrying the evidence table in `$mechanisms`.
 choose_mechanism <- function(spec_with, candidates, x, args, progress, call, class, scaling, score_K) {
   if (is.null(args$stop_early)) {
     deepmnar_abort(paste0("`missing_model = \"auto\"` ranks the candidate mechanisms on held-out rows and needs ",
@@ -37,13 +38,17 @@ choose_mechanism <- function(spec_with, candidates, x, args, progress, call, cla
   if (is.null(args$starts)) args$starts <- 1L
   args$split_seed <- args$seed
   unconverged <- character(0)
-  fits <- lapply(candidates, function(m) {
+  train <- function(m) {
     withCallingHandlers(train_model(spec_with(m), x, args, progress, call, class, scaling = scaling),
                         deepmnar_warning_not_converged = function(w) {
                           unconverged <<- c(unconverged, m)
                           invokeRestart("muffleWarning")
                         })
-  })
+  }
+  derive_mcar <- all(c("mcar", "mar") %in% candidates)
+  fits <- lapply(stats::setNames(nm = setdiff(candidates, if (derive_mcar) "mcar")), train)
+  if (derive_mcar) fits$mcar <- mcar_from_mar(fits$mar, spec_with("mcar"))
+  fits <- unname(fits[candidates])
   if (length(unconverged)) {
     deepmnar_warn(sprintf(paste0(
       "Training of candidate %s reached the cap of %d iterations while the bound on the held-out rows was still ",
@@ -58,6 +63,48 @@ choose_mechanism <- function(spec_with, candidates, x, args, progress, call, cla
                          spec = stats::setNames(lapply(fits, `[[`, "spec"), candidates))
   fit$seconds <- sum(vapply(fits, `[[`, numeric(1), "seconds"))
   fit
+}
+
+# MCAR as the MAR candidate's fit with its mask replaced: the MAR mask reads
+# only complete columns, so neither mask term touches the VAE's gradient and
+# both candidates train the same VAE (MIWAE's). MCAR's maximum-likelihood
+# rates are the training rows' observed shares (kept half a row from 0 and 1).
+mcar_from_mar <- function(mar_fit, mcar_spec) {
+  ed <- engine_data(mar_fit$data, mar_fit$scaling)
+  held_out <- mar_fit$stopping$held_out_rows
+  train_ed <- rows_of_engine_data(ed, setdiff(seq_len(engine_rows(ed)), held_out))
+  n <- engine_rows(train_ed)
+  share <- pmin(pmax(observed_per_column(train_ed) / n, 0.5 / n), 1 - 0.5 / n)
+  theta <- with_vae_of(mar_fit, mcar_spec, numeric(parameter_count(mcar_spec)))
+  blocks <- param_blocks(mcar_spec)
+  theta[block_indices(blocks, "mask_rate")] <- stats::qlogis(share)
+  fit <- mar_fit
+  fit$spec <- mcar_spec
+  fit$theta <- theta
+  fit$seconds <- 0
+  fit
+}
+
+# `theta` (parameters of `spec`) with every block but the mask model's taken
+# from `fit`, whose model shares them by name and size: the candidates differ
+# only in their masks.
+with_vae_of <- function(fit, spec, theta) {
+  from <- param_blocks(fit$spec)
+  to <- param_blocks(spec)
+  shared <- setdiff(intersect(from$name, to$name), mask_blocks())
+  for (name in shared) {
+    if (from$size[from$name == name] == to$size[to$name == name]) {
+      theta[block_indices(to, name)] <- fit$theta[block_indices(from, name)]
+    }
+  }
+  theta
+}
+
+mask_blocks <- function() c("mask_rate", "mask_others", "mask_slope", "mask_location", "mask_curvature", "missing_model")
+
+parameter_count <- function(spec) {
+  blocks <- param_blocks(spec)
+  max(blocks$start + blocks$size - 1L)
 }
 
 # The one-standard-error rule: the first candidate (candidates come simplest

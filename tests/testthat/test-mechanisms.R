@@ -84,6 +84,32 @@ test_that("under MAR the default does not choose a self-masking model", {
   expect_gt(table$loglik[table$mechanism == "mar"] - table$loglik[table$mechanism == "mcar"], 0.02)
 })
 
+test_that("the MCAR candidate is MAR's fit with MCAR's maximum-likelihood rates", {
+  d <- mechanism_data("mar", n = 300)
+  # convergence is not the point here
+  fit <- suppressWarnings(notmiwae(d$x, candidates = c("mcar", "mar"), hidden = c(16, 16), iterations = 500, seed = 1,
+                                   threads = 1, score_K = 50), classes = "deepmnar_warning_not_converged")
+  mcar <- candidate_fit(fit, "mcar")
+  mar <- candidate_fit(fit, "mar")
+  expect_identical(mcar$spec$missing_model, "mcar")
+  blocks <- deepmnar:::param_blocks(mcar$spec)
+  expect_equal(length(mcar$theta), max(blocks$start + blocks$size - 1L))
+  vae <- unlist(lapply(c("encoder", "decoder"), deepmnar:::block_indices, blocks = blocks))
+  expect_identical(mcar$theta[vae], mar$theta[vae])
+  # on the training rows, moving any column's rate lowers the bound (the same
+  # draws: the MCAR mask term does not read the values)
+  train_rows <- setdiff(seq_len(nrow(d$x)), fit$stopping$held_out_rows)
+  ed <- deepmnar:::rows_of_engine_data(deepmnar:::engine_data(mcar$data, mcar$scaling), train_rows)
+  bound <- function(theta) deepmnar:::cpp_bound(mcar$spec, ed, theta, 20, 4, FALSE, 1L)$bound
+  at_fit <- bound(mcar$theta)
+  rates <- deepmnar:::block_indices(blocks, "mask_rate")
+  for (j in rates[1:2]) for (step in c(-0.2, 0.2)) {
+    moved <- mcar$theta
+    moved[j] <- moved[j] + step
+    expect_lt(bound(moved), at_fit)
+  }
+})
+
 test_that("logLik() adds an MCAR mask term to MIWAE, so its score estimates the same quantity", {
   d <- mechanism_data("high", n = 200)
   miwae <- notmiwae(d$x, missing_model = "none", hidden = c(16, 16), iterations = 400, seed = 2, threads = 1)
