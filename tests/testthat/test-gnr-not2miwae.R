@@ -214,3 +214,20 @@ test_that("a GNR fit with the auxiliary u is the same on 1 and 2 threads and pri
   bad$spec$aux_dim <- "a"
   expect_no_warning(expect_error(impute(bad, L = 10), "aux_dim", class = "deepmnar_error_damaged_fit"))
 })
+
+test_that("not-2-MIWAE imputes self-masked values far better than the mean and at least as well as MIWAE", {
+  set.seed(1)
+  n <- 1000
+  z <- rnorm(n)
+  full <- data.frame(a = z + rnorm(n, sd = 0.3), b = -z + rnorm(n, sd = 0.3), c = 0.5 * z + rnorm(n, sd = 0.5),
+                     e = z + rnorm(n, sd = 0.4))
+  x <- full
+  missing <- runif(n) < plogis(3 * (full$a - 0.3))
+  x$a[missing] <- NA
+  rmse <- function(imputed) sqrt(mean((imputed[missing] - full$a[missing])^2))
+  fit_args <- list(x, hidden = c(32, 32), iterations = 3000, seed = 1, threads = 1, progress = FALSE)
+  not2 <- rmse(impute(do.call(not2miwae, fit_args), seed = 1, progress = FALSE)$a)
+  miwae <- rmse(impute(do.call(notmiwae, c(fit_args, missing_model = "none")), seed = 1, progress = FALSE)$a)
+  expect_lt(not2, 0.5 * rmse(rep(mean(x$a, na.rm = TRUE), n)))
+  expect_lt(not2, 1.05 * miwae)
+})

@@ -235,6 +235,16 @@ test_that("every model gives proper imputations from its own replicates", {
       expect_identical(x[!is.na(di$a), ], di[!is.na(di$a), ])
     }
     expect_false(identical(mi[[1]]$a, mi[[2]]$a))
+    # the between-imputation variance carries the missing information: about
+    # 40% of a is missing, so the pooled mean of a has a fraction of missing
+    # information well inside (0, 1), where the complete b has none
+    skip_if_not_installed("mice")
+    mi6 <- multiple_impute(f, m = 6, L = 30, refit_iterations = 20, seed = 2, format = "list", threads = 1,
+                           progress = FALSE)
+    fmi <- function(formula) mice::pool(mice::as.mira(lapply(mi6, function(x) stats::lm(formula, data = x))))$pooled$fmi
+    expect_gt(fmi(a ~ 1), 0.05)
+    expect_lt(fmi(a ~ 1), 0.95)
+    expect_equal(var(vapply(mi6, function(x) mean(x$b), numeric(1))), 0)
     reps <- bootstrap_fits(f, m = 1, refit_iterations = 10, seed = 1, threads = 1, progress = FALSE)
     expect_s3_class(reps[[1]], class(f)[1])
   }
