@@ -25,8 +25,12 @@ cpp_param_blocks <- function(spec) {
     .Call(`_deepmnar_cpp_param_blocks`, spec)
 }
 
-cpp_init_params <- function(spec, seed) {
-    .Call(`_deepmnar_cpp_init_params`, spec, seed)
+cpp_init_params <- function(spec, seed, mask_start = NULL) {
+    .Call(`_deepmnar_cpp_init_params`, spec, seed, mask_start)
+}
+
+cpp_start_reads_directions <- function(spec) {
+    .Call(`_deepmnar_cpp_start_reads_directions`, spec)
 }
 
 cpp_bound <- function(spec, data, theta, K, seed, gradient, threads, rows = FALSE) {

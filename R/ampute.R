@@ -507,16 +507,6 @@ default_rate <- function(mechanism, rate) {
   switch(mechanism, extremes = 0.5, central = 0.3, NULL)
 }
 
-check_number <- function(value, arg, lower = -Inf, upper = Inf) {
-  if (!is.numeric(value) || length(value) != 1L || !is.finite(value)) {
-    abort_input(sprintf("`%s` must be a single finite number.", arg))
-  }
-  if (value < lower || value > upper) {
-    abort_input(sprintf("`%s` must be between %s and %s, not %s.", arg,
-                        lower, upper, format(value)))
-  }
-}
-
 column_label <- function(x, j) {
   nm <- colnames(x)
   if (is.null(nm) || is.na(nm[j]) || nm[j] == "") sprintf("%d", j)

@@ -54,16 +54,15 @@ check_encoder <- function(encoder, encoder_mask, set_embedding, set_code) {
 }
 
 # Validates the options every model shares, fits `model` and returns the fit.
-fit_model <- function(model, data, obs, decoder, activation, sigma_floor, latent_dim, hidden, K, batch_size,
-                      iterations, lr, seed, threads, progress, call, missing_model = "none", direction = "high",
-                      alpha = 1, K2 = 1L, eta_dim = NULL, k = 1L, variant = "b", pi_prime = 0.5, starts = NULL,
-                      encoder_mask = FALSE, stop_early = TRUE, point_mass = "none", temperature = 0.5,
+fit_model <- function(model, data, obs, decoder, activation, sigma_floor, latent_dim, hidden, K, seed, control,
+                      call, missing_model = "none", direction = "high",
+                      alpha = 1, K2 = 1L, eta_dim = NULL, k = 1L, variant = "b", pi_prime = 0.5,
+                      encoder_mask = FALSE, point_mass = "none", temperature = 0.5,
                       center = NULL, scale = NULL, rating_range = NULL, encoder = "mlp", set_embedding = 20,
-                      set_code = 50, aux_dim = 0L, ensemble = 1L, transform = "none", precision = "double",
+                      set_code = 50, aux_dim = 0L, transform = "none",
                       candidates = NULL, score_K = 1000) {
-  precision <- check_choice(precision, c("double", "float"), "precision")
-  obs <- check_choice(obs, c("gaussian", "t", if (model != "not2miwae") "rating",
-                             if (model != "not2miwae") "categorical"), "obs")
+  can <- capabilities(model)
+  obs <- check_choice(obs, c(can$observations, if (can$categorical_obs) "categorical"), "obs")
   decoder <- check_choice(decoder, c("mlp", "linear"), "decoder")
   activation <- check_choice(activation, c("tanh", "relu"), "activation")
   encoder <- check_encoder(encoder, encoder_mask, set_embedding, set_code)
@@ -85,8 +84,8 @@ fit_model <- function(model, data, obs, decoder, activation, sigma_floor, latent
   } else {
     types <- column_types(data)
   }
-  # PSMVAE has no point masses, the binary model of the other models.
-  if (model == "psmvae") types <- binary_as_categorical(types)
+  # Without point masses, the binary model, a binary column is a factor.
+  if (!can$point_masses) types <- binary_as_categorical(types)
   x <- prepare_training(data, types)
   binary <- colnames(x) %in% binary_columns(types)
   groups <- category_groups(colnames(x), types)
@@ -98,7 +97,7 @@ fit_model <- function(model, data, obs, decoder, activation, sigma_floor, latent
   # held-out likelihood that freedom inflated), and its imputations belong
   # between its two values.
   distinct <- apply(x, 2, function(col) length(unique(col[!is.na(col)])))
-  two_valued <- is.null(sparse) & obs %in% c("gaussian", "t") & !binary & !levels & model != "psmvae" & distinct == 2
+  two_valued <- is.null(sparse) & obs %in% c("gaussian", "t") & !binary & !levels & can$point_masses & distinct == 2
   low_value <- apply(x, 2, min, na.rm = TRUE)
   high_value <- apply(x, 2, max, na.rm = TRUE)
   binary <- binary | two_valued
@@ -109,7 +108,7 @@ fit_model <- function(model, data, obs, decoder, activation, sigma_floor, latent
   # value a mask model preferred for its missing cells would be unanchored
   # (imputations ran off to 10-40 sd in bench/generalisation.R), so both its
   # "levels" are that value and its missing cells are imputed as it.
-  single <- distinct == 1 & !binary & !levels & model != "psmvae"
+  single <- distinct == 1 & !binary & !levels & can$point_masses
   masses[single] <- vapply(which(single), function(j) x[!is.na(x[, j]), j][1], numeric(1))
   rating <- obs == "rating" & !binary & !levels & !single
   ranges <- column_rating_ranges(rating_range, x, rating, obs)
@@ -125,16 +124,17 @@ fit_model <- function(model, data, obs, decoder, activation, sigma_floor, latent
   other <- ifelse(two_valued, low_value, ifelse(binary, 0, ifelse(single, masses, NA_real_)))
   if (is.null(latent_dim) && encoder$encoder == "set") latent_dim <- max(1L, min(30L, ncol(x) - 1L))
   n <- if (is.null(sparse)) nrow(x) else nrow(sparse)
-  if (is.null(batch_size)) batch_size <- min(default_batch_size(model), n)
-  args <- check_common_args(K, batch_size, iterations, lr, latent_dim, hidden, threads, seed, n, ncol(x))
+  batch_size <- if (is.null(control$batch_size)) min(can$batch_size, n) else control$batch_size
+  args <- check_common_args(K, batch_size, control$iterations, control$lr, latent_dim, hidden, control$threads, seed, n,
+                            ncol(x))
   eta_dim <- check_count(if (is.null(eta_dim)) max(1, ncol(x) - 1) else eta_dim, "eta_dim", 1, 4096)
   choosing <- identical(missing_model, "auto")
   if (choosing) {
     candidates <- check_candidates(candidates, obs, ncol(x), !is.null(sparse) || encoder$encoder == "set")
   }
-  # The MAR mask model reads the columns observed in every training row (all
-  # columns when none is), so that its mask depends on observed values only
-  # and the imputations stay those of an ignorable mechanism.
+  # The columns observed in every training row (all columns when none is):
+  # those a MAR mask model reads, so that its mask depends on observed values
+  # only and the imputations stay those of an ignorable mechanism.
   complete <- if (is.null(sparse)) colSums(is.na(x)) == 0 else rep(FALSE, ncol(x))
   spec_with <- function(missing_model) {
     spec <- model_spec(
@@ -152,21 +152,21 @@ fit_model <- function(model, data, obs, decoder, activation, sigma_floor, latent
                      rating_upper = unname((ranges[, "upper"] - scaling$center) / scaling$scale),
                      category_value = rating_level_values(colnames(x), types, data), encoder = encoder$encoder,
                      set_embedding = encoder$set_embedding, set_code = encoder$set_code, aux_dim = aux_dim,
-                     log_scale = unname(ifelse(logged, scaling$scale, 0)), precision = precision)
-    if (missing_model == "mar" && any(complete)) spec$mask_reads <- as.integer(complete)
+                     log_scale = unname(ifelse(logged, scaling$scale, 0)), precision = control$precision)
+    if (any(complete)) spec$mask_reads <- as.integer(complete)
     spec
   }
   spec <- spec_with(if (choosing) candidates[1] else missing_model)
-  args$stop_early <- check_stop_early(stop_early)
-  args$ensemble <- check_count(ensemble, "ensemble", 1, 100)
-  if (!is.null(starts)) args$starts <- check_count(starts, "starts", 1, 100)
+  args$stop_early <- check_stop_early(control$stop_early)
+  args$ensemble <- control$ensemble
+  args$starts <- control$starts
   class <- paste0("deepmnar_", model)
   training <- if (is.null(sparse)) x else sparse
   fit <- if (choosing) {
-    choose_mechanism(spec_with, candidates, training, args, isTRUE(progress), call, class, scaling, score_K)
+    choose_mechanism(spec_with, candidates, training, args, control$progress, call, class, scaling, score_K)
   } else {
-    if (is.null(starts)) args$starts <- default_starts(spec, args$ensemble)
-    train_model(spec, training, args, isTRUE(progress), call, class, scaling = scaling)
+    if (is.null(args$starts)) args$starts <- default_starts(spec, args$ensemble)
+    train_model(spec, training, args, control$progress, call, class, scaling = scaling)
   }
   family <- ifelse(binary, "bernoulli", ifelse(spec$category_ordinal == 1L, "ordinal",
                    ifelse(levels, "categorical", ifelse(single, "constant", ifelse(rating, "rating", obs)))))
@@ -210,7 +210,6 @@ given_moments <- function(scaling, center, scale, columns, levels) {
 }
 
 # PSMVAE's paper trains on larger minibatches than the IWAE-based models'.
-default_batch_size <- function(model) if (model == "psmvae") 64L else 16L
 
 check_common_args <- function(K, batch_size, iterations, lr, latent_dim, hidden, threads, seed, n, p) {
   list(
@@ -230,7 +229,7 @@ check_common_args <- function(K, batch_size, iterations, lr, latent_dim, hidden,
 # finds depends on the initial parameters. Known or absent mask models have no
 # such choice to make.
 learns_mask <- function(spec) {
-  if (spec$model != "notmiwae") return(TRUE)
+  if (capabilities(spec$model)$learns_mask) return(TRUE)
   switch(spec$missing_model, none = , selfmask_known = , mcar = , mar = FALSE,
          selfmask_shared = learns_shared_sign(spec), TRUE)
 }
@@ -329,52 +328,21 @@ over_members <- function(fit, seed, f) {
 
 mean_of <- function(values) Reduce(`+`, values) / length(values)
 
-# The engine's initialisation, except for a learned self-masking model: its
-# slopes there start small and of random sign, and a fit that starts with the
-# wrong sign on a column tends to end near slope 0, where the mask does not
-# depend on the value (MAR) and the imputations are MAR ones. So the slope of
-# each incomplete column starts at 1.5 (standardised units) with the sign the
-# data suggest (selfmask_directions()), and the midpoint where the observed
-# share is right; training may still turn either. A shared slope of learned
-# sign takes the sign most incomplete columns suggest.
-initial_params <- function(spec, ed, seed) {
-  theta <- cpp_init_params(spec, seed)
-  if (spec$model == "notmiwae" && spec$missing_model %in% additive_mask_models()) return(additive_mask_start(spec, ed, theta))
-  shared <- learns_shared_sign(spec)
-  if (!(spec$model == "notmiwae" && (spec$missing_model == "selfmask" || shared))) return(theta)
-  p <- spec$p
-  observed <- observed_shares(spec, ed)
-  incomplete <- observed$incomplete
-  if (!length(incomplete)) return(theta)
-  at <- selfmask_indices(spec)
-  observed_share <- observed$share
-  slope <- 1.5 * selfmask_directions(ed)
-  if (shared) {
-    slope <- rep(if (sum(slope[incomplete]) < 0) -1.5 else 1.5, p)
-    theta[at$slope] <- slope[1]
-  } else {
-    theta[at$slope[incomplete]] <- slope[incomplete]
-  }
-  theta[at$location[incomplete]] <- stats::qlogis(observed_share[incomplete]) / slope[incomplete]
-  theta
-}
+# The engine's initialisation, with the mask model's parameters started from
+# what the data say about the masks (missing_models.h, start_from_data()):
+# a learned self-masking slope whose start has the wrong sign on a column
+# tends to end near 0, where the mask does not depend on the value (MAR), so
+# it starts with the sign the data suggest (selfmask_directions()); the
+# additive mask models start at MCAR fitted.
+initial_params <- function(spec, ed, seed) through_engine(cpp_init_params(spec, seed, mask_start(spec, ed)))
 
-# The mask models whose logit adds a rate per column to effects of the row
-# (missing_models.h, AdditiveMask).
-additive_mask_models <- function() c("mcar", "mar", "selfmask_quadratic")
-
-# Each column's rate starts at its observed share, so that the models start
-# as MCAR fitted; the quadratic self-mask's slope starts as the learned
-# self-mask's does (1.5 with the sign the data suggest), its curvature near 0.
-additive_mask_start <- function(spec, ed, theta) {
-  blocks <- param_blocks(spec)
+# What the data say about each column's mask (io.h, MaskStart); the
+# directions, a regression per column, only when the mask model uses them.
+mask_start <- function(spec, ed) {
   observed <- observed_shares(spec, ed)
-  theta[block_indices(blocks, "mask_rate")] <- stats::qlogis(observed$share)
-  incomplete <- observed$incomplete
-  if (spec$missing_model == "selfmask_quadratic" && length(incomplete)) {
-    theta[block_indices(blocks, "mask_slope")[incomplete]] <- -1.5 * selfmask_directions(ed)[incomplete]
-  }
-  theta
+  reads_directions <- through_engine(cpp_start_reads_directions(spec))
+  list(share = observed$share, incomplete = as.integer(seq_len(spec$p) %in% observed$incomplete),
+       direction = if (reads_directions) as.numeric(selfmask_directions(ed)) else numeric(0))
 }
 
 # Each column's observed share (kept inside [0.02, 0.98], where its logit is

@@ -41,17 +41,15 @@
 #' head(impute(fit, L = 100))
 #' @export
 gnr <- function(data, alpha = 1, aux_dim = 0, obs = c("gaussian", "t", "rating", "categorical"), decoder = c("mlp", "linear"), latent_dim = NULL,
-                hidden = c(128, 128), K = 20, batch_size = NULL, iterations = 20000, lr = 1e-3,
+                hidden = c(128, 128), K = 20,
                 activation = c("tanh", "relu"), sigma_floor = "auto", point_mass = "auto", transform = "none", temperature = 0.5,
-                encoder_mask = FALSE, encoder = c("mlp", "set"), set_embedding = 20, set_code = 50, stop_early = TRUE,
-                starts = NULL, ensemble = 1, center = NULL, scale = NULL, rating_range = NULL, precision = c("double", "float"), seed = NULL, threads = NULL,
-                progress = interactive()) {
+                encoder_mask = FALSE, encoder = c("mlp", "set"), set_embedding = 20, set_code = 50,
+                center = NULL, scale = NULL, rating_range = NULL, seed = NULL, control = train_control(), ...) {
   alpha <- check_nonnegative_number(alpha, "alpha")
   aux_dim <- check_count(aux_dim, "aux_dim", 0, 4096)
   fit_model("gnr", data, obs = obs, decoder = decoder, activation = activation, sigma_floor = sigma_floor,
-            latent_dim = latent_dim, hidden = hidden, K = K, batch_size = batch_size, iterations = iterations,
-            lr = lr, seed = seed, threads = threads, progress = progress, encoder_mask = encoder_mask,
-            stop_early = stop_early, starts = starts, ensemble = ensemble, point_mass = point_mass, transform = transform, temperature = temperature,
+            latent_dim = latent_dim, hidden = hidden, K = K, seed = seed,
+            control = control_with(control, list(...), "gnr"), encoder_mask = encoder_mask, point_mass = point_mass, transform = transform, temperature = temperature,
             center = center, scale = scale, rating_range = rating_range, encoder = encoder,
-            set_embedding = set_embedding, set_code = set_code, precision = precision, call = match.call(), alpha = alpha, aux_dim = aux_dim)
+            set_embedding = set_embedding, set_code = set_code, call = match.call(), alpha = alpha, aux_dim = aux_dim)
 }

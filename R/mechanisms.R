@@ -1,17 +1,6 @@
 # The mechanism chosen by the data: candidate mask models trained on the same
 # rows and ranked by one estimate of log p(x_obs, s) on the same held-out rows.
 
-# The candidates of `missing_model = "auto"`: missing completely at random,
-# at random (the mask of a column from the other columns), self-masking with
-# each column's direction and shape learned (which can end at no
-# self-dependence), and self plus other columns. Wide or rating data, where a
-# mask model on every other column costs p^2 parameters, choose between MCAR
-# and the shared self-masking slope of the ratings model.
-default_candidates <- function(obs, p, wide) {
-  if (wide || obs == "rating" || p > 50) return(c("mcar", "selfmask_shared"))
-  c("mcar", "mar", "selfmask_quadratic", "linear")
-}
-
 check_candidates <- function(candidates, obs, p, wide) {
   if (is.null(candidates)) return(default_candidates(obs, p, wide))
   allowed <- setdiff(names(codes_of("missing_model")), "none")
@@ -75,7 +64,7 @@ mcar_from_mar <- function(mar_fit, mcar_spec) {
   train_ed <- rows_of_engine_data(ed, setdiff(seq_len(engine_rows(ed)), held_out))
   n <- engine_rows(train_ed)
   share <- pmin(pmax(observed_per_column(train_ed) / n, 0.5 / n), 1 - 0.5 / n)
-  theta <- with_vae_of(mar_fit, mcar_spec, numeric(parameter_count(mcar_spec)))
+  theta <- with_vae_of(mar_fit, mcar_spec, numeric(through_engine(cpp_n_params(mcar_spec))))
   blocks <- param_blocks(mcar_spec)
   theta[block_indices(blocks, "mask_rate")] <- stats::qlogis(share)
   fit <- mar_fit
@@ -101,11 +90,6 @@ with_vae_of <- function(fit, spec, theta) {
 }
 
 mask_blocks <- function() c("mask_rate", "mask_others", "mask_slope", "mask_location", "mask_curvature", "missing_model")
-
-parameter_count <- function(spec) {
-  blocks <- param_blocks(spec)
-  max(blocks$start + blocks$size - 1L)
-}
 
 # The one-standard-error rule: the first candidate (candidates come simplest
 # assumption first: MCAR, MAR, then the self-masking models) whose held-out
@@ -285,7 +269,7 @@ logLik.deepmnar_fit <- function(object, newdata = NULL, K = 1000, seed = 1, thre
 }
 
 warn_not_likelihood <- function(fit) {
-  why <- if (fit$spec$model == "psmvae") "PSMVAE's score is its ELBO, a lower bound on log p(x_obs, s)" else
+  why <- if (capabilities(fit$spec$model)$score == "elbo") sprintf("The score of %s is its ELBO, a lower bound on log p(x_obs, s)", model_label(fit)) else
     if (fit$spec$model == "gnr" && !isTRUE(all.equal(fit$spec$alpha, 1))) "GNR's mask term is weighted by alpha"
   if (!is.null(why)) {
     deepmnar_warn(sprintf("%s: its score is not an estimate of the same quantity as the other models'.", why),
@@ -318,7 +302,7 @@ warn_not_likelihood <- function(fit) {
 #' x <- banknote[, 1:4]
 #' x$variance[x$variance > mean(x$variance)] <- NA
 #' small <- function(m) notmiwae(x, missing_model = m, hidden = c(16, 16), iterations = 300, seed = 1, threads = 1)
-#' compare_mechanisms(mcar = small("mcar"), self = small("selfmask_quadratic"), K = 100)
+#' compare_mechanisms(mcar = small("mcar"), self = small("selfmask_known"), K = 100)
 #' @export
 compare_mechanisms <- function(..., newdata = NULL, K = 1000, seed = 1, threads = NULL) {
   fits <- list(...)

@@ -168,7 +168,7 @@ plot.deepmnar_fit <- function(x, window = NULL, ...) {
   smooth <- if (window > 1 && length(y) > window) stats::filter(y, rep(1 / window, window), sides = 1) else y
   lim <- stats::quantile(y, c(0.01, 1), na.rm = TRUE)
   graphics::plot(it, y, type = "l", col = "grey80", ylim = lim, xlab = "iteration",
-                 ylab = if (x$model == "psmvae") "ELBO" else "importance-weighted bound", main = model_label(x), ...)
+                 ylab = if (capabilities(x$model)$score == "elbo") "ELBO" else "importance-weighted bound", main = model_label(x), ...)
   graphics::lines(it, smooth, col = "black", lwd = 2)
   invisible(x)
 }

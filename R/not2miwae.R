@@ -28,19 +28,16 @@
 #'                  seed = 1, threads = 1)
 #' head(impute(fit, L = 100))
 #' @export
-not2miwae <- function(data, K = 20, K2 = 20, eta_dim = NULL, obs = c("gaussian", "t"), decoder = c("mlp", "linear"),
-                      latent_dim = NULL, hidden = c(128, 128), batch_size = NULL, iterations = 20000, lr = 1e-3,
+not2miwae <- function(data, K = 20, K2 = 20, eta_dim = NULL, obs = c("gaussian", "t", "rating"), decoder = c("mlp", "linear"),
+                      latent_dim = NULL, hidden = c(128, 128),
                       activation = c("tanh", "relu"), sigma_floor = "auto", point_mass = "auto", transform = "none", temperature = 0.5,
                       encoder_mask = FALSE, encoder = c("mlp", "set"), set_embedding = 20, set_code = 50,
-                      stop_early = TRUE,
-                      starts = NULL, ensemble = 1, center = NULL, scale = NULL, precision = c("double", "float"), seed = NULL, threads = NULL,
-                      progress = interactive()) {
+                      center = NULL, scale = NULL, seed = NULL, control = train_control(), ...) {
   K2 <- check_count(K2, "K2", 1, 1e4)
   fit_model("not2miwae", data, obs = obs, decoder = decoder, activation = activation, sigma_floor = sigma_floor,
-            latent_dim = latent_dim, hidden = hidden, K = K, batch_size = batch_size, iterations = iterations,
-            lr = lr, seed = seed, threads = threads, progress = progress, encoder_mask = encoder_mask,
-            stop_early = stop_early, starts = starts, ensemble = ensemble, point_mass = point_mass, transform = transform, temperature = temperature,
+            latent_dim = latent_dim, hidden = hidden, K = K, seed = seed,
+            control = control_with(control, list(...), "not2miwae"), encoder_mask = encoder_mask, point_mass = point_mass, transform = transform, temperature = temperature,
             center = center, scale = scale, encoder = encoder, set_embedding = set_embedding, set_code = set_code,
-            precision = precision, call = match.call(), K2 = K2,
+            call = match.call(), K2 = K2,
             eta_dim = eta_dim)
 }

@@ -154,10 +154,6 @@
 #'   ratings: hundreds of items do not need hundreds of latent dimensions).
 #' @param hidden Widths of the hidden layers of the encoder and of the decoder.
 #' @param K Importance samples per row in training.
-#' @param batch_size Rows per minibatch; `NULL` (the default) takes 16 (64 for
-#'   [psmvae()]), or every row when the data have fewer.
-#' @param iterations Number of Adam steps.
-#' @param lr Adam learning rate.
 #' @param direction For `"selfmask_known"`: which values of each column go missing,
 #'   `"high"` or `"low"` (or +1/-1); one value for all columns, one per column, or a
 #'   named vector for some columns (others "high"). For `"selfmask_shared"`: one
@@ -233,41 +229,18 @@
 #'   variable is a pair with value 1 or 0.
 #' @param set_embedding,set_code For `encoder = "set"`: the size of a column's
 #'   embedding (the papers': 20) and of a pair's code (the papers': 50).
-#' @param stop_early `TRUE` (the default) or an [early_stopping()] rule: hold
-#'   out a share of the rows (10% by default), track the bound on them, stop
-#'   when it has stopped improving and keep the best parameters, so that
-#'   `iterations` is a cap; reaching the cap while the bound still improves
-#'   warns. `FALSE` trains for exactly `iterations` on all rows, as the papers
-#'   do (their setting: `iterations = 1e5, stop_early = FALSE`). `fit$stopping`
-#'   and `print(fit)` say where and why training stopped.
-#' @param starts Number of initialisations to try (see the section on starts);
-#'   default 4 for models that learn the mask mechanism (`"selfmask"`,
-#'   `"selfmask_shared"` without `direction`, `"linear"`, `"nonlinear"`, and every [gnr()], [not2miwae()] and [psmvae()]
-#'   fit), 1 otherwise; 1 when `ensemble > 1`, each member then being one start.
-#' @param ensemble Number of fits whose imputations are averaged (see the
-#'   section on ensembles); 1, one fit, by default.
-#' @param precision Arithmetic inside the networks' layers: `"double"` (the
-#'   default) or `"float"`, single precision for the matrix products and
-#'   activations of every encoder and decoder network (parameters, their
-#'   gradients, likelihoods, importance weights and the optimiser stay
-#'   double). Float does twice the arithmetic per vector instruction: at the
-#'   paper's settings on one thread an iteration took 0.81 ms against 1.20
-#'   (banknote, p = 4) and 1.62 against 2.15 (p = 30), and imputing banknote
-#'   with L = 10,000 7.9 s against 12.8 (`bench/results/precision.md`).
-#'   Its bound and gradient differ from double's by float rounding (relative
-#'   1e-9 and 1e-7 on the test networks, checked in the tests), which changes
-#'   a fit's path but not what it converges to; one seed still gives the same
-#'   fit on any number of threads. Double stays the default: it is what the
-#'   finite-difference checks and every benchmark of this package ran with.
 #' @param candidates For `missing_model = "auto"`: the mask models to choose
 #'   among (see the section above); `NULL` for the default set.
 #' @param score_K For `missing_model = "auto"`: importance samples per
 #'   held-out row in the score of each candidate.
+#' @param control Training options: [train_control()] (iterations, batch size,
+#'   learning rate, early stopping, starts, ensemble, threads, precision,
+#'   progress bar).
+#' @param ... Training options given directly, as [glm()] takes those of
+#'   `glm.control()`: each must be an argument of [train_control()], and
+#'   overrides `control`'s (`notmiwae(x, iterations = 500)`).
 #' @param seed Integer seed; `NULL` draws one from R's random number generator,
 #'   so `set.seed()` makes the fit reproducible.
-#' @param threads Number of threads; default `getOption("deepmnar.threads")` or
-#'   up to 4 of [RcppParallel::defaultNumThreads()].
-#' @param progress Show a progress bar.
 #' @return A fit of class `deepmnar_notmiwae` (a plain list: parameters, shapes,
 #'   scaling, training curve, data and call) to use with [impute()],
 #'   [multiple_impute()], `print()`, `summary()` and `plot()`.
@@ -291,19 +264,28 @@ notmiwae <- function(data,
                      missing_model = c("auto", "selfmask_known", "selfmask", "selfmask_quadratic", "selfmask_shared",
                                        "linear", "mar", "mcar", "nonlinear", "none"),
                      obs = c("gaussian", "t", "rating", "categorical"), decoder = c("mlp", "linear"), latent_dim = NULL,
-                     hidden = c(128, 128), K = 20, batch_size = NULL, iterations = 20000, lr = 1e-3,
+                     hidden = c(128, 128), K = 20,
                      direction = "high", activation = c("tanh", "relu"), sigma_floor = "auto",
                      point_mass = "auto", transform = "none", temperature = 0.5, encoder_mask = FALSE, encoder = c("mlp", "set"),
-                     set_embedding = 20, set_code = 50, stop_early = TRUE, starts = NULL, ensemble = 1, center = NULL, scale = NULL,
-                     rating_range = NULL, precision = c("double", "float"), candidates = NULL, score_K = 1000,
-                     seed = NULL, threads = NULL, progress = interactive()) {
+                     set_embedding = 20, set_code = 50, center = NULL, scale = NULL,
+                     rating_range = NULL, candidates = NULL, score_K = 1000, seed = NULL, control = train_control(), ...) {
   missing_model <- check_choice(missing_model, eval(formals(notmiwae)$missing_model), "missing_model")
   if (missing_model == "selfmask_shared" && missing(direction)) direction <- NULL
   fit_model("notmiwae", data, obs = obs, decoder = decoder, activation = activation, sigma_floor = sigma_floor,
-            latent_dim = latent_dim, hidden = hidden, K = K, batch_size = batch_size, iterations = iterations,
-            lr = lr, seed = seed, threads = threads, progress = progress, encoder_mask = encoder_mask,
-            stop_early = stop_early, starts = starts, ensemble = ensemble, point_mass = point_mass, transform = transform, temperature = temperature,
+            latent_dim = latent_dim, hidden = hidden, K = K, seed = seed,
+            control = control_with(control, list(...), "notmiwae"), encoder_mask = encoder_mask, point_mass = point_mass, transform = transform, temperature = temperature,
             center = center, scale = scale, rating_range = rating_range, encoder = encoder,
-            set_embedding = set_embedding, set_code = set_code, precision = precision, call = match.call(),
+            set_embedding = set_embedding, set_code = set_code, call = match.call(),
             missing_model = missing_model, direction = direction, candidates = candidates, score_K = score_K)
+}
+
+# The candidates of `missing_model = "auto"`: missing completely at random,
+# at random (the mask of a column from the other columns), self-masking with
+# each column's direction and shape learned (which can end at no
+# self-dependence), and self plus other columns. Wide or rating data, where a
+# mask model on every other column costs p^2 parameters, choose between MCAR
+# and the shared self-masking slope of the ratings model.
+default_candidates <- function(obs, p, wide) {
+  if (wide || obs == "rating" || p > 50) return(c("mcar", "selfmask_shared"))
+  c("mcar", "mar", "selfmask_quadratic", "linear")
 }

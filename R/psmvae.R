@@ -119,21 +119,19 @@
 #' @export
 psmvae <- function(data, k = 2, variant = c("a", "b"), pi_prime = 0.5, direction = "high",
                    obs = c("gaussian", "rating", "categorical"), rating_range = NULL, latent_dim = NULL,
-hidden = c(128, 128),
-                   K = 1, batch_size = NULL, iterations = 20000, lr = 1e-3, activation = c("tanh", "relu"),
-                   sigma_floor = "auto", transform = "none", temperature = 0.5, stop_early = TRUE, starts = NULL, ensemble = 1, center = NULL,
-                   scale = NULL, precision = c("double", "float"), seed = NULL, threads = NULL, progress = interactive(), encoder = c("mlp", "set"),
-                   set_embedding = 20, set_code = 50) {
+                   hidden = c(128, 128), K = 1, activation = c("tanh", "relu"),
+                   sigma_floor = "auto", transform = "none", temperature = 0.5, center = NULL,
+                   scale = NULL, encoder = c("mlp", "set"), set_embedding = 20, set_code = 50, seed = NULL,
+                   control = train_control(), ...) {
   k <- check_count(k, "k", 1, 100)
   variant <- check_choice(variant, c("a", "b"), "variant")
   obs <- check_choice(obs, c("gaussian", "rating", "categorical"), "obs")
   pi_prime <- check_probability(pi_prime, "pi_prime")
   fit_model("psmvae", data, obs = obs, rating_range = rating_range, decoder = "mlp", activation = activation,
             sigma_floor = sigma_floor, transform = transform,
-            latent_dim = latent_dim, hidden = hidden, K = K, batch_size = batch_size, iterations = iterations,
-            lr = lr, seed = seed, threads = threads, progress = progress, stop_early = stop_early, starts = starts,
-            ensemble = ensemble,
-            center = center, scale = scale, temperature = temperature, precision = precision, call = match.call(), k = k,
+            latent_dim = latent_dim, hidden = hidden, K = K, seed = seed,
+            control = control_with(control, list(...), "psmvae"),
+            center = center, scale = scale, temperature = temperature, call = match.call(), k = k,
             variant = variant, pi_prime = pi_prime, direction = direction, encoder = encoder,
             set_embedding = set_embedding, set_code = set_code)
 }

@@ -87,7 +87,6 @@ observed_per_column <- function(ed) {
   if (is.null(ed$row_start)) colSums(ed$observed) else tabulate(ed$col_index + 1L, ed$dim[2])
 }
 
-observed_per_row <- function(ed) if (is.null(ed$row_start)) rowSums(ed$observed) else diff(ed$row_start)
 
 # The engine data of some rows, in the given order.
 rows_of_engine_data <- function(ed, rows) {

@@ -11,6 +11,12 @@ registry <- local({
   }
 })
 
+# What `model` can do (registry.h, model_capabilities()): its observation
+# models, whether it offers obs = "categorical", point masses, mask models,
+# encoders, default batch size, whether every fit learns a mask, and what its
+# held-out score is ("bound" or "elbo").
+capabilities <- function(model) registry()$capabilities[[model]]
+
 # Named codes of one option: "model", "missing_model", "obs", "decoder",
 # "encoder", "activation" or "variant".
 codes_of <- function(option) registry()$options[[option]]

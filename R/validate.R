@@ -21,6 +21,16 @@ check_positive_number <- function(x, arg, max = Inf) {
   as.numeric(x)
 }
 
+check_number <- function(value, arg, lower = -Inf, upper = Inf) {
+  if (!is.numeric(value) || length(value) != 1L || !is.finite(value)) {
+    abort_input(sprintf("`%s` must be a single finite number.", arg))
+  }
+  if (value < lower || value > upper) {
+    abort_input(sprintf("`%s` must be between %s and %s, not %s.", arg,
+                        lower, upper, format(value)))
+  }
+}
+
 check_nonnegative_number <- function(x, arg) {
   ok <- is.numeric(x) && length(x) == 1 && !is.na(x) && is.finite(x) && x >= 0
   if (!ok) {

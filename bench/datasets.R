@@ -14,6 +14,29 @@ command_option <- function(args, name, default) {
   if (length(hit)) sub(paste0("^--", name, "="), "", hit[length(hit)]) else default
 }
 
+# Every option of a bench script at once: `--name=value` or `--name value` for
+# each name of `defaults` (values stay strings), a bare `--flag` for each of
+# `flags` (then TRUE, else FALSE); anything else stops, naming it.
+command_options <- function(defaults, flags = character(0), args = commandArgs(trailingOnly = TRUE)) {
+  opt <- c(defaults, stats::setNames(as.list(rep(FALSE, length(flags))), flags))
+  i <- 1L
+  while (i <= length(args)) {
+    name <- sub("^--([A-Za-z_]+).*$", "\\1", args[i])
+    if (grepl("^--[A-Za-z_]+=", args[i]) && name %in% names(defaults)) {
+      opt[[name]] <- sub("^--[A-Za-z_]+=", "", args[i])
+    } else if (grepl("^--[A-Za-z_]+$", args[i]) && name %in% flags) {
+      opt[[name]] <- TRUE
+    } else if (grepl("^--[A-Za-z_]+$", args[i]) && name %in% names(defaults) && i < length(args)) {
+      opt[[name]] <- args[i + 1L]
+      i <- i + 1L
+    } else {
+      stop("unknown option ", args[i], call. = FALSE)
+    }
+    i <- i + 1L
+  }
+  opt
+}
+
 # bench/scale.R's synthetic design: n x 20 from a 3-factor model (a skewed
 # column exp(x/2)), MNAR: a row is at risk when its first column is above the
 # median, and in an at-risk row each of columns 1-5 goes missing when above

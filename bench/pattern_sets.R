@@ -22,16 +22,8 @@ suppressPackageStartupMessages(library(deepmnar))
 
 defaults <- list(seeds = "1:5", iterations = "5000", batch = "64", variants = "a,b", pi = "0.5", threads = "1",
                  out = file.path("bench", "results"))
-parse_args <- function(args) {
-  opt <- defaults
-  for (a in args) {
-    kv <- regmatches(a, regexec("^--([A-Za-z]+)=(.*)$", a))[[1]]
-    if (length(kv) != 3 || !kv[2] %in% names(defaults)) stop("unknown option: ", a, call. = FALSE)
-    opt[[kv[2]]] <- kv[3]
-  }
-  opt
-}
-raw <- parse_args(commandArgs(trailingOnly = TRUE))
+source(file.path("bench", "datasets.R"))
+raw <- command_options(defaults)
 seeds <- eval(parse(text = paste0("c(", raw$seeds, ")")))
 iterations <- as.integer(raw$iterations)
 batch <- as.integer(raw$batch)

@@ -96,35 +96,6 @@ defaults <- list(iterations = "100000", L = "10000", floor = "1e-4", seeds = "1:
                  methods = "mean,mice_norm,mice_pmm,missforest,notmiwae", workers = "1", threads = "",
                  out = file.path("bench", "results"))
 
-parse_args <- function(args) {
-  opt <- defaults
-  opt$fresh <- FALSE
-  opt$report <- FALSE
-  i <- 1L
-  while (i <= length(args)) {
-    a <- args[i]
-    if (a == "--fresh") {
-      opt$fresh <- TRUE
-    } else if (a == "--report") {
-      opt$report <- TRUE
-    } else if (a %in% c("--help", "-h")) {
-      cat(grep("^#", readLines("bench/uci.R", n = 50), value = TRUE), sep = "\n")
-      quit(status = 0)
-    } else if (grepl("^--[A-Za-z]+=", a)) {
-      name <- sub("^--([A-Za-z]+)=.*$", "\\1", a)
-      if (!name %in% names(defaults)) stop("unknown option --", name, call. = FALSE)
-      opt[[name]] <- sub("^--[A-Za-z]+=", "", a)
-    } else if (grepl("^--[A-Za-z]+$", a) && sub("^--", "", a) %in% names(defaults) && i < length(args)) {
-      opt[[sub("^--", "", a)]] <- args[i + 1L]
-      i <- i + 1L
-    } else {
-      stop("unknown option ", a, call. = FALSE)
-    }
-    i <- i + 1L
-  }
-  opt
-}
-
 parse_numbers <- function(x, what) {
   x <- gsub("[[:space:]]", "", x)
   v <- if (grepl("^[0-9]+:[0-9]+$", x)) {
@@ -146,7 +117,12 @@ parse_names <- function(x, allowed, what) {
   unique(v)
 }
 
-raw <- parse_args(commandArgs(trailingOnly = TRUE))
+source(file.path("bench", "datasets.R"))
+if (any(commandArgs(trailingOnly = TRUE) %in% c("--help", "-h"))) {
+  cat(grep("^#", readLines("bench/uci.R", n = 50), value = TRUE), sep = "\n")
+  quit(status = 0)
+}
+raw <- command_options(defaults, flags = c("fresh", "report"))
 opt <- list(
   iterations = as.integer(parse_numbers(raw$iterations, "iterations"))[1],
   L = as.integer(parse_numbers(raw$L, "L"))[1],

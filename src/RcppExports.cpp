@@ -78,14 +78,26 @@ BEGIN_RCPP
 END_RCPP
 }
 // cpp_init_params
-Rcpp::NumericVector cpp_init_params(Rcpp::List spec, double seed);
-RcppExport SEXP _deepmnar_cpp_init_params(SEXP specSEXP, SEXP seedSEXP) {
+Rcpp::NumericVector cpp_init_params(Rcpp::List spec, double seed, Rcpp::Nullable<Rcpp::List> mask_start);
+RcppExport SEXP _deepmnar_cpp_init_params(SEXP specSEXP, SEXP seedSEXP, SEXP mask_startSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
     Rcpp::RNGScope rcpp_rngScope_gen;
     Rcpp::traits::input_parameter< Rcpp::List >::type spec(specSEXP);
     Rcpp::traits::input_parameter< double >::type seed(seedSEXP);
-    rcpp_result_gen = Rcpp::wrap(cpp_init_params(spec, seed));
+    Rcpp::traits::input_parameter< Rcpp::Nullable<Rcpp::List> >::type mask_start(mask_startSEXP);
+    rcpp_result_gen = Rcpp::wrap(cpp_init_params(spec, seed, mask_start));
+    return rcpp_result_gen;
+END_RCPP
+}
+// cpp_start_reads_directions
+bool cpp_start_reads_directions(Rcpp::List spec);
+RcppExport SEXP _deepmnar_cpp_start_reads_directions(SEXP specSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::RNGScope rcpp_rngScope_gen;
+    Rcpp::traits::input_parameter< Rcpp::List >::type spec(specSEXP);
+    rcpp_result_gen = Rcpp::wrap(cpp_start_reads_directions(spec));
     return rcpp_result_gen;
 END_RCPP
 }
@@ -190,7 +202,8 @@ static const R_CallMethodDef CallEntries[] = {
     {"_deepmnar_cpp_n_params", (DL_FUNC) &_deepmnar_cpp_n_params, 1},
     {"_deepmnar_cpp_registry", (DL_FUNC) &_deepmnar_cpp_registry, 0},
     {"_deepmnar_cpp_param_blocks", (DL_FUNC) &_deepmnar_cpp_param_blocks, 1},
-    {"_deepmnar_cpp_init_params", (DL_FUNC) &_deepmnar_cpp_init_params, 2},
+    {"_deepmnar_cpp_init_params", (DL_FUNC) &_deepmnar_cpp_init_params, 3},
+    {"_deepmnar_cpp_start_reads_directions", (DL_FUNC) &_deepmnar_cpp_start_reads_directions, 1},
     {"_deepmnar_cpp_bound", (DL_FUNC) &_deepmnar_cpp_bound, 8},
     {"_deepmnar_cpp_train", (DL_FUNC) &_deepmnar_cpp_train, 10},
     {"_deepmnar_cpp_impute", (DL_FUNC) &_deepmnar_cpp_impute, 15},

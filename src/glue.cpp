@@ -197,6 +197,27 @@ deepmnar_io::ModelSpec spec_from(const Rcpp::List& s) {
   return spec;
 }
 
+// R's mask_start(): shares and incomplete flags per column, directions per
+// column or none.
+deepmnar_io::MaskStart mask_start_from(const Rcpp::List& m, const deepmnar_io::ModelSpec& spec) {
+  deepmnar_io::MaskStart start;
+  start.share = numbers(m, "share");
+  start.incomplete = integers(m, "incomplete");
+  start.direction = numbers(m, "direction");
+  const std::size_t p = std::size_t(spec.p);
+  if (start.share.size() != p || start.incomplete.size() != p) refuse("mask_start: not one value per column");
+  for (double v : start.share)
+    if (!(v > 0 && v < 1)) refuse("mask_start$share: not a share inside (0, 1)");
+  if (start.direction.empty()) {
+    if (engine().start_reads_directions(spec)) refuse("mask_start$direction: the mask model starts from directions");
+    start.direction.assign(p, 1.0);
+  }
+  if (start.direction.size() != p) refuse("mask_start$direction: not one value per column");
+  for (double d : start.direction)
+    if (d != 1.0 && d != -1.0) refuse("mask_start$direction: not +1 or -1");
+  return start;
+}
+
 std::vector<double> theta_for(const deepmnar_io::ModelSpec& spec, const Rcpp::NumericVector& theta) {
   const std::size_t expected = engine().n_params(spec);
   if (std::size_t(theta.size()) != expected)
@@ -274,8 +295,38 @@ double cpp_gemm_gflops(int m, int k, int n, int reps) { return engine().gemm_gfl
 // [[Rcpp::export]]
 double cpp_n_params(Rcpp::List spec) { return double(engine().n_params(spec_from(spec))); }
 
-// The registry's version, and for each option the names and codes of its
-// choices (R builds its code tables from this).
+// The names of `codes` in the registry's option `field`.
+static Rcpp::CharacterVector names_of_codes(const char* field, const std::vector<int>& codes) {
+  Rcpp::CharacterVector out;
+  for (const deepmnar_io::Option& o : deepmnar_io::registry_options()) {
+    if (std::string(o.field) != field) continue;
+    for (int code : codes)
+      for (const deepmnar_io::Choice& c : o.choices)
+        if (c.code == code) out.push_back(c.name);
+  }
+  return out;
+}
+
+// One list per model (named by the model) of what it can do.
+static Rcpp::List capability_lists() {
+  Rcpp::List out;
+  Rcpp::CharacterVector models;
+  for (const deepmnar_io::Capabilities& c : deepmnar_io::model_capabilities()) {
+    out.push_back(Rcpp::List::create(
+        Rcpp::Named("observations") = names_of_codes("obs", c.observations),
+        Rcpp::Named("categorical_obs") = c.categorical_obs, Rcpp::Named("point_masses") = c.point_masses,
+        Rcpp::Named("mask_models") = names_of_codes("missing_model", c.mask_models),
+        Rcpp::Named("encoders") = names_of_codes("encoder", c.encoders), Rcpp::Named("batch_size") = c.batch_size,
+        Rcpp::Named("learns_mask") = c.learns_mask, Rcpp::Named("score") = std::string(c.score)));
+    models.push_back(names_of_codes("model", {c.model})[0]);
+  }
+  out.attr("names") = models;
+  return out;
+}
+
+// The registry's version, for each option the names and codes of its
+// choices (R builds its code tables from this), and each model's
+// capabilities.
 // [[Rcpp::export]]
 Rcpp::List cpp_registry() {
   Rcpp::List options;
@@ -293,7 +344,7 @@ Rcpp::List cpp_registry() {
   for (const deepmnar_io::Option& o : deepmnar_io::registry_options()) code_fields.push_back(o.code_field);
   code_fields.attr("names") = options.names();
   return Rcpp::List::create(Rcpp::Named("version") = deepmnar_io::kRegistryVersion, Rcpp::Named("options") = options,
-                            Rcpp::Named("code_fields") = code_fields);
+                            Rcpp::Named("code_fields") = code_fields, Rcpp::Named("capabilities") = capability_lists());
 }
 
 // The named blocks of the spec's parameter vector (1-based start, length).
@@ -311,8 +362,18 @@ Rcpp::DataFrame cpp_param_blocks(Rcpp::List spec) {
 }
 
 // [[Rcpp::export]]
-Rcpp::NumericVector cpp_init_params(Rcpp::List spec, double seed) {
-  return Rcpp::wrap(engine().init_params(spec_from(spec), seed_from(seed)));
+Rcpp::NumericVector cpp_init_params(Rcpp::List spec, double seed, Rcpp::Nullable<Rcpp::List> mask_start = R_NilValue) {
+  const deepmnar_io::ModelSpec s = spec_from(spec);
+  if (mask_start.isNull()) return Rcpp::wrap(engine().init_params(s, seed_from(seed), nullptr));
+  const deepmnar_io::MaskStart start = mask_start_from(Rcpp::List(mask_start), s);
+  return Rcpp::wrap(engine().init_params(s, seed_from(seed), &start));
+}
+
+// Whether the spec's mask model starts from the directions of the data
+// (MaskStart::direction), which cost a regression per column to find.
+// [[Rcpp::export]]
+bool cpp_start_reads_directions(Rcpp::List spec) {
+  return engine().start_reads_directions(spec_from(spec));
 }
 
 // [[Rcpp::export]]

@@ -330,3 +330,27 @@ test_that("a fully observed constant column and a matrix column get classed erro
                       regexp = "`m`.*matrix")
   expect_identical(err$columns, "m")
 })
+
+test_that("training options come from train_control() or directly, as glm() takes glm.control()'s", {
+  x <- banknote[1:120, 1:4]
+  x$variance[x$variance > mean(x$variance)] <- NA
+  quick <- train_control(iterations = 30, stop_early = FALSE, threads = 1, progress = FALSE)
+  by_control <- notmiwae(x, missing_model = "selfmask_known", hidden = c(8, 8), seed = 1, control = quick)
+  direct <- notmiwae(x, missing_model = "selfmask_known", hidden = c(8, 8), seed = 1, iterations = 30,
+                     stop_early = FALSE, threads = 1, progress = FALSE)
+  expect_identical(by_control$theta, direct$theta)
+  # an option given directly overrides control's
+  longer <- notmiwae(x, missing_model = "selfmask_known", hidden = c(8, 8), seed = 1, control = quick, iterations = 40)
+  expect_identical(longer$settings$iterations_done, 40L)
+  for (f in list(gnr, not2miwae, psmvae)) {
+    fit <- f(x, hidden = c(8, 8), seed = 1, control = quick, starts = 1)
+    expect_identical(fit$settings$iterations_done, 30L)
+  }
+  err <- expect_error(notmiwae(x, iteration = 30), class = "deepmnar_error_input")
+  expect_match(conditionMessage(err), "`iteration`")
+  expect_identical(err$argument, "iteration")
+  expect_error(notmiwae(x, control = list(iterations = 30)), class = "deepmnar_error_input", regexp = "train_control")
+  expect_error(train_control(iterations = -1), class = "deepmnar_error_input", regexp = "iterations")
+  expect_error(train_control(precision = "half"), class = "deepmnar_error_input", regexp = "precision")
+  expect_output(print(quick), "iterations")
+})

@@ -146,8 +146,8 @@ test_that("bad rating ranges are refused naming the argument", {
   expect_match(conditionMessage(err), "`item03` holds observed values outside its `rating_range`")
   err <- expect_error(fit_with(c(1, 5), obs = "gaussian"), class = "deepmnar_error_input")
   expect_identical(err$argument, "rating_range")
-  # the models without rating observations refuse them
-  err <- expect_error(not2miwae(d$x, obs = "rating", iterations = 5, seed = 1, progress = FALSE),
+  # a model refuses the observation models its capabilities (registry.h) lack
+  err <- expect_error(psmvae(d$x, obs = "t", iterations = 5, seed = 1, progress = FALSE),
                       class = "deepmnar_error_input")
   expect_identical(err$argument, "obs")
 })

@@ -48,13 +48,35 @@ std::vector<deepmnar_io::ParamBlock> param_blocks(const deepmnar_io::ModelSpec& 
   return with_model(spec, [](const auto& m) { return m.blocks(); });
 }
 
-std::vector<double> init_params(const deepmnar_io::ModelSpec& spec, std::uint64_t seed) {
+// A model with a mask model that starts from the data (not-MIWAE's) has
+// start_from_data(); the others start from their seed alone.
+template <class M>
+auto start_mask(const M& m, double* theta, const deepmnar_io::MaskStart& start, int)
+    -> decltype(m.mask().start_from_data(theta, start), void()) {
+  m.mask().start_from_data(theta, start);
+}
+template <class M>
+void start_mask(const M&, double*, const deepmnar_io::MaskStart&, long) {}
+template <class M>
+auto mask_start_reads_directions(const M& m, int) -> decltype(m.mask().start_reads_directions()) {
+  return m.mask().start_reads_directions();
+}
+template <class M>
+bool mask_start_reads_directions(const M&, long) { return false; }
+
+std::vector<double> init_params(const deepmnar_io::ModelSpec& spec, std::uint64_t seed,
+                                const deepmnar_io::MaskStart* start) {
   return with_model(spec, [&](const auto& m) {
     std::vector<double> theta(m.n_params(), 0.0);
     Rng rng(seed, stream_init, 0);
     m.init(theta.data(), rng);
+    if (start) start_mask(m, theta.data(), *start, 0);
     return theta;
   });
+}
+
+bool start_reads_directions(const deepmnar_io::ModelSpec& spec) {
+  return with_model(spec, [](const auto& m) { return mask_start_reads_directions(m, 0); });
 }
 
 // Mean over all rows of the bound with K samples; gradient of that mean;

@@ -14,7 +14,9 @@
   namespace entry {                                                                                        \
   std::size_t n_params(const deepmnar_io::ModelSpec& spec);                                                \
   std::vector<deepmnar_io::ParamBlock> param_blocks(const deepmnar_io::ModelSpec& spec);                   \
-  std::vector<double> init_params(const deepmnar_io::ModelSpec& spec, std::uint64_t seed);                 \
+  std::vector<double> init_params(const deepmnar_io::ModelSpec& spec, std::uint64_t seed,                  \
+                                  const deepmnar_io::MaskStart* start);                                    \
+  bool start_reads_directions(const deepmnar_io::ModelSpec& spec);                                          \
   double evaluate_bound(const deepmnar_io::ModelSpec& spec, const deepmnar_io::DataView& data,             \
                         const std::vector<double>& theta, int K, std::uint64_t seed, std::vector<double>* grad, \
                         const deepmnar_io::ParallelFor& par, std::vector<double>* row_scores);             \
@@ -41,6 +43,7 @@
   X(n_params)                   \
   X(param_blocks)               \
   X(init_params)                \
+  X(start_reads_directions)     \
   X(evaluate_bound)             \
   X(train)                      \
   X(impute)                     \

@@ -88,6 +88,18 @@ struct ModelSpec {
   int set_code = 50;              // set encoder: size of a pair's code
 };
 
+// What the data say about each column's mask, for a data-driven start of
+// the mask model's parameters: the observed share (kept inside [0.02, 0.98]),
+// whether the column is incomplete (a level of a factor never is: its
+// variable's mask is counted once), and which way its missingness seems to go
+// (+1 high values missing, -1 low; empty unless the mask model asks for it,
+// MissingModel::start_reads_directions()).
+struct MaskStart {
+  std::vector<double> share;
+  std::vector<int> incomplete;
+  std::vector<double> direction;
+};
+
 // A named, contiguous range of a model's flat parameter vector.
 struct ParamBlock {
   std::string name;
@@ -284,6 +296,10 @@ inline std::string spec_problem(const ModelSpec& s) {
   if (!registered("activation", s.activation)) return "activation_code: not a registered activation";
   if (!registered("variant", s.variant)) return "variant_code: not a registered PSMVAE variant";
   if (!registered("precision", s.precision)) return "precision_code: not a registered precision";
+  const Capabilities& can = *capabilities_of(s.model);
+  if (!has_code(can.observations, s.obs)) return "obs_code: an observation model this model does not take";
+  if (!has_code(can.mask_models, s.missing)) return "missing_code: a mask model this model does not take";
+  if (!has_code(can.encoders, s.encoder)) return "encoder_code: an encoder this model does not take";
   if (!size_ok(s.p, 100000)) return "p: not a column count";
   if (!size_ok(s.latent, 4096)) return "latent_dim: not a dimension";
   if (!widths_ok(s.hidden)) return "hidden: not a vector of layer widths";
@@ -300,6 +316,7 @@ inline std::string spec_problem(const ModelSpec& s) {
     if (std::isinf(v)) return "point_mass: infinite";
   if (s.binary_other.size() != p) return "binary_other: not one value per column";
   for (std::size_t j = 0; j < p; ++j) {
+    if (!can.point_masses && !std::isnan(s.point_mass[j])) return "point_mass: this model takes no point masses";
     if (std::isinf(s.binary_other[j])) return "binary_other: infinite";
     if (!std::isnan(s.binary_other[j]) && std::isnan(s.point_mass[j])) return "binary_other: a binary column without its point mass";
   }

@@ -102,8 +102,8 @@ class AdditiveMask {
   bool reads_values() const { return kind_ != deepmnar_io::missing_mcar; }
 
   // Rates and effects start at 0 and the curvature near 0 (softplus(-4) =
-  // 0.018): every model starts as MCAR at P(observed) = 1/2, and the R side
-  // sets the rates from the data.
+  // 0.018): every model starts as MCAR at P(observed) = 1/2, until
+  // start_from_data() sets the rates from the data.
   void init(double* theta) const {
     std::fill(theta + rate_at_, theta + rate_at_ + p_, 0.0);
     if (kind_ == deepmnar_io::missing_mar) std::fill(theta + others_at_, theta + others_at_ + std::size_t(p_) * p_, 0.0);
@@ -112,6 +112,17 @@ class AdditiveMask {
       std::fill(theta + curvature_at_, theta + curvature_at_ + p_, -4.0);
     }
   }
+
+  // Each rate at its column's observed share, so that the model starts as
+  // MCAR fitted; the quadratic self-mask's slope as the learned self-mask's
+  // (1.5 with the sign the data suggest), its curvature near 0.
+  void start_from_data(double* theta, const deepmnar_io::MaskStart& start) const {
+    for (int j = 0; j < p_; ++j) theta[rate_at_ + j] = logit(start.share[std::size_t(j)]);
+    if (kind_ != deepmnar_io::missing_selfmask_quadratic) return;
+    for (int j = 0; j < p_; ++j)
+      if (start.incomplete[std::size_t(j)]) theta[slope_at_ + j] = -1.5 * start.direction[std::size_t(j)];
+  }
+  bool start_reads_directions() const { return kind_ == deepmnar_io::missing_selfmask_quadratic; }
 
   void logits(const double* theta, const RowMat& xfill, RowMat& out) const {
     out.resize(xfill.rows(), p_);
@@ -216,6 +227,38 @@ class MissingModel {
     }
   }
 
+  // Starts from the data (MaskStart) where the mask model learns which way
+  // values go missing: a learned self-masking slope starts at 1.5 with the
+  // sign the data suggest (one sign for a shared slope, the incomplete
+  // columns' majority), and its location where P(observed) at the column's
+  // observed mean equals its observed share. The additive models start at
+  // MCAR fitted.
+  void start_from_data(double* theta, const deepmnar_io::MaskStart& start) const {
+    if (additive()) {
+      additive_.start_from_data(theta, start);
+      return;
+    }
+    if (!learns_direction()) return;
+    std::vector<int> incomplete;
+    for (int j = 0; j < p_; ++j)
+      if (start.incomplete[std::size_t(j)]) incomplete.push_back(j);
+    if (incomplete.empty()) return;
+    std::vector<double> slope(static_cast<std::size_t>(p_));
+    for (int j = 0; j < p_; ++j) slope[std::size_t(j)] = 1.5 * start.direction[std::size_t(j)];
+    if (n_slopes_ == 1) {
+      double sum = 0.0;
+      for (int j : incomplete) sum += slope[std::size_t(j)];
+      std::fill(slope.begin(), slope.end(), sum < 0 ? -1.5 : 1.5);
+      theta[offset_] = slope[0];
+    } else {
+      for (int j : incomplete) theta[offset_ + j] = slope[std::size_t(j)];
+    }
+    for (int j : incomplete) theta[offset_ + n_slopes_ + j] = logit(start.share[std::size_t(j)]) / slope[std::size_t(j)];
+  }
+  bool start_reads_directions() const {
+    return learns_direction() || (additive() && additive_.start_reads_directions());
+  }
+
   // Logit slope of column j: logit = -slope * (x - location). A slope whose
   // sign is known is direction * softplus(raw); a shared one is one raw
   // value for every column, its sign known unless the direction is 0.
@@ -271,6 +314,9 @@ class MissingModel {
            kind_ == deepmnar_io::missing_selfmask_quadratic;
   }
   int slope_index(int j) const { return kind_ == deepmnar_io::missing_selfmask_shared ? 0 : j; }
+  bool learns_direction() const {
+    return kind_ == deepmnar_io::missing_selfmask || (kind_ == deepmnar_io::missing_selfmask_shared && !signed_slope());
+  }
   bool signed_slope() const {
     return kind_ == deepmnar_io::missing_selfmask_known ||
            (kind_ == deepmnar_io::missing_selfmask_shared && direction_[0] != 0.0);

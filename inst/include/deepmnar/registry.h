@@ -1,7 +1,23 @@
 // The one list of the engine's models and options: the code the engine
-// reads and the name R uses for each choice. R takes its codes from here
+// reads and the name R uses for each choice, and what each model can do
+// (model_capabilities()). R takes its codes and capabilities from here
 // (cpp_registry()), and every spec that crosses into the engine is checked
 // against it (spec_problem() in io.h).
+//
+// Cost of change, the source files an addition touches (generated man/ and
+// RcppExports aside):
+//   a mask model    3: its class in missing_models.h (its likelihood, its
+//                   gradient, its start from the data), its code and name
+//                   here, its choice and documentation in R/notmiwae.R.
+//                   tests/testthat/test-cost-of-change.R holds the newest
+//                   mask model to this.
+//   a model         4: models/<name>.h, its code, name and capabilities
+//                   here, its case in engine.h's with_model(), its R
+//                   function R/<name>.R.
+//   a column family more today: its density in components.h, its spec
+//                   fields in io.h and glue.cpp, and its R handling in
+//                   R/columns.R, R/fit.R, R/observation.R (one table of
+//                   column models is still to come).
 #ifndef DEEPMNAR_REGISTRY_H
 #define DEEPMNAR_REGISTRY_H
 
@@ -10,9 +26,8 @@
 
 namespace deepmnar_io {
 
-// Each option's codes, next to the names R uses for them below: adding a
-// model or a missing model is one code here, one name in registry_options(),
-// its header under models/ (or missing_models.h) and its R function.
+// Each option's codes, next to the names R uses for them below; a model's
+// row in model_capabilities() says which of them it takes.
 enum ObsModel { obs_gaussian = 0, obs_student_t = 1, obs_rating = 2 };
 enum DecoderKind { decoder_mlp = 0, decoder_linear = 1 };
 enum EncoderKind { encoder_mlp = 0, encoder_set = 1 };
@@ -73,6 +88,60 @@ inline const std::vector<Option>& registry_options() {
       {"precision", "precision_code", {{precision_double, "double"}, {precision_float, "float"}}},
   };
   return options;
+}
+
+// What each model can do, read by R (cpp_registry()$capabilities) in place
+// of branching on model names, and enforced on every spec by spec_problem():
+//   observations      the observation models (ObsModel) it takes
+//   categorical_obs   obs = "categorical" in R: every column's values as the
+//                     levels of a factor (factor columns work in every model)
+//   point_masses      point masses and binary (Bernoulli) columns; without
+//                     them a binary column is a two-level factor
+//   mask_models       the mask models (MissingKind) of its spec
+//   encoders          EncoderKind codes
+//   batch_size        its default minibatch
+//   learns_mask       every fit learns a mask mechanism (so starts matter);
+//                     not-MIWAE's depends on its mask model
+//   score             what its held-out score is: "bound" (an importance-
+//                     weighted bound on log p(x_obs, s)) or "elbo"
+struct Capabilities {
+  int model;
+  std::vector<int> observations;
+  bool categorical_obs;
+  bool point_masses;
+  std::vector<int> mask_models;
+  std::vector<int> encoders;
+  int batch_size;
+  bool learns_mask;
+  const char* score;
+};
+
+inline const std::vector<Capabilities>& model_capabilities() {
+  static const std::vector<Capabilities> table = {
+      {model_notmiwae, {obs_gaussian, obs_student_t, obs_rating}, true, true,
+       {missing_none, missing_selfmask, missing_selfmask_known, missing_linear, missing_nonlinear,
+        missing_selfmask_shared, missing_mcar, missing_mar, missing_selfmask_quadratic},
+       {encoder_mlp, encoder_set}, 16, false, "bound"},
+      {model_gnr, {obs_gaussian, obs_student_t, obs_rating}, true, true, {missing_none}, {encoder_mlp, encoder_set}, 16,
+       true, "bound"},
+      {model_not2miwae, {obs_gaussian, obs_student_t, obs_rating}, false, true, {missing_none}, {encoder_mlp, encoder_set}, 16, true,
+       "bound"},
+      {model_psmvae, {obs_gaussian, obs_rating}, true, false, {missing_none}, {encoder_mlp, encoder_set}, 64, true,
+       "elbo"},
+  };
+  return table;
+}
+
+inline const Capabilities* capabilities_of(int model) {
+  for (const Capabilities& c : model_capabilities())
+    if (c.model == model) return &c;
+  return nullptr;
+}
+
+inline bool has_code(const std::vector<int>& codes, int code) {
+  for (int c : codes)
+    if (c == code) return true;
+  return false;
 }
 
 inline bool registered(const char* field, int code) {

@@ -12,6 +12,8 @@ constexpr double kLogTwoPi = 1.8378770664093454836;
 constexpr double kLogPi = 1.1447298858494001741;
 
 inline double softplus(double x) { return x > 0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x)); }
+// As R's qlogis(p), to the bit: log(p / (1 - p)).
+inline double logit(double p) { return std::log(p / (1.0 - p)); }
 inline double sigmoid(double x) {
   if (x >= 0) return 1.0 / (1.0 + std::exp(-x));
   const double e = std::exp(x);

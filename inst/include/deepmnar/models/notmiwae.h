@@ -41,6 +41,7 @@ class NotMiwae {
     core_.init(theta, rng);
     missing_.init(theta, rng);
   }
+  const MissingModel& mask() const { return missing_; }
 
   // Log-weights of K samples for every row of the block. With `imputing`
   // the missing cells are drawn even when the bound does not need them.
