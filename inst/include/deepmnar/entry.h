@@ -22,6 +22,11 @@
                             deepmnar_io::TrainState& state, long iterations,                               \
                             const deepmnar_io::TrainOptions& opt, const deepmnar_io::ParallelFor& par,     \
                             deepmnar_io::ProgressMonitor& monitor);                                           \
+  deepmnar_io::EarlyStoppingRun train_early_stopping(                                                      \
+      const deepmnar_io::ModelSpec& spec, const deepmnar_io::DataView& train,                              \
+      const deepmnar_io::DataView& held, deepmnar_io::TrainState& state,                                   \
+      const deepmnar_io::TrainOptions& opt, const deepmnar_io::EarlyStoppingRule& rule,                    \
+      const deepmnar_io::ParallelFor& par, deepmnar_io::ProgressMonitor& monitor);                          \
   bool impute(const deepmnar_io::ModelSpec& spec, const deepmnar_io::DataView& data,                       \
               const std::vector<double>& theta, const std::vector<int>& rows,                              \
               const deepmnar_io::ImputeOptions& opt, const deepmnar_io::ParallelFor& par,                  \
@@ -43,6 +48,7 @@
   X(init_params)                \
   X(evaluate_bound)             \
   X(train)                      \
+  X(train_early_stopping)       \
   X(impute)                     \
   X(row_summaries)              \
   X(psmvae_draws)               \
