@@ -153,3 +153,27 @@ test_that("the engine refuses a rule it cannot run", {
     expect_error(do.call(run, bad), "deepmnar boundary: rule")
   }
 })
+
+test_that("Ctrl-C stops the engine's early stopping after a last check", {
+  skip_on_os("windows")
+  fit <- es_fit(notmiwae, es_data(), missing_model = "selfmask_known", K = 5, iterations = 20)
+  ed <- deepmnar:::engine_data(fit$data, fit$scaling)
+  calls <- 0
+  shown <- NULL
+  # as Ctrl-C would, from the progress callback (see test-api.R)
+  interrupt_me <- function(done, bound, held, best) {
+    calls <<- calls + 1
+    shown <<- c(held, best)
+    if (calls == 2) tools::pskill(Sys.getpid(), tools::SIGINT)
+  }
+  out <- deepmnar:::cpp_train_early_stopping(fit$spec, ed, ed, deepmnar:::fresh_state(fit$theta), 1e7, 5L, 8L, 1e-3,
+                                             1, 1L, 1e6, 10L, 0, 20L, interrupt_me)
+  expect_true(out$interrupted)
+  expect_identical(out$reason, "interrupted")
+  expect_identical(calls, 2)
+  # the start's check is what the bar showed; the stretch cut short is checked too
+  expect_identical(shown, rep(out$check_bound[1], 2))
+  expect_identical(out$check_iteration, c(0, out$iteration))
+  expect_gt(out$iteration, 0)
+  expect_length(out$trace, out$iteration)
+})
