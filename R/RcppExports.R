@@ -41,6 +41,10 @@ cpp_train <- function(spec, data, state, iterations, K, batch_size, lr, seed, th
     .Call(`_deepmnar_cpp_train`, spec, data, state, iterations, K, batch_size, lr, seed, threads, progress)
 }
 
+cpp_train_early_stopping <- function(spec, train_data, held_data, state, iterations, K, batch_size, lr, seed, threads, every, patience, patience_ratio, check_K, progress = NULL) {
+    .Call(`_deepmnar_cpp_train_early_stopping`, spec, train_data, held_data, state, iterations, K, batch_size, lr, seed, threads, every, patience, patience_ratio, check_K, progress)
+}
+
 cpp_impute <- function(spec, data, theta, rows, L, chunk, type, n_draws, seed, threads, mask, progress = NULL, tolerance = 0.0, wanted = NULL, marginal_mask = TRUE) {
     .Call(`_deepmnar_cpp_impute`, spec, data, theta, rows, L, chunk, type, n_draws, seed, threads, mask, progress, tolerance, wanted, marginal_mask)
 }

@@ -463,33 +463,46 @@ start_seeds <- function(seed, starts) {
   c(seed, (seed + seq_len(starts - 1L) * 7919L) %% .Machine$integer.max)
 }
 
-# The bound on held-out rows, with at least 20 importance samples and the
+# The bound on held-out rows, with held_out_K() importance samples and the
 # fit's seed, so that every parameter vector scored is judged on the same draws.
 held_out_bound <- function(spec, held_ed, theta, args) {
-  cpp_bound(spec, held_ed, theta, max(args$K, 20L), args$seed, FALSE, args$threads)$bound
+  cpp_bound(spec, held_ed, theta, held_out_K(args), args$seed, FALSE, args$threads)$bound
 }
+
+held_out_K <- function(args) max(args$K, 20L)
 
 # Adam steps from `state` until `args$iterations` are done, in one engine
 # call that updates the bar and honours Ctrl-C from inside its loop.
 run_training <- function(spec, ed, state, args, progress, label = "Training") {
-  bar <- NULL
-  if (progress) {
-    bound_shown <- NA_real_
-    bar <- cli::cli_progress_bar(label, total = args$iterations, clear = TRUE, .envir = environment(),
-                                 format = paste(label, "{cli::pb_current}/{cli::pb_total} iterations | bound {format(round(bound_shown, 3))} | {cli::pb_eta}"))
-    show <- function(done, bound) {
-      bound_shown <<- bound
-      cli::cli_progress_update(set = done, id = bar)
-    }
-  }
   todo <- args$iterations - state$iteration
-  out <- if (todo > 0) {
-    cpp_train(spec, ed, state, todo, args$K, args$batch_size, args$lr, args$seed, args$threads,
-              if (progress) show else NULL)
-  } else {
-    c(state, list(trace = numeric(0), failed_at = NA_real_, interrupted = FALSE))
-  }
-  if (progress) cli::cli_progress_done(id = bar)
+  if (todo <= 0) return(list(state = state, trace = numeric(0), interrupted = FALSE))
+  out <- with_iteration_bar(progress, label, args$iterations, "bound {format(round(bound, 3))} | {cli::pb_eta}",
+                            function(show) cpp_train(spec, ed, state, todo, args$K, args$batch_size, args$lr,
+                                                     args$seed, args$threads, show))
+  list(state = trained_state(out, args), trace = out$trace, interrupted = isTRUE(out$interrupted))
+}
+
+# Runs work(show) under a progress bar of `total` iterations; show() is the
+# callback the engine's monitor calls with the iterations done, the recent
+# minibatch bound and, in early stopping, the last held-out bound and the best
+# (NULL without progress). `shows` reads `bound`, `held` and `best`.
+with_iteration_bar <- function(progress, label, total, shows, work) {
+  if (!progress) return(work(NULL))
+  bound <- held <- best <- NA_real_
+  bar <- cli::cli_progress_bar(label, total = total, clear = TRUE, .envir = environment(),
+                               format = paste(label, "{cli::pb_current}/{cli::pb_total} iterations |", shows))
+  on.exit(cli::cli_progress_done(id = bar))
+  work(function(done, bound_now, held_now = NA_real_, best_now = NA_real_) {
+    bound <<- bound_now
+    held <<- held_now
+    best <<- best_now
+    cli::cli_progress_update(set = done, id = bar)
+  })
+}
+
+# The state an engine training call returned; a diverged bound is an error,
+# an interrupt a warning (an error before the first iteration).
+trained_state <- function(out, args) {
   if (!is.na(out$failed_at)) abort_nonfinite_training(out$failed_at, args$lr)
   state <- out[c("theta", "adam_m", "adam_v", "iteration")]
   if (isTRUE(out$interrupted)) {
@@ -497,7 +510,7 @@ run_training <- function(spec, ed, state, args, progress, label = "Training") {
     deepmnar_warn(sprintf("Training was interrupted after %d of %d iterations; the fit holds the parameters reached.",
                           as.integer(state$iteration), args$iterations), kind = "interrupt")
   }
-  list(state = state, trace = out$trace, interrupted = isTRUE(out$interrupted))
+  state
 }
 
 # The data were checked finite and of a size whose mean and sd exist, and
@@ -575,9 +588,9 @@ check_stop_early <- function(stop_early) {
   stop_early
 }
 
-# Trains on all rows but the held-out ones in chunks of `every` iterations
-# (the batch schedule depends only on the iteration count, so chunks do not
-# change the path), scores the held-out bound after each, keeps the best.
+# Trains on all rows but the held-out ones, scoring the held-out bound every
+# `every` iterations and keeping the best parameters, in one engine call
+# (early_stopping.h).
 run_with_early_stopping <- function(spec, ed, state, args, progress, rule) {
   n <- engine_rows(ed)
   # rules saved before max_rows existed have none
@@ -589,49 +602,24 @@ run_with_early_stopping <- function(spec, ed, state, args, progress, rule) {
   held_ed <- rows_of_engine_data(ed, held_out)
   every <- if (is.null(rule$every)) max(50L, as.integer(args$iterations %/% 200L)) else rule$every
   patience_ratio <- if (is.null(rule$patience_ratio)) 0 else rule$patience_ratio  # rules saved before it existed
-  chunk_args <- args
-  chunk_args$batch_size <- min(args$batch_size, engine_rows(train_ed))
-  score <- function(theta) held_out_bound(spec, held_ed, theta, args)
-  best <- list(bound = score(state$theta), theta = state$theta, iteration = state$iteration)
-  checks <- data.frame(iteration = state$iteration, held_out_bound = best$bound)
-  trace <- numeric(0)
-  since_best <- 0L
-  reason <- "iteration cap"
-  while (state$iteration < args$iterations) {
-    chunk_args$iterations <- min(args$iterations, state$iteration + every)
-    run <- run_training(spec, train_ed, state, chunk_args, progress)
-    state <- run$state
-    trace <- c(trace, run$trace)
-    bound <- score(state$theta)
-    checks <- rbind(checks, data.frame(iteration = state$iteration, held_out_bound = bound))
-    if (is.finite(bound) && bound > best$bound) {
-      best <- list(bound = bound, theta = state$theta, iteration = state$iteration)
-      since_best <- 0L
-    } else {
-      since_best <- since_best + 1L
-    }
-    if (run$interrupted) {
-      reason <- "interrupted"
-      break
-    }
-    if (since_best >= rule$patience && state$iteration - best$iteration >= patience_ratio * best$iteration) {
-      reason <- "held-out bound stopped improving"
-      break
-    }
-  }
-  # At the cap, a best check longer ago than `patience` checks means a bound
-  # that no longer moves: the cap is not what stopped it.
-  if (reason == "iteration cap" && since_best >= rule$patience) reason <- "held-out bound stopped improving"
-  if (reason == "iteration cap") {
+  out <- with_iteration_bar(progress, "Training", args$iterations,
+                            "held-out bound {format(round(held, 3))}, best {format(round(best, 3))}",
+                            function(show) {
+                              cpp_train_early_stopping(spec, train_ed, held_ed, state, args$iterations, args$K,
+                                                       min(args$batch_size, engine_rows(train_ed)), args$lr, args$seed,
+                                                       args$threads, every, rule$patience, patience_ratio,
+                                                       held_out_K(args), show)
+                            })
+  state <- trained_state(out, args)
+  if (out$reason == "iteration cap") {
     deepmnar_warn(sprintf(paste0(
       "Training reached the cap of %d iterations while the bound on the held-out rows was still improving ",
       "(its best check was among the last %d): it has not converged. Raise `iterations`."),
       as.integer(args$iterations), rule$patience), kind = "not_converged")
   }
-  stopped_at <- state$iteration
-  state$theta <- best$theta
-  list(state = state, trace = trace, interrupted = reason == "interrupted",
-       stopping = list(held_out_rows = held_out, every = every, patience = rule$patience, checks = checks,
-                       best_iteration = as.integer(best$iteration), stopped_at = as.integer(stopped_at),
-                       reason = reason, converged = reason == "held-out bound stopped improving"))
+  list(state = state, trace = out$trace, interrupted = isTRUE(out$interrupted),
+       stopping = list(held_out_rows = held_out, every = every, patience = rule$patience,
+                       checks = data.frame(iteration = out$check_iteration, held_out_bound = out$check_bound),
+                       best_iteration = as.integer(out$best_iteration), stopped_at = as.integer(state$iteration),
+                       reason = out$reason, converged = out$reason == "held-out bound stopped improving"))
 }

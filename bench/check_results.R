@@ -246,6 +246,8 @@ not_checked <- c(
   "precision.md" = "no baseline (not-MIWAE only)", "scale.csv" = "no mean imputation in the table",
   "scale.md" = "no mean imputation in the table", "speed.csv" = "timings", "speed.md" = "timings",
   "pytorch_anchor.csv" = "timings", "inference_cost.md" = "timings",
+  "early_stopping_overhead.csv" = "timings", "early_stopping_overhead.md" = "timings",
+  "early_stopping_overhead_r_loop.csv" = "timings",
   "pattern_sets.csv" = "pattern-set accuracy, no naive baseline", "pattern_sets.md" = "pattern-set accuracy, no naive baseline",
   "psmvae_starts.md" = "no baseline (PSMVAE only)", "stopping.md" = "no baseline (not-MIWAE only)"
 )

@@ -139,6 +139,31 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// cpp_train_early_stopping
+Rcpp::List cpp_train_early_stopping(Rcpp::List spec, Rcpp::List train_data, Rcpp::List held_data, Rcpp::List state, double iterations, int K, int batch_size, double lr, double seed, int threads, double every, int patience, double patience_ratio, int check_K, SEXP progress);
+RcppExport SEXP _deepmnar_cpp_train_early_stopping(SEXP specSEXP, SEXP train_dataSEXP, SEXP held_dataSEXP, SEXP stateSEXP, SEXP iterationsSEXP, SEXP KSEXP, SEXP batch_sizeSEXP, SEXP lrSEXP, SEXP seedSEXP, SEXP threadsSEXP, SEXP everySEXP, SEXP patienceSEXP, SEXP patience_ratioSEXP, SEXP check_KSEXP, SEXP progressSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::RNGScope rcpp_rngScope_gen;
+    Rcpp::traits::input_parameter< Rcpp::List >::type spec(specSEXP);
+    Rcpp::traits::input_parameter< Rcpp::List >::type train_data(train_dataSEXP);
+    Rcpp::traits::input_parameter< Rcpp::List >::type held_data(held_dataSEXP);
+    Rcpp::traits::input_parameter< Rcpp::List >::type state(stateSEXP);
+    Rcpp::traits::input_parameter< double >::type iterations(iterationsSEXP);
+    Rcpp::traits::input_parameter< int >::type K(KSEXP);
+    Rcpp::traits::input_parameter< int >::type batch_size(batch_sizeSEXP);
+    Rcpp::traits::input_parameter< double >::type lr(lrSEXP);
+    Rcpp::traits::input_parameter< double >::type seed(seedSEXP);
+    Rcpp::traits::input_parameter< int >::type threads(threadsSEXP);
+    Rcpp::traits::input_parameter< double >::type every(everySEXP);
+    Rcpp::traits::input_parameter< int >::type patience(patienceSEXP);
+    Rcpp::traits::input_parameter< double >::type patience_ratio(patience_ratioSEXP);
+    Rcpp::traits::input_parameter< int >::type check_K(check_KSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type progress(progressSEXP);
+    rcpp_result_gen = Rcpp::wrap(cpp_train_early_stopping(spec, train_data, held_data, state, iterations, K, batch_size, lr, seed, threads, every, patience, patience_ratio, check_K, progress));
+    return rcpp_result_gen;
+END_RCPP
+}
 // cpp_impute
 Rcpp::List cpp_impute(Rcpp::List spec, Rcpp::List data, Rcpp::NumericVector theta, Rcpp::IntegerVector rows, int L, int chunk, int type, int n_draws, double seed, int threads, bool mask, SEXP progress, double tolerance, SEXP wanted, bool marginal_mask);
 RcppExport SEXP _deepmnar_cpp_impute(SEXP specSEXP, SEXP dataSEXP, SEXP thetaSEXP, SEXP rowsSEXP, SEXP LSEXP, SEXP chunkSEXP, SEXP typeSEXP, SEXP n_drawsSEXP, SEXP seedSEXP, SEXP threadsSEXP, SEXP maskSEXP, SEXP progressSEXP, SEXP toleranceSEXP, SEXP wantedSEXP, SEXP marginal_maskSEXP) {
@@ -206,6 +231,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"_deepmnar_cpp_start_reads_directions", (DL_FUNC) &_deepmnar_cpp_start_reads_directions, 1},
     {"_deepmnar_cpp_bound", (DL_FUNC) &_deepmnar_cpp_bound, 8},
     {"_deepmnar_cpp_train", (DL_FUNC) &_deepmnar_cpp_train, 10},
+    {"_deepmnar_cpp_train_early_stopping", (DL_FUNC) &_deepmnar_cpp_train_early_stopping, 15},
     {"_deepmnar_cpp_impute", (DL_FUNC) &_deepmnar_cpp_impute, 15},
     {"_deepmnar_cpp_psmvae_draws", (DL_FUNC) &_deepmnar_cpp_psmvae_draws, 5},
     {"_deepmnar_cpp_row_summaries", (DL_FUNC) &_deepmnar_cpp_row_summaries, 5},

@@ -404,10 +404,12 @@ bool interrupt_pending() { return R_ToplevelExec(check_interrupt_fn, nullptr) ==
 
 // The training loop's monitor from R (uwot's pattern): every quarter second
 // it checks for Ctrl-C and hands the iteration count and the recent bound to
-// the R callback that draws the progress bar.
+// the R callback that draws the progress bar; with `checks`, also early
+// stopping's last held-out bound and the best one.
 class RMonitor : public deepmnar_io::ProgressMonitor {
  public:
-  explicit RMonitor(SEXP callback) : callback_(callback), last_(std::chrono::steady_clock::now()) {}
+  explicit RMonitor(SEXP callback, bool checks = false)
+      : callback_(callback), checks_(checks), last_(std::chrono::steady_clock::now()) {}
 
   bool keep_going(long done, double bound) override {
     recent_ = 0.99 * recent_ + 0.01 * bound;
@@ -419,7 +421,8 @@ class RMonitor : public deepmnar_io::ProgressMonitor {
     if (Rf_isFunction(callback_)) {
       try {
         Rcpp::Function draw(callback_);
-        draw(double(done), recent_ / weight_);
+        if (checks_) draw(double(done), recent_ / weight_, held_out_, best_);
+        else draw(double(done), recent_ / weight_);
       } catch (const Rcpp::internal::InterruptedException&) {
         return false;
       }
@@ -427,11 +430,41 @@ class RMonitor : public deepmnar_io::ProgressMonitor {
     return true;
   }
 
+  void checked(long, double held_out, double best) override {
+    held_out_ = held_out;
+    best_ = best;
+  }
+
  private:
   SEXP callback_;
+  bool checks_;
   std::chrono::steady_clock::time_point last_;
   double recent_ = 0.0, weight_ = 0.0;
+  double held_out_ = NA_REAL, best_ = NA_REAL;
 };
+
+// The training state R hands over: list(theta, adam_m, adam_v, iteration).
+deepmnar_io::TrainState train_state_from(const deepmnar_io::ModelSpec& s, const Rcpp::List& state) {
+  deepmnar_io::TrainState st;
+  st.theta = theta_for(s, state["theta"]);
+  st.adam_m = Rcpp::as<std::vector<double>>(state["adam_m"]);
+  st.adam_v = Rcpp::as<std::vector<double>>(state["adam_v"]);
+  if (st.adam_m.size() != st.theta.size() || st.adam_v.size() != st.theta.size())
+    refuse("state: the Adam moments do not match theta");
+  st.iteration = static_cast<long>(Rcpp::as<double>(state["iteration"]));
+  return st;
+}
+
+deepmnar_io::TrainOptions train_options(const deepmnar_io::DataView& view, int K, int batch_size, double lr,
+                                        double seed) {
+  if (batch_size < 1 || batch_size > view.n) refuse("batch_size: not between 1 and the number of rows");
+  deepmnar_io::TrainOptions opt;
+  opt.K = std::max(K, 1);
+  opt.batch_size = batch_size;
+  opt.lr = lr;
+  opt.seed = seed_from(seed);
+  return opt;
+}
 
 }  // namespace
 
@@ -446,19 +479,8 @@ Rcpp::List cpp_train(Rcpp::List spec, Rcpp::List data, Rcpp::List state,
                      SEXP progress = R_NilValue) {
   const deepmnar_io::ModelSpec s = spec_from(spec);
   const deepmnar_io::DataView view = view_of(s, data);
-  deepmnar_io::TrainState st;
-  st.theta = theta_for(s, state["theta"]);
-  st.adam_m = Rcpp::as<std::vector<double>>(state["adam_m"]);
-  st.adam_v = Rcpp::as<std::vector<double>>(state["adam_v"]);
-  if (st.adam_m.size() != st.theta.size() || st.adam_v.size() != st.theta.size())
-    refuse("state: the Adam moments do not match theta");
-  st.iteration = static_cast<long>(Rcpp::as<double>(state["iteration"]));
-  if (batch_size < 1 || batch_size > view.n) refuse("batch_size: not between 1 and the number of rows");
-  deepmnar_io::TrainOptions opt;
-  opt.K = std::max(K, 1);
-  opt.batch_size = batch_size;
-  opt.lr = lr;
-  opt.seed = seed_from(seed);
+  deepmnar_io::TrainState st = train_state_from(s, state);
+  const deepmnar_io::TrainOptions opt = train_options(view, K, batch_size, lr, seed);
   std::vector<double> trace;
   double failed_at = NA_REAL;
   const long target = st.iteration + static_cast<long>(iterations);
@@ -473,6 +495,48 @@ Rcpp::List cpp_train(Rcpp::List spec, Rcpp::List data, Rcpp::List state,
                             Rcpp::Named("iteration") = double(st.iteration), Rcpp::Named("trace") = Rcpp::wrap(trace),
                             Rcpp::Named("failed_at") = failed_at,
                             Rcpp::Named("interrupted") = stopped_short(failed_at, st.iteration, target));
+}
+
+// cpp_train() with early stopping (EarlyStoppingRule): trains on
+// `train_data`, scoring the bound on `held_data` with `check_K` samples every
+// `every` iterations, and returns the state with the best check's theta, the
+// trace, the checks (check_iteration, check_bound), the best check's
+// iteration and why training stopped. `progress` is called with the
+// iterations done, the recent minibatch bound, the last held-out bound and
+// the best one.
+// [[Rcpp::export]]
+Rcpp::List cpp_train_early_stopping(Rcpp::List spec, Rcpp::List train_data, Rcpp::List held_data, Rcpp::List state,
+                                    double iterations, int K, int batch_size, double lr, double seed, int threads,
+                                    double every, int patience, double patience_ratio, int check_K,
+                                    SEXP progress = R_NilValue) {
+  const deepmnar_io::ModelSpec s = spec_from(spec);
+  const deepmnar_io::DataView train = view_of(s, train_data), held = view_of(s, held_data);
+  deepmnar_io::TrainState st = train_state_from(s, state);
+  const deepmnar_io::TrainOptions opt = train_options(train, K, batch_size, lr, seed);
+  if (!(every >= 1) || patience < 1 || !(patience_ratio >= 0) || check_K < 1)
+    refuse("rule: every, patience and check_K must be positive, patience_ratio >= 0");
+  deepmnar_io::EarlyStoppingRule rule;
+  rule.iterations = static_cast<long>(iterations);
+  rule.every = static_cast<long>(every);
+  rule.patience = patience;
+  rule.patience_ratio = patience_ratio;
+  rule.check_K = check_K;
+  deepmnar_io::EarlyStoppingRun run;
+  double failed_at = NA_REAL;
+  RMonitor monitor(progress, true);
+  try {
+    run = engine().train_early_stopping(s, train, held, st, opt, rule, ArenaParallelFor(threads), monitor);
+  } catch (const deepmnar_io::NonFiniteBound& e) {
+    failed_at = double(e.iteration);
+  }
+  return Rcpp::List::create(
+      Rcpp::Named("theta") = Rcpp::wrap(st.theta), Rcpp::Named("adam_m") = Rcpp::wrap(st.adam_m),
+      Rcpp::Named("adam_v") = Rcpp::wrap(st.adam_v), Rcpp::Named("iteration") = double(st.iteration),
+      Rcpp::Named("trace") = Rcpp::wrap(run.trace), Rcpp::Named("failed_at") = failed_at,
+      Rcpp::Named("interrupted") = run.reason == deepmnar_io::stop_interrupted,
+      Rcpp::Named("check_iteration") = Rcpp::NumericVector(run.check_iteration.begin(), run.check_iteration.end()),
+      Rcpp::Named("check_bound") = Rcpp::wrap(run.check_bound), Rcpp::Named("best_iteration") = double(run.best_iteration),
+      Rcpp::Named("reason") = std::string(deepmnar_io::stop_reason_name(run.reason)));
 }
 
 // `cells`, list(row, col) of 1-based data rows and columns, as the columns

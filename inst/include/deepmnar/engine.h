@@ -6,6 +6,7 @@
 #include <chrono>
 #include <stdexcept>
 
+#include "early_stopping.h"
 #include "entry.h"
 #include "imputer.h"
 #include "models/gnr.h"
@@ -85,20 +86,7 @@ bool start_reads_directions(const deepmnar_io::ModelSpec& spec) {
 double evaluate_bound(const deepmnar_io::ModelSpec& spec, const deepmnar_io::DataView& view,
                       const std::vector<double>& theta, int K, std::uint64_t seed, std::vector<double>* grad,
                       const deepmnar_io::ParallelFor& par, std::vector<double>* row_scores) {
-  return with_model(spec, [&](const auto& m) {
-    using Model = typename std::decay<decltype(m)>::type;
-    const RowData data(view);
-    std::vector<int> rows(data.n());
-    std::iota(rows.begin(), rows.end(), 0);
-    std::vector<TaskState<Model>> tasks;
-    const Eigen::VectorXd th = aligned_copy(theta);
-    if (grad) grad->assign(m.n_params(), 0.0);
-    if (row_scores) row_scores->assign(2 * std::size_t(data.n()), 0.0);
-    const double total = bound_over_rows(m, th.data(), data, rows, K, seed, stream_bound_row, 0, 1.0 / data.n(),
-                                         grad ? grad->data() : nullptr, tasks, 16, par,
-                                         row_scores ? row_scores->data() : nullptr);
-    return total / data.n();
-  });
+  return with_model(spec, [&](const auto& m) { return mean_bound(m, theta, RowData(view), K, seed, par, grad, row_scores); });
 }
 
 std::vector<double> train(const deepmnar_io::ModelSpec& spec, const deepmnar_io::DataView& view,
@@ -107,6 +95,17 @@ std::vector<double> train(const deepmnar_io::ModelSpec& spec, const deepmnar_io:
   return with_model(spec, [&](const auto& m) {
     const RowData data(view);
     return train_iterations(m, data, state, iterations, opt, par, monitor);
+  });
+}
+
+deepmnar_io::EarlyStoppingRun train_early_stopping(const deepmnar_io::ModelSpec& spec,
+                                                  const deepmnar_io::DataView& train, const deepmnar_io::DataView& held,
+                                                  deepmnar_io::TrainState& state, const deepmnar_io::TrainOptions& opt,
+                                                  const deepmnar_io::EarlyStoppingRule& rule,
+                                                  const deepmnar_io::ParallelFor& par,
+                                                  deepmnar_io::ProgressMonitor& monitor) {
+  return with_model(spec, [&](const auto& m) {
+    return train_with_early_stopping(m, RowData(train), RowData(held), state, opt, rule, par, monitor);
   });
 }
 

@@ -24,6 +24,11 @@
                             deepmnar_io::TrainState& state, long iterations,                               \
                             const deepmnar_io::TrainOptions& opt, const deepmnar_io::ParallelFor& par,     \
                             deepmnar_io::ProgressMonitor& monitor);                                           \
+  deepmnar_io::EarlyStoppingRun train_early_stopping(                                                      \
+      const deepmnar_io::ModelSpec& spec, const deepmnar_io::DataView& train,                              \
+      const deepmnar_io::DataView& held, deepmnar_io::TrainState& state,                                   \
+      const deepmnar_io::TrainOptions& opt, const deepmnar_io::EarlyStoppingRule& rule,                    \
+      const deepmnar_io::ParallelFor& par, deepmnar_io::ProgressMonitor& monitor);                          \
   bool impute(const deepmnar_io::ModelSpec& spec, const deepmnar_io::DataView& data,                       \
               const std::vector<double>& theta, const std::vector<int>& rows,                              \
               const deepmnar_io::ImputeOptions& opt, const deepmnar_io::ParallelFor& par,                  \
@@ -46,6 +51,7 @@
   X(start_reads_directions)     \
   X(evaluate_bound)             \
   X(train)                      \
+  X(train_early_stopping)       \
   X(impute)                     \
   X(row_summaries)              \
   X(psmvae_draws)               \

@@ -133,6 +133,40 @@ struct TrainOptions {
   std::uint64_t seed = 1;
 };
 
+// Training with early stopping on held-out rows (R's early_stopping()): the
+// held-out bound is scored at the start and every `every` iterations, with
+// `check_K` importance samples and the training seed, so every check is judged
+// on the same draws.
+struct EarlyStoppingRule {
+  long iterations = 0;  // the cap: the iteration count to reach at most
+  long every = 100;
+  int patience = 10;    // checks without improvement before training stops
+  // ... and only once the iterations since the best check are at least this
+  // multiple of the best check's iteration
+  double patience_ratio = 0.0;
+  int check_K = 20;
+};
+
+enum StopReason { stop_iteration_cap = 0, stop_no_improvement = 1, stop_interrupted = 2 };
+
+// The words R reports a StopReason with (fit$stopping$reason).
+inline const char* stop_reason_name(int reason) {
+  switch (reason) {
+    case stop_no_improvement: return "held-out bound stopped improving";
+    case stop_interrupted: return "interrupted";
+    default: return "iteration cap";
+  }
+}
+
+struct EarlyStoppingRun {
+  std::vector<double> trace;  // minibatch bound of every step
+  std::vector<long> check_iteration;
+  std::vector<double> check_bound;
+  long best_iteration = 0;
+  long stopped_at = 0;
+  int reason = stop_iteration_cap;
+};
+
 struct ImputeOptions {
   int L = 10000;
   int chunk = 500;       // importance samples decoded together
@@ -174,6 +208,8 @@ struct SerialFor : ParallelFor {
 // progress bar and checks for Ctrl-C.
 struct ProgressMonitor {
   virtual bool keep_going(long done, double value) = 0;
+  // Told by early stopping after each check of the held-out bound.
+  virtual void checked(long /*iteration*/, double /*held_out*/, double /*best*/) {}
   virtual ~ProgressMonitor() {}
 };
 

@@ -95,6 +95,26 @@ inline Eigen::VectorXd aligned_copy(const std::vector<double>& x) {
   return Eigen::Map<const Eigen::VectorXd>(x.data(), Eigen::Index(x.size()));
 }
 
+// Mean over every row of `data` of the bound with K samples, drawn for the
+// bound (stream_bound_row, by row) from `seed`, so the same theta always
+// scores the same; with `grad`, the gradient of that mean; with `row_scores`,
+// each row's estimate and its Monte Carlo variance (see bound_over_rows).
+template <class Model>
+double mean_bound(const Model& model, const std::vector<double>& theta, const RowData& data, int K,
+                  std::uint64_t seed, const deepmnar_io::ParallelFor& par, std::vector<double>* grad = nullptr,
+                  std::vector<double>* row_scores = nullptr) {
+  std::vector<int> rows(data.n());
+  std::iota(rows.begin(), rows.end(), 0);
+  std::vector<TaskState<Model>> tasks;
+  const Eigen::VectorXd th = aligned_copy(theta);
+  if (grad) grad->assign(model.n_params(), 0.0);
+  if (row_scores) row_scores->assign(2 * std::size_t(data.n()), 0.0);
+  const double total = bound_over_rows(model, th.data(), data, rows, K, seed, stream_bound_row, 0, 1.0 / data.n(),
+                                       grad ? grad->data() : nullptr, tasks, 16, par,
+                                       row_scores ? row_scores->data() : nullptr);
+  return total / data.n();
+}
+
 // The batch schedule: epochs of a shuffled order, consecutive slices, the last
 // partial batch of every epoch skipped (as in the authors' code).
 class BatchSchedule {

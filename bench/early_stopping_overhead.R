@@ -1,0 +1,132 @@
+# What early stopping costs per iteration: a default fit (`stop_early = TRUE`)
+# against the engine's own loop (`stop_early = FALSE`) over the same number
+# of iterations, on banknote[, 1:4] and wdbc[, 1:30] (the first half of the
+# columns missing above their mean, as in bench/speed.R), one thread. The two
+# settings alternate within each repeat, so both see the same machine load;
+# the figure is the ratio of their median seconds per iteration. Also counts
+# the calls from R into the engine (cpp_* functions) of one default fit.
+#
+# Run from the package root, with the package installed:
+#   Rscript bench/early_stopping_overhead.R [--repeats=3] [--out=bench/results]
+#     [--before=FILE.csv]   a CSV this script wrote for an earlier build, shown beside
+#                           (early_stopping_overhead_r_loop.csv: R's loop of cpp_train / cpp_bound calls, 013e863)
+# Outputs: OUT/early_stopping_overhead.md and OUT/early_stopping_overhead.csv.
+suppressPackageStartupMessages(library(deepmnar))
+
+args <- commandArgs(trailingOnly = TRUE)
+arg <- function(name, default) {
+  hit <- grep(paste0("^--", name, "="), args, value = TRUE)
+  if (length(hit)) sub(paste0("^--", name, "="), "", hit[length(hit)]) else default
+}
+repeats <- as.integer(arg("repeats", "3"))
+out_dir <- arg("out", file.path("bench", "results"))
+before_file <- arg("before", "")
+stopifnot(repeats >= 1, file.exists("DESCRIPTION"))
+dir.create(out_dir, showWarnings = FALSE, recursive = TRUE)
+
+make_mnar <- function(x) {
+  x <- as.data.frame(x)
+  for (j in seq_len(floor(ncol(x) / 2))) x[[j]][x[[j]] > mean(x[[j]])] <- NA
+  x
+}
+datasets <- list(banknote = make_mnar(banknote[, 1:4]), wdbc = make_mnar(wdbc[, 1:30]))
+
+fit_once <- function(x, stop_early, iterations = 20000) {
+  fit <- suppressWarnings(notmiwae(x, missing_model = "selfmask_known", iterations = iterations,
+                                   stop_early = stop_early, seed = 1, threads = 1, progress = FALSE))
+  list(seconds = fit$seconds, iterations = fit$settings$iterations_done, fit = fit)
+}
+
+# Seconds per iteration that the fit's held-out checks take on their own:
+# each check's bound evaluation (the same rows, samples and theta size),
+# timed apart from training.
+check_seconds <- function(fit) {
+  ed <- deepmnar:::engine_data(fit$data, fit$scaling)
+  held <- deepmnar:::rows_of_engine_data(ed, fit$stopping$held_out_rows)
+  K <- deepmnar:::held_out_K(fit$settings)
+  seconds <- system.time(for (i in seq_len(nrow(fit$stopping$checks))) {
+    deepmnar:::cpp_bound(fit$spec, held, fit$theta, K, fit$settings$seed, FALSE, 1L)
+  })[["elapsed"]]
+  seconds / fit$settings$iterations_done
+}
+
+# Calls of every cpp_* function of the namespace during `expr`.
+count_engine_calls <- function(expr) {
+  ns <- asNamespace("deepmnar")
+  counts <- new.env()
+  names <- grep("^cpp_", ls(ns), value = TRUE)
+  for (name in names) {
+    counts[[name]] <- 0L
+    suppressMessages(trace(name, where = ns, print = FALSE,
+                           tracer = bquote(assign(.(name), get(.(name), envir = .(counts)) + 1L, envir = .(counts)))))
+  }
+  on.exit(for (name in names) suppressMessages(untrace(name, where = ns)))
+  force(expr)
+  unlist(mget(names, envir = counts))
+}
+
+calls <- count_engine_calls(fit_once(datasets$banknote, TRUE))
+calls <- calls[calls > 0]
+training_calls <- sum(calls[names(calls) %in% c("cpp_train", "cpp_bound", "cpp_train_early_stopping")])
+
+rows <- list()
+for (name in names(datasets)) {
+  x <- datasets[[name]]
+  iterations <- fit_once(x, TRUE)$iterations  # where the default fit stops; the plain loop runs as many
+  for (r in seq_len(repeats)) {
+    stopping <- fit_once(x, TRUE)
+    plain <- fit_once(x, FALSE, iterations)
+    rows[[length(rows) + 1L]] <- data.frame(dataset = name, repeat_ = r, iterations = iterations,
+                                            early_stopping = stopping$seconds / stopping$iterations,
+                                            engine_loop = plain$seconds / plain$iterations,
+                                            checks = check_seconds(stopping$fit))
+  }
+}
+raw <- do.call(rbind, rows)
+summary <- do.call(rbind, lapply(split(raw, raw$dataset), function(d) {
+  data.frame(dataset = d$dataset[1], iterations = d$iterations[1], early_stopping_ms = 1000 * stats::median(d$early_stopping),
+             engine_loop_ms = 1000 * stats::median(d$engine_loop),
+             ratio = stats::median(d$early_stopping) / stats::median(d$engine_loop),
+             checks_ms = 1000 * stats::median(d$checks),
+             ratio_without_checks = (stats::median(d$early_stopping) - stats::median(d$checks)) / stats::median(d$engine_loop),
+             training_calls = training_calls)
+}))
+utils::write.csv(summary, file.path(out_dir, "early_stopping_overhead.csv"), row.names = FALSE)
+
+before <- if (nzchar(before_file)) utils::read.csv(before_file) else NULL
+fmt <- function(v, digits = 3) formatC(v, format = "f", digits = digits)
+lines <- c(
+  "# Early stopping: cost per iteration",
+  "",
+  paste0("Generated by `Rscript bench/early_stopping_overhead.R", if (repeats != 3) paste0(" --repeats=", repeats),
+         if (!is.null(before)) paste0(" --before=", before_file), "` on ", format(Sys.Date()), ", deepmnar ",
+         utils::packageVersion("deepmnar"), ", engine ", deepmnar:::cpp_instruction_set(), ", one thread."),
+  "",
+  paste0("`notmiwae(x, missing_model = \"selfmask_known\", seed = 1, threads = 1)` with the default `stop_early = TRUE` ",
+         "(held-out bound every 100 iterations) against `stop_early = FALSE` run for as many iterations as the ",
+         "default fit did; x is the table with its first half of the columns missing above their mean. Seconds per ",
+         "iteration are `fit$seconds / iterations_done`, medians of ", repeats, " repeats, the two settings ",
+         "alternating within each repeat; the ratio is measured in the same run."),
+  "",
+  "| data | iterations | early stopping, ms/iteration | engine loop, ms/iteration | ratio | checks alone, ms/iteration | ratio less the checks |",
+  "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+  sprintf("| %s | %d | %s | %s | %s | %s | %s |", summary$dataset, summary$iterations, fmt(summary$early_stopping_ms),
+          fmt(summary$engine_loop_ms), fmt(summary$ratio), fmt(summary$checks_ms), fmt(summary$ratio_without_checks)),
+  "",
+  paste0("The checks alone: each check's held-out bound evaluated again, apart from training (`cpp_bound` on the ",
+         "held-out rows with the fit's theta), per iteration; the work any early stopping must do. The last column ",
+         "is what is left of the ratio without them: the cost of running the loop."),
+  "",
+  paste0("Calls from R into the engine during one default fit of `banknote[, 1:4]` as above: ",
+         paste(sprintf("`%s` %d", names(calls), calls), collapse = ", "), "; ", training_calls,
+         " of them train or score.")
+)
+if (!is.null(before)) {
+  lines <- c(lines, "", paste0("The same script on an earlier build (`", before_file, "`):"), "",
+             "| data | early stopping, ms/iteration | engine loop, ms/iteration | ratio | training calls |",
+             "| --- | ---: | ---: | ---: | ---: |",
+             sprintf("| %s | %s | %s | %s | %d |", before$dataset, fmt(before$early_stopping_ms),
+                     fmt(before$engine_loop_ms), fmt(before$ratio), as.integer(before$training_calls)))
+}
+writeLines(lines, file.path(out_dir, "early_stopping_overhead.md"))
+cat(lines, sep = "\n")
