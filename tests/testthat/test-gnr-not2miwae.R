@@ -54,16 +54,25 @@ test_that("GNR with alpha = 0 is MIWAE: same parameters and imputations", {
   expect_false(identical(g1$theta[shared], miwae$theta))
 })
 
-test_that("GNR's predicted mask beats the random guess clearly when the mask follows the values", {
-  set.seed(5)
-  n <- 1500
+# Four columns from one factor; a goes missing by self-masking with known
+# probabilities, P(missing) = sigmoid(3 * (a - 0.3)).
+self_masked_frame <- function(n, seed) {
+  set.seed(seed)
   z <- rnorm(n)
   full <- data.frame(a = z + rnorm(n, sd = 0.3), b = -z + rnorm(n, sd = 0.3), c = 0.5 * z + rnorm(n, sd = 0.5),
                      e = z + rnorm(n, sd = 0.4))
-  x <- full
-  # self-masking with known probabilities: P(missing) = sigmoid(3 * (a - 0.3))
   p_missing <- plogis(3 * (full$a - 0.3))
+  x <- full
   x$a[runif(n) < p_missing] <- NA
+  list(full = full, x = x, p_missing = p_missing)
+}
+
+test_that("GNR's predicted mask beats the random guess clearly when the mask follows the values", {
+  d <- self_masked_frame(1500, seed = 5)
+  full <- d$full
+  x <- d$x
+  p_missing <- d$p_missing
+  n <- nrow(x)
   x$b[full$b > 0.5 & runif(n) < 0.9] <- NA
   fit <- gnr(x, alpha = 1, hidden = c(32, 32), iterations = 3000, seed = 2, threads = 2, progress = FALSE)
   p_obs <- predict_mask(fit, L = 300, seed = 1, threads = 2, progress = FALSE)
@@ -216,14 +225,11 @@ test_that("a GNR fit with the auxiliary u is the same on 1 and 2 threads and pri
 })
 
 test_that("not-2-MIWAE imputes self-masked values far better than the mean and at least as well as MIWAE", {
-  set.seed(1)
-  n <- 1000
-  z <- rnorm(n)
-  full <- data.frame(a = z + rnorm(n, sd = 0.3), b = -z + rnorm(n, sd = 0.3), c = 0.5 * z + rnorm(n, sd = 0.5),
-                     e = z + rnorm(n, sd = 0.4))
-  x <- full
-  missing <- runif(n) < plogis(3 * (full$a - 0.3))
-  x$a[missing] <- NA
+  d <- self_masked_frame(1000, seed = 1)
+  full <- d$full
+  x <- d$x
+  missing <- is.na(x$a)
+  n <- nrow(x)
   rmse <- function(imputed) sqrt(mean((imputed[missing] - full$a[missing])^2))
   fit_args <- list(x, hidden = c(32, 32), iterations = 3000, seed = 1, threads = 1, progress = FALSE)
   not2 <- rmse(impute(do.call(not2miwae, fit_args), seed = 1, progress = FALSE)$a)
