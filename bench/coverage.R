@@ -46,22 +46,13 @@ suppressPackageStartupMessages({
   library(mice)
 })
 
-parse_args <- function(defaults) {
-  args <- commandArgs(trailingOnly = TRUE)
-  for (a in args) {
-    if (a == "--report") { defaults$report <- TRUE; next }
-    kv <- regmatches(a, regexec("^--([^=]+)=(.*)$", a))[[1]]
-    if (length(kv) != 3) stop("cannot read argument ", a)
-    defaults[[kv[2]]] <- kv[3]
-  }
-  defaults
-}
+source(file.path("bench", "datasets.R"))
 parse_ints <- function(s) as.integer(eval(parse(text = paste0("c(", s, ")"))))
 
-opt <- parse_args(list(reps = "1:100", designs = "gauss_selfmask,latent_skewed,gauss_mar",
+opt <- command_options(list(reps = "1:100", designs = "gauss_selfmask,latent_skewed,gauss_mar",
                        methods = "cc,mice_pmm,mice_norm,miwae,notmiwae_known,notmiwae_selfmask,gnr,psmvae",
                        n = "500", m = "10", iterations = "3000", hidden = "64", L = "1000", refit = "NULL",
-                       threads = "1", out = "bench/results", report = FALSE))
+                       threads = "1", out = "bench/results"), flags = "report")
 reps <- parse_ints(opt$reps)
 designs <- strsplit(opt$designs, ",")[[1]]
 methods <- strsplit(opt$methods, ",")[[1]]
