@@ -137,3 +137,17 @@ test_that("psmvae() refuses bad data with the same classed errors as the other m
   expect_error(impute(fit, newdata = d[, c("a", "b")]), class = "deepmnar_error_input", regexp = "`c`")
   expect_error(pattern_sets(fit, newdata = d[, c("a", "b")]), class = "deepmnar_error_input", regexp = "`c`")
 })
+
+test_that("variant a's mask model starts as MCAR fitted: P(observed) at each column's mean is its observed share", {
+  x <- tiny_mnar_data(n = 40)
+  spec <- psmvae_tiny_spec(ncol(x), 2, "a")
+  ed <- deepmnar:::engine_data(x, deepmnar:::fit_scaling(x))
+  m <- psmvae_reference(spec, deepmnar:::initial_params(spec, ed, 1))
+  incomplete <- which(colSums(is.na(x)) > 0)
+  share <- colMeans(!is.na(x))
+  # logit P(observed | x = 0) = slope * midpoint, for every pattern set
+  at_mean <- m$slope * m$midpoint
+  expect_equal(at_mean[, incomplete], matrix(stats::qlogis(share[incomplete]), 2, length(incomplete), byrow = TRUE),
+               ignore_attr = TRUE)
+  expect_true(all(m$midpoint[, -incomplete] == 0))
+})

@@ -58,6 +58,10 @@ auto start_mask(const M& m, double* theta, const deepmnar_io::MaskStart& start, 
 }
 template <class M>
 void start_mask(const M&, double*, const deepmnar_io::MaskStart&, long) {}
+// PSMVAE's mask model is its own (one per pattern set).
+void start_mask(const Psmvae& m, double* theta, const deepmnar_io::MaskStart& start, int) {
+  m.start_from_data(theta, start);
+}
 template <class M>
 auto mask_start_reads_directions(const M& m, int) -> decltype(m.mask().start_reads_directions()) {
   return m.mask().start_reads_directions();

@@ -150,6 +150,22 @@ class Psmvae {
     if (variant_a_) std::fill(theta + mask_offset_, theta + mask_offset_ + std::size_t(2) * k_ * p_, 0.0);
   }
 
+  // Variant (a): every set's midpoint where P(observed) at the column's
+  // observed mean (0, standardised) is the column's observed share, so that
+  // the mask model starts as MCAR fitted, as not-MIWAE's does. Started at
+  // P(observed) = 1/2, rating columns 10-30% observed were explained by
+  // moving the missing cells' draws, and with them the x_mis head, to the
+  // end of the scale (MSE 5.24 on MovieLens against 0.81 for item means).
+  void start_from_data(double* theta, const deepmnar_io::MaskStart& start) const {
+    if (!variant_a_) return;
+    const CMapRowMat raw = mask_slope_raw(theta);
+    MapRowMat midpoint(theta + mask_offset_ + std::size_t(k_) * p_, k_, p_);
+    for (int r = 0; r < k_; ++r)
+      for (int j = 0; j < p_; ++j)
+        if (start.incomplete[std::size_t(j)])
+          midpoint(r, j) = logit(start.share[std::size_t(j)]) / (direction_(j) * softplus(raw(r, j)));
+  }
+
   void forward(const double* theta, RowBlock& b, int K, bool imputing, Workspace& w) const {
     if (imputing) forward_imputation(theta, b, K, w);
     else forward_elbo(theta, b, K, w);
