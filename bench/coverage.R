@@ -316,6 +316,17 @@ if (!is.null(all$choice) && any(!is.na(all$choice))) {
              paste0("|", paste(rep("---", ncol(counts) + 2), collapse = "|"), "|"),
              sprintf("| %s | %s |", rownames(counts), apply(counts, 1, paste, collapse = " | ")), "")
 }
+# Coverage of the default by the candidate it chose: whether a miss comes
+# from the choice or from the chosen candidate itself.
+if (!is.null(all$choice) && any(!is.na(all$choice))) {
+  auto <- all[!is.na(all$choice) & all$method == "notmiwae_auto", ]
+  auto$covered <- auto$lower <= auto$truth & auto$truth <= auto$upper
+  groups <- split(auto, list(auto$design, auto$estimand, auto$choice), drop = TRUE)
+  lines <- c(lines, "## The default's coverage by the candidate it chose", "",
+             "| design | estimand | chosen | R | bias | coverage |", "|---|---|---|---|---|---|",
+             vapply(groups, function(g) sprintf("| %s | %s | %s | %d | %s | %s |", g$design[1], g$estimand[1], g$choice[1],
+                                                nrow(g), fmt(mean(g$estimate - g$truth)), fmt(mean(g$covered))), ""), "")
+}
 # What the held-out rows can tell: each candidate's score minus the MAR
 # candidate's (the same rows and fits), averaged over replications.
 if (!is.null(all$evidence) && any(!is.na(all$evidence))) {
