@@ -249,7 +249,8 @@ evidence_table <- function(scores, labels, fits = NULL) {
 #' @examples
 #' x <- banknote[, 1:4]
 #' x$variance[x$variance > mean(x$variance)] <- NA
-#' fit <- notmiwae(x, missing_model = "mcar", hidden = c(16, 16), iterations = 300, seed = 1, threads = 1)
+#' fit <- notmiwae(x, missing_model = "mcar", hidden = c(16, 16), iterations = 300, seed = 1,
+#'                 threads = 1)
 #' logLik(fit, K = 100)
 #' @export
 logLik.deepmnar_fit <- function(object, newdata = NULL, K = 1000, seed = 1, threads = NULL, ...) {
@@ -301,7 +302,9 @@ warn_not_likelihood <- function(fit) {
 #' @examples
 #' x <- banknote[, 1:4]
 #' x$variance[x$variance > mean(x$variance)] <- NA
-#' small <- function(m) notmiwae(x, missing_model = m, hidden = c(16, 16), iterations = 300, seed = 1, threads = 1)
+#' small <- function(m) {
+#'   notmiwae(x, missing_model = m, hidden = c(16, 16), iterations = 300, seed = 1, threads = 1)
+#' }
 #' compare_mechanisms(mcar = small("mcar"), self = small("selfmask_known"), K = 100)
 #' @export
 compare_mechanisms <- function(..., newdata = NULL, K = 1000, seed = 1, threads = NULL) {
