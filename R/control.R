@@ -73,13 +73,13 @@ print.deepmnar_train_control <- function(x, ...) {
 }
 
 # `control` with the options given directly to a model function (its `...`)
-# in place of its own, as glm() merges `...` into glm.control().
+# in place of its own, as glm() merges `...` into glm.control(); checked
+# again as a whole, so that an edited control cannot skip train_control().
 control_with <- function(control, dots, fun) {
   if (!inherits(control, "deepmnar_train_control")) {
     deepmnar_abort(sprintf("`control` must come from train_control(), not %s.", describe(control)),
                    data = list(argument = "control"))
   }
-  if (!length(dots)) return(control)
   given <- names(dots)
   if (is.null(given)) given <- rep("", length(dots))
   unknown <- given == "" | !given %in% names(formals(train_control))

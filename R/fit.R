@@ -125,8 +125,8 @@ fit_model <- function(model, data, obs, decoder, activation, sigma_floor, latent
   if (is.null(latent_dim) && encoder$encoder == "set") latent_dim <- max(1L, min(30L, ncol(x) - 1L))
   n <- if (is.null(sparse)) nrow(x) else nrow(sparse)
   batch_size <- if (is.null(control$batch_size)) min(can$batch_size, n) else control$batch_size
-  args <- check_common_args(K, batch_size, control$iterations, control$lr, latent_dim, hidden, control$threads, seed, n,
-                            ncol(x))
+  args <- c(check_common_args(K, batch_size, latent_dim, hidden, control$threads, seed, n, ncol(x)),
+            unclass(control)[c("iterations", "lr")])
   eta_dim <- check_count(if (is.null(eta_dim)) max(1, ncol(x) - 1) else eta_dim, "eta_dim", 1, 4096)
   choosing <- identical(missing_model, "auto")
   if (choosing) {
@@ -209,14 +209,12 @@ given_moments <- function(scaling, center, scale, columns, levels) {
   scaling
 }
 
-# PSMVAE's paper trains on larger minibatches than the IWAE-based models'.
-
-check_common_args <- function(K, batch_size, iterations, lr, latent_dim, hidden, threads, seed, n, p) {
+# The shared options that depend on the data (train_control() checked the
+# others).
+check_common_args <- function(K, batch_size, latent_dim, hidden, threads, seed, n, p) {
   list(
     K = check_count(K, "K", 1, 1e5),
     batch_size = check_count(batch_size, "batch_size", 1, n),
-    iterations = check_count(iterations, "iterations", 1, 1e9),
-    lr = check_positive_number(lr, "lr", max = 1),
     latent_dim = check_count(if (is.null(latent_dim)) max(1, p - 1) else latent_dim, "latent_dim", 1, 4096),
     hidden = check_hidden(hidden),
     threads = check_threads(threads),
@@ -336,23 +334,17 @@ mean_of <- function(values) Reduce(`+`, values) / length(values)
 # additive mask models start at MCAR fitted.
 initial_params <- function(spec, ed, seed) through_engine(cpp_init_params(spec, seed, mask_start(spec, ed)))
 
-# What the data say about each column's mask (io.h, MaskStart); the
+# What the data say about each column's mask (io.h, MaskStart): its observed
+# share (kept inside [0.02, 0.98], where its logit is a sane starting rate),
+# whether it is incomplete (the mask logit of a categorical variable sums
+# those of its levels, which keep the engine's initialisation), and the
 # directions, a regression per column, only when the mask model uses them.
 mask_start <- function(spec, ed) {
-  observed <- observed_shares(spec, ed)
-  reads_directions <- through_engine(cpp_start_reads_directions(spec))
-  list(share = observed$share, incomplete = as.integer(seq_len(spec$p) %in% observed$incomplete),
-       direction = if (reads_directions) as.numeric(selfmask_directions(ed)) else numeric(0))
-}
-
-# Each column's observed share (kept inside [0.02, 0.98], where its logit is
-# a sane starting rate) and the incomplete columns whose mask parameters start
-# from the data. The mask logit of a categorical variable sums those of its
-# levels, which keep the engine's initialisation.
-observed_shares <- function(spec, ed) {
   counts <- observed_per_column(ed)
   n <- engine_rows(ed)
-  list(share = pmin(pmax(counts / n, 0.02), 0.98), incomplete = which(counts < n & !level_columns(spec)))
+  reads_directions <- through_engine(cpp_start_reads_directions(spec))
+  list(share = pmin(pmax(counts / n, 0.02), 0.98), incomplete = as.integer(counts < n & !level_columns(spec)),
+       direction = if (reads_directions) as.numeric(selfmask_directions(ed)) else numeric(0))
 }
 
 # Which way each column's missingness seems to go, from the other columns:

@@ -64,7 +64,7 @@ mcar_from_mar <- function(mar_fit, mcar_spec) {
   train_ed <- rows_of_engine_data(ed, setdiff(seq_len(engine_rows(ed)), held_out))
   n <- engine_rows(train_ed)
   share <- pmin(pmax(observed_per_column(train_ed) / n, 0.5 / n), 1 - 0.5 / n)
-  theta <- with_vae_of(mar_fit, mcar_spec, numeric(through_engine(cpp_n_params(mcar_spec))))
+  theta <- with_blocks_of(mar_fit, mcar_spec, numeric(through_engine(cpp_n_params(mcar_spec))))
   blocks <- param_blocks(mcar_spec)
   theta[block_indices(blocks, "mask_rate")] <- stats::qlogis(share)
   fit <- mar_fit
@@ -74,22 +74,18 @@ mcar_from_mar <- function(mar_fit, mcar_spec) {
   fit
 }
 
-# `theta` (parameters of `spec`) with every block but the mask model's taken
-# from `fit`, whose model shares them by name and size: the candidates differ
-# only in their masks.
-with_vae_of <- function(fit, spec, theta) {
+# `theta` (parameters of `spec`) with every block that `fit`'s model shares
+# with it by name and size taken from `fit`.
+with_blocks_of <- function(fit, spec, theta) {
   from <- param_blocks(fit$spec)
   to <- param_blocks(spec)
-  shared <- setdiff(intersect(from$name, to$name), mask_blocks())
-  for (name in shared) {
+  for (name in intersect(from$name, to$name)) {
     if (from$size[from$name == name] == to$size[to$name == name]) {
       theta[block_indices(to, name)] <- fit$theta[block_indices(from, name)]
     }
   }
   theta
 }
-
-mask_blocks <- function() c("mask_rate", "mask_others", "mask_slope", "mask_location", "mask_curvature", "missing_model")
 
 # The one-standard-error rule: the first candidate (candidates come simplest
 # assumption first: MCAR, MAR, then the self-masking models) whose held-out

@@ -49,22 +49,19 @@ std::vector<deepmnar_io::ParamBlock> param_blocks(const deepmnar_io::ModelSpec& 
   return with_model(spec, [](const auto& m) { return m.blocks(); });
 }
 
-// A model with a mask model that starts from the data (not-MIWAE's) has
-// start_from_data(); the others start from their seed alone.
+// A model whose mask model starts from the data (not-MIWAE's, PSMVAE's) has
+// start_from_data(); the others start from their seed alone, and only a
+// model with start_reads_directions() asks for the directions.
 template <class M>
 auto start_mask(const M& m, double* theta, const deepmnar_io::MaskStart& start, int)
-    -> decltype(m.mask().start_from_data(theta, start), void()) {
-  m.mask().start_from_data(theta, start);
-}
-template <class M>
-void start_mask(const M&, double*, const deepmnar_io::MaskStart&, long) {}
-// PSMVAE's mask model is its own (one per pattern set).
-void start_mask(const Psmvae& m, double* theta, const deepmnar_io::MaskStart& start, int) {
+    -> decltype(m.start_from_data(theta, start), void()) {
   m.start_from_data(theta, start);
 }
 template <class M>
-auto mask_start_reads_directions(const M& m, int) -> decltype(m.mask().start_reads_directions()) {
-  return m.mask().start_reads_directions();
+void start_mask(const M&, double*, const deepmnar_io::MaskStart&, long) {}
+template <class M>
+auto mask_start_reads_directions(const M& m, int) -> decltype(m.start_reads_directions()) {
+  return m.start_reads_directions();
 }
 template <class M>
 bool mask_start_reads_directions(const M&, long) { return false; }

@@ -99,7 +99,8 @@ inline const std::vector<Option>& registry_options() {
 //                     them a binary column is a two-level factor
 //   mask_models       the mask models (MissingKind) of its spec
 //   encoders          EncoderKind codes
-//   batch_size        its default minibatch
+//   batch_size        its default minibatch (PSMVAE's paper trains on larger
+//                     minibatches than the IWAE-based models')
 //   learns_mask       every fit learns a mask mechanism (so starts matter);
 //                     not-MIWAE's depends on its mask model
 //   score             what its held-out score is: "bound" (an importance-

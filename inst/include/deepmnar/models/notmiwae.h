@@ -41,7 +41,10 @@ class NotMiwae {
     core_.init(theta, rng);
     missing_.init(theta, rng);
   }
-  const MissingModel& mask() const { return missing_; }
+  void start_from_data(double* theta, const deepmnar_io::MaskStart& start) const {
+    missing_.start_from_data(theta, start);
+  }
+  bool start_reads_directions() const { return missing_.start_reads_directions(); }
 
   // Log-weights of K samples for every row of the block. With `imputing`
   // the missing cells are drawn even when the bound does not need them.
