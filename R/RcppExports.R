@@ -13,6 +13,10 @@ cpp_gemm_gflops <- function(m, k, n, reps) {
     .Call(`_deepmnar_cpp_gemm_gflops`, m, k, n, reps)
 }
 
+cpp_marginal_missing_cell <- function(mu, sd, rest, b, c) {
+    .Call(`_deepmnar_cpp_marginal_missing_cell`, mu, sd, rest, b, c)
+}
+
 cpp_n_params <- function(spec) {
     .Call(`_deepmnar_cpp_n_params`, spec)
 }

@@ -45,6 +45,21 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// cpp_marginal_missing_cell
+Rcpp::NumericVector cpp_marginal_missing_cell(double mu, double sd, double rest, double b, double c);
+RcppExport SEXP _deepmnar_cpp_marginal_missing_cell(SEXP muSEXP, SEXP sdSEXP, SEXP restSEXP, SEXP bSEXP, SEXP cSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::RNGScope rcpp_rngScope_gen;
+    Rcpp::traits::input_parameter< double >::type mu(muSEXP);
+    Rcpp::traits::input_parameter< double >::type sd(sdSEXP);
+    Rcpp::traits::input_parameter< double >::type rest(restSEXP);
+    Rcpp::traits::input_parameter< double >::type b(bSEXP);
+    Rcpp::traits::input_parameter< double >::type c(cSEXP);
+    rcpp_result_gen = Rcpp::wrap(cpp_marginal_missing_cell(mu, sd, rest, b, c));
+    return rcpp_result_gen;
+END_RCPP
+}
 // cpp_n_params
 double cpp_n_params(Rcpp::List spec);
 RcppExport SEXP _deepmnar_cpp_n_params(SEXP specSEXP) {
@@ -224,6 +239,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"_deepmnar_cpp_force_baseline", (DL_FUNC) &_deepmnar_cpp_force_baseline, 1},
     {"_deepmnar_cpp_instruction_set", (DL_FUNC) &_deepmnar_cpp_instruction_set, 0},
     {"_deepmnar_cpp_gemm_gflops", (DL_FUNC) &_deepmnar_cpp_gemm_gflops, 4},
+    {"_deepmnar_cpp_marginal_missing_cell", (DL_FUNC) &_deepmnar_cpp_marginal_missing_cell, 5},
     {"_deepmnar_cpp_n_params", (DL_FUNC) &_deepmnar_cpp_n_params, 1},
     {"_deepmnar_cpp_registry", (DL_FUNC) &_deepmnar_cpp_registry, 0},
     {"_deepmnar_cpp_param_blocks", (DL_FUNC) &_deepmnar_cpp_param_blocks, 1},

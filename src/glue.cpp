@@ -4,6 +4,7 @@
 #include <RcppParallel.h>
 
 #include <deepmnar/entry.h>
+#include <deepmnar/missing_models.h>
 #include <deepmnar/registry.h>
 
 #include <algorithm>
@@ -291,6 +292,18 @@ std::string cpp_instruction_set() { return engine().instruction_set(); }
 
 // [[Rcpp::export]]
 double cpp_gemm_gflops(int m, int k, int n, int reps) { return engine().gemm_gflops(m, k, n, reps); }
+
+// The quadrature of a missing cell (missing_models.h), for its tests:
+// c(valid, log Z, mean).
+// [[Rcpp::export]]
+Rcpp::NumericVector cpp_marginal_missing_cell(double mu, double sd, double rest, double b, double c) {
+  deepmnar::OwnLogit own;
+  own.separable = true;
+  own.b = b;
+  own.c = c;
+  const deepmnar::MarginalMissingCell cell = deepmnar::marginal_missing_cell(mu, sd, rest, own);
+  return Rcpp::NumericVector::create(cell.valid ? 1.0 : 0.0, cell.log_z, cell.mean);
+}
 
 // [[Rcpp::export]]
 double cpp_n_params(Rcpp::List spec) { return double(engine().n_params(spec_from(spec))); }

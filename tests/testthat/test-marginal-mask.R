@@ -82,3 +82,83 @@ test_that("what cannot be integrated keeps its draws: medians, SIR draws, other 
   skip_if_not_installed("mice")
   expect_identical(mice::complete(draws(TRUE), "long"), mice::complete(draws(FALSE), "long"))
 })
+
+test_that("the quadrature of a curved mask logit agrees with adaptive integration", {
+  # logit of P(observed) = rest + b x - c x^2; x ~ N(mu, sd^2)
+  exact <- function(mu, sd, rest, b, c) {
+    miss <- function(x) stats::plogis(-(rest + b * x - c * x^2))
+    dens <- function(x) stats::dnorm(x, mu, sd) * miss(x)
+    lo <- mu - 12 * sd
+    hi <- mu + 12 * sd
+    z <- stats::integrate(dens, lo, hi, rel.tol = 1e-10)$value
+    m <- stats::integrate(function(x) x * dens(x), lo, hi, rel.tol = 1e-10)$value / z
+    c(log(z), m)
+  }
+  grid <- expand.grid(mu = c(-1.5, 0, 0.7), sd = c(0.3, 0.8), rest = c(-2, 0, 3), b = c(-2, 0, 1.5), c = c(0, 0.2, 0.6))
+  valid <- 0
+  for (i in seq_len(nrow(grid))) {
+    g <- grid[i, ]
+    got <- deepmnar:::cpp_marginal_missing_cell(g$mu, g$sd, g$rest, g$b, g$c)
+    steepest <- abs((g$b - 2 * g$c * g$mu) * g$sd) + 6 * g$c * g$sd^2
+    expect_equal(got[1] == 1, steepest <= 3)
+    if (got[1] != 1) next
+    valid <- valid + 1
+    want <- exact(g$mu, g$sd, g$rest, g$b, g$c)
+    expect_lt(abs(got[2] - want[1]), 2e-3)
+    expect_lt(abs(got[3] - want[2]) / g$sd, 1e-2)
+  }
+  # the grid holds both kinds of cells
+  expect_gt(valid, nrow(grid) / 2)
+  expect_lt(valid, nrow(grid))
+})
+
+# Integrated (or summed) and drawn imputations of the same fit at large L:
+# the largest difference in sd units and the mean ESS of each.
+agreement <- function(fit, data, columns) {
+  on <- imputed_with(TRUE, fit, L = 20000, tolerance = 0)
+  off <- imputed_with(FALSE, fit, L = 20000, tolerance = 0)
+  miss <- is.na(data[, columns, drop = FALSE])
+  list(on = on, off = off, miss = miss,
+       ess_on = mean(attr(on, "ess"), na.rm = TRUE), ess_off = mean(attr(off, "ess"), na.rm = TRUE))
+}
+
+test_that("the quadratic self-mask and MAR models integrate their Gaussian cells to the drawn answer", {
+  y <- x
+  y$d <- y$c + rnorm(nrow(y), sd = 0.3)
+  for (model in c("selfmask_quadratic", "mar")) {
+    f <- quick_fit(y, missing_model = model)
+    a <- agreement(f, y, c("a", "b"))
+    scale <- f$scaling$scale[c("a", "b")]
+    diff <- sweep(abs(as.matrix(a$on[, c("a", "b")]) - as.matrix(a$off[, c("a", "b")])), 2, scale, "/")[a$miss]
+    expect_lt(mean(diff), 0.01)
+    expect_lt(max(diff), 0.06)
+    # a MAR mask term does not read the missing cell: integrating it changes
+    # the values' noise, not the weights
+    if (model == "mar") expect_equal(a$ess_on, a$ess_off) else expect_gt(a$ess_on, a$ess_off)
+  }
+})
+
+test_that("factor and binary cells are summed over their levels to the drawn answer", {
+  set.seed(4)
+  n <- 300
+  z <- rnorm(n)
+  d <- data.frame(a = z + rnorm(n, sd = 0.5), b = -z + rnorm(n, sd = 0.5),
+                  f = factor(cut(z + rnorm(n, sd = 0.4), c(-Inf, -0.5, 0.5, Inf), labels = c("lo", "mid", "hi"))),
+                  g = z + rnorm(n, sd = 0.6) > 0)
+  # high values (and the high level, TRUE) missing more often
+  d$a[d$a > 0.3 & runif(n) < 0.7] <- NA
+  d$f[d$f == "hi" & runif(n) < 0.6] <- NA
+  d$g[d$g & runif(n) < 0.5] <- NA
+  f <- quick_fit(d, missing_model = "selfmask", iterations = 1000)
+  prob_on <- imputed_with(TRUE, f, L = 20000, tolerance = 0, type = "prob")
+  prob_off <- imputed_with(FALSE, f, L = 20000, tolerance = 0, type = "prob")
+  levels_on <- attr(prob_on, "probabilities")$f
+  levels_off <- attr(prob_off, "probabilities")$f
+  # level probabilities are averages of 0/1 draws in one and of exact sums in
+  # the other: at L = 20,000 they agree to the draws' Monte Carlo error
+  expect_lt(max(abs(levels_on - levels_off)), 0.05)
+  expect_lt(mean(abs(levels_on - levels_off)), 0.01)
+  expect_lt(max(abs(prob_on$g[is.na(d$g)] - prob_off$g[is.na(d$g)])), 0.05)
+  expect_gt(mean(attr(prob_on, "ess"), na.rm = TRUE), mean(attr(prob_off, "ess"), na.rm = TRUE))
+  expect_equal(unname(rowSums(levels_on)), rep(1, nrow(levels_on)), tolerance = 1e-12)
+})

@@ -11,16 +11,32 @@
 
 namespace deepmnar {
 
-// A missing cell of a self-masking column, x ~ N(mu, sd^2) given z and
-// P(missing | x) = sigmoid(slope (x - location)), integrated over x instead
-// of drawn: z's weight carries log Z, Z = E[P(missing | x)], and its value is
-// the mean of x reweighted by P(missing | x), mu + slope sd^2 E[sigmoid'] / Z
-// (Stein's lemma). Gauss-Hermite with 20 nodes, against adaptive quadrature
-// over |slope (mu - location)| <= 12: while |slope| sd <= 2, Z within a
-// relative 1.6e-5 and the mean within 1.3e-4 sd; up to 3, 8.5e-4 and 6.4e-3
-// sd (far below the imputation's default Monte Carlo tolerance of 0.05 sd);
-// at 4 the mean could be off by 0.05 sd, so beyond 3 `valid` is false and
-// the cell keeps its draw.
+// The part of a column's logit of P(observed) that reads the column's own
+// value, b x - c x^2, when no other column's logit reads that value: then,
+// given the rest of its row, a missing cell can be summed or integrated out
+// instead of drawn (see NotMiwae::marginalise_missing_cells).
+struct OwnLogit {
+  bool separable = false;
+  double b = 0.0, c = 0.0;
+  double at(double x) const { return b * x - c * x * x; }
+};
+
+// log P(missing) = log sigmoid(-logit).
+inline double log_missing_probability(double logit) { return -softplus(logit); }
+
+// A missing cell with x ~ N(mu, sd^2) given z and logit of P(observed)
+// rest + b x - c x^2, integrated over x instead of drawn: z's weight carries
+// log Z, Z = E[P(missing | x)], and its value is the mean of x reweighted by
+// P(missing | x). In t = (x - mu) / sd the logit is alpha + beta t - gamma t^2,
+// and the mean is mu + sd E[h'(t)] / Z with h = P(missing) (Stein's lemma).
+// Gauss-Hermite with 20 nodes. For the linear logit (gamma = 0), against
+// adaptive quadrature over |alpha| <= 12: while |beta| <= 2, Z within a
+// relative 1.6e-5 and the mean within 1.3e-4 sd; up to 3, 8.5e-4 and
+// 6.4e-3 sd (far below the imputation's default Monte Carlo tolerance of
+// 0.05 sd); at 4 the mean could be off by 0.05 sd. So the steepest slope of
+// the logit over t in [-3, 3], |beta| + 6 gamma, must stay within 3, or
+// `valid` is false and the cell keeps its draw (test-marginal-mask.R checks
+// the curved case against integrate()).
 struct MarginalMissingCell {
   bool valid = false;
   double log_z = 0.0, mean = 0.0;
@@ -46,21 +62,21 @@ struct StandardNormalQuadrature {
   }
 };
 
-inline MarginalMissingCell marginal_missing_cell(double mu, double sd, double slope, double location) {
+inline MarginalMissingCell marginal_missing_cell(double mu, double sd, double rest, const OwnLogit& own) {
   static const StandardNormalQuadrature quadrature;
   MarginalMissingCell out;
-  const double spread = slope * sd;
-  if (!(std::fabs(spread) <= 3.0) || !std::isfinite(mu)) return out;
-  // sigmoid at the 20 nodes at once (vectorised exp); |spread| <= 3 keeps the
-  // arguments far from exp's overflow unless the centre itself is extreme,
-  // where 1 / (1 + inf) = 0 is the right limit.
-  const Eigen::Array<double, 20, 1> s =
-      (1.0 + (-(slope * (mu - location) + spread * quadrature.node)).exp()).inverse();
-  const double z = (quadrature.weight * s).sum();
+  const double alpha = rest + own.at(mu), beta = (own.b - 2.0 * own.c * mu) * sd, gamma = own.c * sd * sd;
+  if (!(std::fabs(beta) + 6.0 * gamma <= 3.0) || !std::isfinite(alpha)) return out;
+  // P(missing) at the 20 nodes at once (vectorised exp); the bound on the
+  // slope keeps the arguments far from exp's overflow unless the centre
+  // itself is extreme, where 1 / (1 + inf) = 0 is the right limit.
+  const Eigen::Array<double, 20, 1> t = quadrature.node;
+  const Eigen::Array<double, 20, 1> h = (1.0 + (alpha + beta * t - gamma * t.square()).exp()).inverse();
+  const double z = (quadrature.weight * h).sum();
   if (!(z > 0.0)) return out;
   out.valid = true;
   out.log_z = std::log(z);
-  out.mean = mu + slope * sd * sd * (quadrature.weight * s * (1.0 - s)).sum() / z;
+  out.mean = mu - sd * (quadrature.weight * h * (1.0 - h) * (beta - 2.0 * gamma * t)).sum() / z;
   return out;
 }
 
@@ -100,6 +116,20 @@ class AdditiveMask {
   }
 
   bool reads_values() const { return kind_ != deepmnar_io::missing_mcar; }
+
+  OwnLogit own_logit(const double* theta, int j) const {
+    OwnLogit own;
+    if (kind_ == deepmnar_io::missing_mar) {
+      own.separable = allowed_.col(j).isZero();
+    } else {
+      own.separable = true;
+      if (kind_ == deepmnar_io::missing_selfmask_quadratic) {
+        own.b = theta[slope_at_ + j];
+        own.c = softplus(theta[curvature_at_ + j]);
+      }
+    }
+    return own;
+  }
 
   // Rates and effects start at 0 and the curvature near 0 (softplus(-4) =
   // 0.018): every model starts as MCAR at P(observed) = 1/2, until
@@ -213,6 +243,16 @@ class MissingModel {
     return kind_ == deepmnar_io::missing_selfmask || kind_ == deepmnar_io::missing_selfmask_known ||
            kind_ == deepmnar_io::missing_selfmask_shared;
   }
+  // How column j's logit reads x_j (not separable for the networks, which
+  // read every column).
+  OwnLogit own_logit(const double* theta, int j) const {
+    if (additive()) return additive_.own_logit(theta, j);
+    OwnLogit own;
+    if (!self_masking()) return own;
+    own.separable = true;
+    own.b = -slope(theta, j);
+    return own;
+  }
 
   // Self-masking slopes and locations start Glorot-uniform, as TF1 variables did
   // in the authors' code.
@@ -266,7 +306,6 @@ class MissingModel {
     const double w = theta[offset_ + slope_index(j)];
     return signed_slope() ? direction_[std::size_t(j)] * softplus(w) : w;
   }
-  double location(const double* theta, int j) const { return theta[offset_ + n_slopes_ + j]; }
 
   const RowMat& logits(const double* theta, const RowMat& xfill, MlpCache& cache, RowMat& out) const {
     if (additive()) {

@@ -56,29 +56,28 @@ class NotMiwae {
     w.logits = &variable_logits(categories(), missing_.logits(theta, *w.mask_in, w.missing_cache, w.logits_buffer),
                                 w.pooled);
     w.lw += bernoulli_log_likelihoods(*w.logits, b.observed, K, categories().counted);
-    if (imputing && !w.marginal_columns.empty()) marginalise_missing_cells(theta, b, K, w);
+    if (imputing && !w.marginal_columns.empty() && missing_.reads_values()) marginalise_missing_cells(theta, b, K, w);
   }
 
-  // Rao-Blackwellised conditional means under a self-masking model: each
-  // missing cell's draw and its mask term are replaced by the integral over
-  // the cell (marginal_missing_cell), which removes the draws' noise from
-  // both the weights and the values. Cells it cannot integrate keep theirs.
-  bool can_marginalise() const {
-    return missing_.self_masking() && !student_t() && !categories().any;
-  }
+  // Rao-Blackwellised conditional means: a missing cell whose value only its
+  // own mask logit reads (OwnLogit) has its draw and the draw's mask term
+  // replaced by the sum over its levels (categorical, ordinal, binary) or the
+  // integral over its Gaussian part (marginal_missing_cell), given the
+  // sample's z and the rest of its row. The target is the same; the draws'
+  // noise leaves the weights and the values. Cells it cannot integrate (a
+  // Student-t part, a curve too steep for the quadrature) keep their draws.
   void marginalise_missing_cells(const double* theta, const RowBlock& b, int K, Workspace& w) const {
-    if (!can_marginalise()) return;
-    const PointMasses& spikes = core_.decoder().point_masses();
+    std::vector<OwnLogit> own(static_cast<std::size_t>(p_));
+    for (int j = 0; j < p_; ++j) own[std::size_t(j)] = missing_.own_logit(theta, j);
+    const Categories& cats = categories();
     for (Eigen::Index r = 0; r < b.x.rows(); ++r) {
       for (int j = 0; j < p_; ++j) {
-        if (b.observed(r, j) > 0 || !w.marginal_columns[std::size_t(j)] || spikes.slot[std::size_t(j)] >= 0) continue;
-        const double slope = missing_.slope(theta, j), location = missing_.location(theta, j);
-        for (Eigen::Index n = r * K; n < (r + 1) * K; ++n) {
-          const MarginalMissingCell cell = marginal_missing_cell(w.obs.mu(n, j), w.obs.scale(n, j), slope, location);
-          if (!cell.valid) continue;
-          // the draw's mask term, log P(missing | x) = -softplus(logit), out
-          w.lw[n] += cell.log_z + softplus((*w.logits)(n, j));
-          w.xfill(n, j) = cell.mean;
+        if (b.observed(r, j) > 0 || !w.marginal_columns[std::size_t(j)]) continue;
+        if (cats.in(j)) {
+          if (cats.leads(j) && block_separable(own, j))
+            for (Eigen::Index n = r * K; n < (r + 1) * K; ++n) sum_over_levels(own, j, n, w);
+        } else if (own[std::size_t(j)].separable) {
+          for (Eigen::Index n = r * K; n < (r + 1) * K; ++n) integrate_cell(own[std::size_t(j)], j, n, w);
         }
       }
     }
@@ -113,6 +112,82 @@ class NotMiwae {
 
  private:
   const Categories& categories() const { return core_.decoder().categories(); }
+
+  // The own part of the pooled logit of the categorical variable whose block
+  // starts at f, at its level u: what the mask model reads of the level is
+  // its value in the block's first column (rating levels) or its one-hot
+  // code (see Categories::mask_input).
+  double level_own_logit(const std::vector<OwnLogit>& own, int f, int u) const {
+    const Categories& cats = categories();
+    if (cats.valued(f)) return own[std::size_t(f)].at(cats.value[std::size_t(f + u)]);
+    return own[std::size_t(f + u)].at(1.0);
+  }
+  bool block_separable(const std::vector<OwnLogit>& own, int f) const {
+    for (int u = 0; u < categories().size[std::size_t(f)]; ++u)
+      if (!own[std::size_t(f + u)].separable) return false;
+    return true;
+  }
+
+  // Swaps sample n's mask term of its drawn value (logit `drawn_logit`) for
+  // log Z, the log of its marginal probability of being missing.
+  static void replace_mask_term(Workspace& w, Eigen::Index n, double drawn_logit, double log_z) {
+    w.lw[n] += log_z - log_missing_probability(drawn_logit);
+  }
+
+  // The levels u of the variable at f: P(u | z) P(missing | u) / Z, with Z
+  // their sum; the rest of the pooled logit is what the drawn level leaves.
+  void sum_over_levels(const std::vector<OwnLogit>& own, int f, Eigen::Index n, Workspace& w) const {
+    const int k = categories().size[std::size_t(f)];
+    Eigen::Index drawn = 0;
+    w.xfill.row(n).segment(f, k).maxCoeff(&drawn);
+    const double pooled = (*w.logits)(n, f), rest = pooled - level_own_logit(own, f, int(drawn));
+    Eigen::ArrayXd log_joint(k);
+    for (int u = 0; u < k; ++u)
+      log_joint(u) = std::log(w.obs.level_prob(n, f + u)) + log_missing_probability(rest + level_own_logit(own, f, u));
+    const double top = log_joint.maxCoeff();
+    if (!std::isfinite(top)) return;
+    const double log_z = top + std::log((log_joint - top).exp().sum());
+    w.xfill.row(n).segment(f, k) = (log_joint - log_z).exp().matrix().transpose();
+    replace_mask_term(w, n, pooled, log_z);
+  }
+
+  // A column's missing cell: its point mass (a binary column's two levels)
+  // summed, its Gaussian part integrated.
+  void integrate_cell(const OwnLogit& own, int j, Eigen::Index n, Workspace& w) const {
+    const PointMasses& spikes = core_.decoder().point_masses();
+    const double logit = (*w.logits)(n, j), rest = logit - own.at(w.xfill(n, j));
+    const int s = spikes.slot[std::size_t(j)];
+    double log_part[2], value[2];
+    int parts = 0;
+    double log_continuous = 0.0;
+    if (s >= 0) {
+      const double v = spikes.value[std::size_t(j)], l = w.obs.spike_logit(n, s);
+      log_part[parts] = -softplus(-l) + log_missing_probability(rest + own.at(v));
+      value[parts++] = v;
+      log_continuous = -softplus(l);
+    }
+    if (s >= 0 && spikes.binary(j)) {
+      const double other = spikes.other[std::size_t(j)];
+      log_part[parts] = log_continuous + log_missing_probability(rest + own.at(other));
+      value[parts++] = other;
+    } else {
+      if (student_t()) return;
+      const MarginalMissingCell cell = marginal_missing_cell(w.obs.mu(n, j), w.obs.scale(n, j), rest, own);
+      if (!cell.valid) return;
+      log_part[parts] = log_continuous + cell.log_z;
+      value[parts++] = cell.mean;
+    }
+    const double top = parts == 2 ? std::max(log_part[0], log_part[1]) : log_part[0];
+    if (!std::isfinite(top)) return;
+    double total = 0.0, mean = 0.0;
+    for (int q = 0; q < parts; ++q) {
+      const double share = std::exp(log_part[q] - top);
+      total += share;
+      mean += share * value[q];
+    }
+    w.xfill(n, j) = mean / total;
+    replace_mask_term(w, n, logit, top + std::log(total));
+  }
 
   int p_;
   LatentCore core_;
