@@ -19,21 +19,28 @@
 #'     given \eqn{z} and the mask is \eqn{p(x^m \mid z)} reweighted by
 #'     \eqn{p(s \mid x)}, so averaging decoder means (as the authors' code does)
 #'     would converge to the wrong value.}
-#'   \item{not-MIWAE's self-masking models, conditional means}{each missing
-#'     cell is integrated out instead of drawn: with
-#'     \eqn{P(s_j = 0 \mid x_j) = \sigma(a_j (x_j - b_j))} and
-#'     \eqn{x_j \mid z_l \sim N(\mu_{lj}, \sigma_{lj}^2)}, the weight carries
-#'     \eqn{Z_{lj} = E[\sigma(a_j (x_j - b_j)) \mid z_l]} in place of the drawn
-#'     cell's mask term, and the value is the reweighted mean
-#'     \eqn{\mu_{lj} + a_j \sigma_{lj}^2 E[\sigma'] / Z_{lj}} (Stein's lemma),
-#'     both by 20-point Gauss-Hermite quadrature (the mean within
-#'     \eqn{1.3 \times 10^{-4}} standard deviations while
-#'     \eqn{|a_j| \sigma_{lj} \le 2}, \eqn{6.4 \times 10^{-3}} up to 3; a
-#'     steeper cell keeps its draw). The target is the same; the draws' noise leaves the
-#'     weights and the values, so the adaptive `tolerance` is reached with
-#'     fewer samples (`bench/results/marginal_mask.md`). Gaussian columns
-#'     without a point mass or log transform; medians, SIR draws and mask
-#'     probabilities still draw.}
+#'   \item{not-MIWAE's separable mask models, conditional means}{a missing
+#'     cell whose value no other column's mask logit reads (the self-masking
+#'     models, `"selfmask_quadratic"`, and under `"mar"` every column that is
+#'     not one of the always-observed columns it reads) is summed or
+#'     integrated out instead of drawn. With the cell's own logit of
+#'     \eqn{P(s_j = 1 \mid x)} equal to \eqn{r + b x_j - c x_j^2} (r from the
+#'     rest of the row), the weight carries
+#'     \eqn{Z = E[P(s_j = 0 \mid x_j) \mid z_l]} in place of the drawn cell's
+#'     mask term, and the value is the mean of \eqn{x_j} reweighted by
+#'     \eqn{P(s_j = 0 \mid x_j)}: for a factor, ordered or binary cell a sum
+#'     over its levels (the level probabilities, which give the mode); for a
+#'     Gaussian cell \eqn{\mu + \sigma E[h'(t)] / Z} (Stein's lemma) by
+#'     20-point Gauss-Hermite quadrature (the mean within
+#'     \eqn{1.3 \times 10^{-4}} standard deviations while the logit's slope
+#'     over \eqn{\mu \pm 3\sigma} stays within 2 per \eqn{\sigma},
+#'     \eqn{6.4 \times 10^{-3}} up to 3; a steeper cell keeps its draw); a
+#'     point mass adds its atom to the sum. The target is the same; the draws'
+#'     noise leaves the weights and the values, so the adaptive `tolerance` is
+#'     reached with fewer samples (`bench/results/marginal_mask.md`,
+#'     `bench/results/marginal_levels.md`). Not for Student-t parts, log
+#'     columns, or mask networks (`"linear"`, `"nonlinear"`), which read every
+#'     column; medians, SIR draws and mask probabilities still draw.}
 #' }
 #' Draws are decoded in chunks with a running log-sum-exp, so the conditional
 #' mean needs memory independent of `L`; the median keeps the weights and

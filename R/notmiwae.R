@@ -47,6 +47,12 @@
 #'     self-masking whose direction is learned per column (\eqn{w_j}), which
 #'     can make both tails go missing (\eqn{q_j}) or none (\eqn{w_j = 0} and
 #'     \eqn{q_j \to -\infty} is MCAR).}
+#'   \item{`"selfmask_mar"`}{both: \eqn{c_j + w_j x_j - \mathrm{softplus}(q_j) x_j^2 +
+#'     \sum_k W_{jk} x_k} over the always-observed columns \eqn{k}: a value's
+#'     own size and the observed covariates together decide whether it goes
+#'     missing (self plus other columns). Unlike `"linear"`, no column's mask
+#'     reads another missing value, so the conditional means still integrate
+#'     every missing cell (see [impute()]).}
 #'   \item{`"selfmask_known"`}{\eqn{-d_j\,\mathrm{softplus}(w_j)(x_j - b_j)}: self-masking
 #'     logistic regression whose slope sign is known. `direction` \eqn{d_j = +1}
 #'     ("high", the default) means high values go missing, `-1` ("low") low ones.}
@@ -261,8 +267,8 @@
 #' head(impute(fit, L = 100))
 #' @export
 notmiwae <- function(data,
-                     missing_model = c("auto", "selfmask_known", "selfmask", "selfmask_quadratic", "selfmask_shared",
-                                       "linear", "mar", "mcar", "nonlinear", "none"),
+                     missing_model = c("auto", "selfmask_known", "selfmask", "selfmask_quadratic", "selfmask_mar",
+                                       "selfmask_shared", "linear", "mar", "mcar", "nonlinear", "none"),
                      obs = c("gaussian", "t", "rating", "categorical"), decoder = c("mlp", "linear"), latent_dim = NULL,
                      hidden = c(128, 128), K = 20,
                      direction = "high", activation = c("tanh", "relu"), sigma_floor = "auto",

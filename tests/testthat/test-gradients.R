@@ -3,7 +3,7 @@
 # decoder.
 
 grid <- expand.grid(missing_model = c("none", "selfmask", "selfmask_known", "linear", "nonlinear", "mcar", "mar",
-                                      "selfmask_quadratic"),
+                                      "selfmask_quadratic", "selfmask_mar"),
                     obs = c("gaussian", "t"), decoder = c("mlp", "linear"), stringsAsFactors = FALSE)
 
 for (i in seq_len(nrow(grid))) {
@@ -15,7 +15,7 @@ for (i in seq_len(nrow(grid))) {
   })
 }
 
-point_grid <- expand.grid(missing_model = c("none", "selfmask", "linear", "mar", "selfmask_quadratic"), obs = c("gaussian", "t"),
+point_grid <- expand.grid(missing_model = c("none", "selfmask", "linear", "mar", "selfmask_quadratic", "selfmask_mar"), obs = c("gaussian", "t"),
                           decoder = c("mlp", "linear"), stringsAsFactors = FALSE)
 for (i in seq_len(nrow(point_grid))) {
   g <- point_grid[i, ]
@@ -109,7 +109,7 @@ test_that("gradient with a categorical variable matches finite differences", {
   groups <- c(0L, 0L, 0L, 1L, 1L, 1L)
   grid <- list(c("selfmask_known", "gaussian", "mlp"), c("selfmask", "t", "mlp"), c("linear", "gaussian", "linear"),
                c("nonlinear", "t", "linear"), c("none", "gaussian", "mlp"), c("mar", "gaussian", "mlp"),
-               c("selfmask_quadratic", "t", "mlp"), c("mcar", "gaussian", "linear"))
+               c("selfmask_quadratic", "t", "mlp"), c("mcar", "gaussian", "linear"), c("selfmask_mar", "gaussian", "mlp"))
   for (i in seq_along(grid)) {
     g <- grid[[i]]
     spec <- tiny_spec(ncol(x), g[1], g[2], g[3], category_group = groups, temperature = 0.7)
@@ -130,7 +130,7 @@ test_that("gradient with rating levels (a valued categorical variable) matches f
   groups <- c(0L, 0L, 0L, 1L, 1L, 1L)
   values <- c(NA, NA, NA, -1.2, 0.1, 1.3)
   for (g in list(c("selfmask_shared", 0), c("selfmask_known", 1), c("nonlinear", 1), c("mar", 1),
-                 c("selfmask_quadratic", 1))) {
+                 c("selfmask_quadratic", 1), c("selfmask_mar", 1))) {
     spec <- tiny_spec(ncol(x), g[1], category_group = groups, category_value = values, temperature = 0.7,
                       direction = rep(as.numeric(g[2]), 6))
     set.seed(71)
@@ -331,5 +331,17 @@ test_that("gradient matches finite differences with relu and identity hidden act
       set.seed(90)
       expect_lt(gradient_error(spec, x), 1e-6)
     }
+  }
+})
+
+test_that("gradient matches finite differences when the MAR part reads the always-observed columns only", {
+  # column 3 is the one complete column of tiny_mnar_data(): the others'
+  # logits may read it, and no logit reads columns 1 and 2
+  x <- tiny_mnar_data()
+  for (model in c("mar", "selfmask_mar")) {
+    spec <- tiny_spec(ncol(x), model)
+    spec$mask_reads <- as.integer(colSums(is.na(x)) == 0)
+    set.seed(81)
+    expect_lt(gradient_error(spec, x), 1e-6)
   }
 })

@@ -122,10 +122,10 @@ agreement <- function(fit, data, columns) {
        ess_on = mean(attr(on, "ess"), na.rm = TRUE), ess_off = mean(attr(off, "ess"), na.rm = TRUE))
 }
 
-test_that("the quadratic self-mask and MAR models integrate their Gaussian cells to the drawn answer", {
+test_that("the quadratic self-mask, MAR and self-mask-plus-MAR models integrate their Gaussian cells to the drawn answer", {
   y <- x
   y$d <- y$c + rnorm(nrow(y), sd = 0.3)
-  for (model in c("selfmask_quadratic", "mar")) {
+  for (model in c("selfmask_quadratic", "mar", "selfmask_mar")) {
     f <- quick_fit(y, missing_model = model)
     a <- agreement(f, y, c("a", "b"))
     scale <- f$scaling$scale[c("a", "b")]

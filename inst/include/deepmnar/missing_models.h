@@ -85,6 +85,10 @@ inline MarginalMissingCell marginal_missing_cell(double mu, double sd, double re
 //   mcar                c_j
 //   mar                 c_j + sum_{k outside j's variable, k readable} W_jk x_k
 //   selfmask_quadratic  c_j + w_j x_j - softplus(q_j) x_j^2
+//   selfmask_mar        both: c_j + w_j x_j - softplus(q_j) x_j^2 + sum_k W_jk x_k
+// (selfmask_mar is self-masking beside a MAR dependence on the always-
+// observed columns: unlike a mask network, no logit reads another missing
+// value, so imputation can still integrate every missing cell.)
 // mcar and mar carry a mask term so that their held-out likelihood of
 // (x_obs, s) is comparable with the self-masking models'; the quadratic
 // self-mask learns either direction, both tails (q large) or none (w = 0,
@@ -95,7 +99,7 @@ class AdditiveMask {
   AdditiveMask(const deepmnar_io::ModelSpec& spec, ParamLayout& layout) : kind_(spec.missing), p_(spec.p) {
     layout.part("mask_rate");
     rate_at_ = layout.take(std::size_t(p_));
-    if (kind_ == deepmnar_io::missing_mar) {
+    if (reads_others()) {
       layout.part("mask_others");
       others_at_ = layout.take(std::size_t(p_) * std::size_t(p_));
       // a column's own variable (itself, or the other levels of its factor)
@@ -107,7 +111,8 @@ class AdditiveMask {
           const bool readable = spec.mask_reads.empty() || spec.mask_reads[std::size_t(k)] == 1;
           if (j == k || (gj > 0 && gj == gk) || !readable) allowed_(j, k) = 0.0;
         }
-    } else if (kind_ == deepmnar_io::missing_selfmask_quadratic) {
+    }
+    if (reads_self()) {
       layout.part("mask_slope");
       slope_at_ = layout.take(std::size_t(p_));
       layout.part("mask_curvature");
@@ -119,14 +124,10 @@ class AdditiveMask {
 
   OwnLogit own_logit(const double* theta, int j) const {
     OwnLogit own;
-    if (kind_ == deepmnar_io::missing_mar) {
-      own.separable = allowed_.col(j).isZero();
-    } else {
-      own.separable = true;
-      if (kind_ == deepmnar_io::missing_selfmask_quadratic) {
-        own.b = theta[slope_at_ + j];
-        own.c = softplus(theta[curvature_at_ + j]);
-      }
+    own.separable = !reads_others() || allowed_.col(j).isZero();
+    if (reads_self()) {
+      own.b = theta[slope_at_ + j];
+      own.c = softplus(theta[curvature_at_ + j]);
     }
     return own;
   }
@@ -136,8 +137,8 @@ class AdditiveMask {
   // start_from_data() sets the rates from the data.
   void init(double* theta) const {
     std::fill(theta + rate_at_, theta + rate_at_ + p_, 0.0);
-    if (kind_ == deepmnar_io::missing_mar) std::fill(theta + others_at_, theta + others_at_ + std::size_t(p_) * p_, 0.0);
-    if (kind_ == deepmnar_io::missing_selfmask_quadratic) {
+    if (reads_others()) std::fill(theta + others_at_, theta + others_at_ + std::size_t(p_) * p_, 0.0);
+    if (reads_self()) {
       std::fill(theta + slope_at_, theta + slope_at_ + p_, 0.0);
       std::fill(theta + curvature_at_, theta + curvature_at_ + p_, -4.0);
     }
@@ -148,17 +149,17 @@ class AdditiveMask {
   // (1.5 with the sign the data suggest), its curvature near 0.
   void start_from_data(double* theta, const deepmnar_io::MaskStart& start) const {
     for (int j = 0; j < p_; ++j) theta[rate_at_ + j] = logit(start.share[std::size_t(j)]);
-    if (kind_ != deepmnar_io::missing_selfmask_quadratic) return;
+    if (!reads_self()) return;
     for (int j = 0; j < p_; ++j)
       if (start.incomplete[std::size_t(j)]) theta[slope_at_ + j] = -1.5 * start.direction[std::size_t(j)];
   }
-  bool start_reads_directions() const { return kind_ == deepmnar_io::missing_selfmask_quadratic; }
+  bool start_reads_directions() const { return reads_self(); }
 
   void logits(const double* theta, const RowMat& xfill, RowMat& out) const {
     out.resize(xfill.rows(), p_);
     out.rowwise() = CMapRowVec(theta + rate_at_, p_);
-    if (kind_ == deepmnar_io::missing_mar) out.noalias() += xfill * others(theta).transpose();
-    if (kind_ == deepmnar_io::missing_selfmask_quadratic) {
+    if (reads_others()) out.noalias() += xfill * others(theta).transpose();
+    if (reads_self()) {
       const RowVec w = CMapRowVec(theta + slope_at_, p_), c = curvatures(theta);
       out.array() += xfill.array().rowwise() * w.array() - xfill.array().square().rowwise() * c.array();
     }
@@ -167,12 +168,12 @@ class AdditiveMask {
   void backward(const double* theta, const RowMat& xfill, const RowMat& d_logits, double* grad, RowMat& d_xfill) const {
     MapRowVec(grad + rate_at_, p_) += d_logits.colwise().sum();
     d_xfill.setZero(xfill.rows(), p_);
-    if (kind_ == deepmnar_io::missing_mar) {
+    if (reads_others()) {
       const RowMat w = others(theta);
       Eigen::Map<RowMat>(grad + others_at_, p_, p_) += (d_logits.transpose() * xfill).cwiseProduct(allowed_);
       d_xfill.noalias() += d_logits * w;
     }
-    if (kind_ == deepmnar_io::missing_selfmask_quadratic) {
+    if (reads_self()) {
       const RowVec w = CMapRowVec(theta + slope_at_, p_), c = curvatures(theta);
       MapRowVec(grad + slope_at_, p_) += (d_logits.array() * xfill.array()).colwise().sum().matrix();
       const RowVec d_c = -(d_logits.array() * xfill.array().square()).colwise().sum().matrix();
@@ -184,6 +185,12 @@ class AdditiveMask {
   }
 
  private:
+  bool reads_others() const {
+    return kind_ == deepmnar_io::missing_mar || kind_ == deepmnar_io::missing_selfmask_mar;
+  }
+  bool reads_self() const {
+    return kind_ == deepmnar_io::missing_selfmask_quadratic || kind_ == deepmnar_io::missing_selfmask_mar;
+  }
   static int group_of(const deepmnar_io::ModelSpec& spec, int j) {
     return spec.category_group.size() == std::size_t(spec.p) ? spec.category_group[std::size_t(j)] : 0;
   }
@@ -229,6 +236,7 @@ class MissingModel {
       case deepmnar_io::missing_mcar:
       case deepmnar_io::missing_mar:
       case deepmnar_io::missing_selfmask_quadratic:
+      case deepmnar_io::missing_selfmask_mar:
         additive_ = AdditiveMask(spec, layout);
         break;
       default:
@@ -350,7 +358,7 @@ class MissingModel {
   RowVec locations(const double* theta) const { return CMapRowVec(theta + offset_ + n_slopes_, p_); }
   bool additive() const {
     return kind_ == deepmnar_io::missing_mcar || kind_ == deepmnar_io::missing_mar ||
-           kind_ == deepmnar_io::missing_selfmask_quadratic;
+           kind_ == deepmnar_io::missing_selfmask_quadratic || kind_ == deepmnar_io::missing_selfmask_mar;
   }
   int slope_index(int j) const { return kind_ == deepmnar_io::missing_selfmask_shared ? 0 : j; }
   bool learns_direction() const {

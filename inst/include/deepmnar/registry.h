@@ -40,7 +40,8 @@ enum MissingKind {
   missing_selfmask_shared = 5,
   missing_mcar = 6,
   missing_mar = 7,
-  missing_selfmask_quadratic = 8
+  missing_selfmask_quadratic = 8,
+  missing_selfmask_mar = 9
 };
 enum ActivationKind { act_identity = 0, act_tanh = 1, act_relu = 2 };
 enum ModelKind { model_notmiwae = 0, model_gnr = 1, model_not2miwae = 2, model_psmvae = 3 };
@@ -79,7 +80,8 @@ inline const std::vector<Option>& registry_options() {
         {missing_selfmask_shared, "selfmask_shared"},
         {missing_mcar, "mcar"},
         {missing_mar, "mar"},
-        {missing_selfmask_quadratic, "selfmask_quadratic"}}},
+        {missing_selfmask_quadratic, "selfmask_quadratic"},
+        {missing_selfmask_mar, "selfmask_mar"}}},
       {"obs", "obs_code", {{obs_gaussian, "gaussian"}, {obs_student_t, "t"}, {obs_rating, "rating"}}},
       {"decoder", "decoder_code", {{decoder_mlp, "mlp"}, {decoder_linear, "linear"}}},
       {"encoder", "encoder_code", {{encoder_mlp, "mlp"}, {encoder_set, "set"}}},
@@ -121,7 +123,7 @@ inline const std::vector<Capabilities>& model_capabilities() {
   static const std::vector<Capabilities> table = {
       {model_notmiwae, {obs_gaussian, obs_student_t, obs_rating}, true, true,
        {missing_none, missing_selfmask, missing_selfmask_known, missing_linear, missing_nonlinear,
-        missing_selfmask_shared, missing_mcar, missing_mar, missing_selfmask_quadratic},
+        missing_selfmask_shared, missing_mcar, missing_mar, missing_selfmask_quadratic, missing_selfmask_mar},
        {encoder_mlp, encoder_set}, 16, false, "bound"},
       {model_gnr, {obs_gaussian, obs_student_t, obs_rating}, true, true, {missing_none}, {encoder_mlp, encoder_set}, 16,
        true, "bound"},
