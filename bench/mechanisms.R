@@ -35,7 +35,10 @@
 #   Rscript bench/mechanisms.R --methods=mean,mice,missforest
 #   Rscript bench/mechanisms.R --report
 # Options: --datasets, --mechanisms, --rates (0.2,0.4), --seeds (1:3),
-# --methods (deepmnar,mean,mice,missforest), --report. Cells are cached in
+# --methods (deepmnar,mean,mice,missforest), --report; --candidates=a,b,...
+# with --tag=NAME runs the default with other candidates into its own cache
+# and writes bench/results/mechanisms_NAME.md and .csv (the baselines are
+# read from the main cache, which the committed mechanisms.csv seeds). Cells are cached in
 # bench/results/cache/mechanisms/ as they finish, so runs resume and two
 # processes with disjoint --datasets (or --methods) use both cores.
 
@@ -52,8 +55,14 @@ rates <- as.numeric(split_option("rates", "0.2,0.4"))
 seeds <- eval(parse(text = command_option(args, "seeds", "1:3")))
 methods <- split_option("methods", "deepmnar,mean,mice,missforest")
 report_only <- "--report" %in% args
-cache_dir <- file.path("bench", "results", "cache", "mechanisms")
+tag <- command_option(args, "tag", "")
+candidate_set <- if (nzchar(tag)) strsplit(command_option(args, "candidates", ""), ",")[[1]] else NULL
+if (nzchar(tag) && !length(candidate_set)) stop("--tag needs --candidates", call. = FALSE)
+main_cache_dir <- file.path("bench", "results", "cache", "mechanisms")
+cache_dir <- if (nzchar(tag)) paste0(main_cache_dir, "_", tag) else main_cache_dir
+results_name <- if (nzchar(tag)) paste0("mechanisms_", tag) else "mechanisms"
 dir.create(cache_dir, recursive = TRUE, showWarnings = FALSE)
+dir.create(main_cache_dir, recursive = TRUE, showWarnings = FALSE)
 
 # The committed bench/results/mechanisms.csv holds every finished cell: a
 # fresh clone (no cache) resumes from it instead of refitting.
@@ -63,7 +72,8 @@ seed_cache_from_csv <- function() {
   done <- utils::read.csv(csv, stringsAsFactors = FALSE)
   done$method_group <- ifelse(is.na(done$chosen) & done$method != "default", done$method, "deepmnar")
   for (cell in split(done, paste(done$dataset, done$mechanism, done$rate, done$seed, done$method_group))) {
-    file <- cell_file(cell$dataset[1], cell$mechanism[1], cell$rate[1], cell$seed[1], cell$method_group[1])
+    file <- cell_file(cell$dataset[1], cell$mechanism[1], cell$rate[1], cell$seed[1], cell$method_group[1],
+                      main_cache_dir)
     if (!file.exists(file)) saveRDS(cell[setdiff(names(cell), "method_group")], file)
   }
 }
@@ -116,13 +126,13 @@ scores_of <- function(truth, completed, mask) {
     pfc = imputation_pfc(truth, completed, mask))
 }
 
-cell_file <- function(dataset, mechanism, rate, seed, method) {
-  file.path(cache_dir, sprintf("%s_%s_%g_%d_%s.rds", dataset, mechanism, rate, seed, method))
+cell_file <- function(dataset, mechanism, rate, seed, method, dir = if (method == "deepmnar") cache_dir else main_cache_dir) {
+  file.path(dir, sprintf("%s_%s_%g_%d_%s.rds", dataset, mechanism, rate, seed, method))
 }
 
 run_deepmnar <- function(amputed, truth, seed) {
   started <- proc.time()[["elapsed"]]
-  fit <- notmiwae(amputed$data, seed = seed, threads = 1L, progress = FALSE)
+  fit <- notmiwae(amputed$data, seed = seed, threads = 1L, progress = FALSE, candidates = candidate_set)
   seconds <- proc.time()[["elapsed"]] - started
   table <- compare_mechanisms(fit)
   rows <- lapply(table$mechanism, function(m) {
@@ -193,8 +203,15 @@ if (!report_only) {
 # ---- report -----------------------------------------------------------------
 files <- list.files(cache_dir, full.names = TRUE, pattern = "\\.rds$")
 if (!length(files)) quit(save = "no")
+if (nzchar(tag)) {
+  ran <- do.call(rbind, lapply(files, readRDS))
+  baselines <- list.files(main_cache_dir, full.names = TRUE, pattern = "_(mean|mice|missforest)\\.rds$")
+  files <- c(files, baselines[sub(".*/", "", baselines) %in% sprintf("%s_%s_%g_%d_%s.rds", rep(ran$dataset, 3),
+                                rep(ran$mechanism, 3), rep(ran$rate, 3), rep(ran$seed, 3),
+                                rep(c("mean", "mice", "missforest"), each = nrow(ran)))])
+}
 all <- do.call(rbind, lapply(files, readRDS))
-utils::write.csv(all, file.path("bench", "results", "mechanisms.csv"), row.names = FALSE)
+utils::write.csv(all, file.path("bench", "results", paste0(results_name, ".csv")), row.names = FALSE)
 candidates <- setdiff(unique(all$method[!is.na(all$chosen)]), NA)
 key <- c("dataset", "mechanism", "rate", "seed")
 cells <- unique(all[all$method == "default", key])
@@ -220,9 +237,9 @@ per_cell <- do.call(rbind, lapply(seq_len(nrow(cells)), function(i) {
 }))
 per_cell$regret <- per_cell$default / per_cell$oracle_rmse - 1
 per_cell$regret_best_rule <- per_cell$best_rule / per_cell$oracle_rmse - 1
-utils::write.csv(per_cell, file.path("bench", "results", "mechanisms_cells.csv"), row.names = FALSE)
-# the vignette "Which mechanism?" reads the installed copy
-utils::write.csv(per_cell, file.path("inst", "extdata", "mechanisms_cells.csv"), row.names = FALSE)
+utils::write.csv(per_cell, file.path("bench", "results", paste0(results_name, "_cells.csv")), row.names = FALSE)
+# the vignette "Which mechanism?" reads the installed copy of the default's
+if (!nzchar(tag)) utils::write.csv(per_cell, file.path("inst", "extdata", "mechanisms_cells.csv"), row.names = FALSE)
 
 fmt <- function(v) ifelse(is.na(v), "", sprintf("%.3f", v))
 mean_sd <- function(v) if (all(is.na(v))) "" else if (sum(!is.na(v)) > 1)
@@ -291,5 +308,10 @@ if (nrow(pfc)) {
 lines <- c(lines, "", sprintf("Default fit and imputation time per cell (one thread): median %.1f s (range %.1f-%.1f).",
                               stats::median(per_cell$seconds), min(per_cell$seconds), max(per_cell$seconds)),
            "", "Per-cell numbers: bench/results/mechanisms_cells.csv; every row: bench/results/mechanisms.csv.")
-writeLines(lines, file.path("bench", "results", "mechanisms.md"))
+if (nzchar(tag)) {
+  lines <- append(lines, c("", sprintf(paste0("**Candidates of this run (`--tag=%s`): %s** in place of the default's; ",
+                                              "mice, missForest and mean from the main run's cells."),
+                                       tag, paste(candidate_set, collapse = ", "))), after = 1)
+}
+writeLines(lines, file.path("bench", "results", paste0(results_name, ".md")))
 cat(lines, sep = "\n")
