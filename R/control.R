@@ -7,6 +7,10 @@
 #' `notmiwae(x, control = train_control(iterations = 500))`.
 #'
 #' @param iterations Number of Adam steps (a cap under early stopping).
+#'   `NULL` (the default) takes 20,000, or under early stopping 25 passes over
+#'   the rows when that is more (tables of more than about 12,800 rows at
+#'   batch 16), so that a large table is not cut off before it has seen its
+#'   rows a few times.
 #' @param batch_size Rows per minibatch; `NULL` (the default) takes 16 (64 for
 #'   [psmvae()]), or every row when the data have fewer.
 #' @param lr Adam learning rate.
@@ -48,11 +52,11 @@
 #' x$variance[x$variance > mean(x$variance)] <- NA
 #' fit <- notmiwae(x, missing_model = "selfmask_known", seed = 1, control = quick)
 #' @export
-train_control <- function(iterations = 20000, batch_size = NULL, lr = 1e-3, stop_early = TRUE, starts = NULL,
+train_control <- function(iterations = NULL, batch_size = NULL, lr = 1e-3, stop_early = TRUE, starts = NULL,
                           ensemble = 1, threads = NULL, precision = c("double", "float"), progress = interactive()) {
   check_stop_early(stop_early)
   structure(list(
-    iterations = check_count(iterations, "iterations", 1, 1e9),
+    iterations = if (is.null(iterations)) NULL else check_count(iterations, "iterations", 1, 1e9),
     batch_size = batch_size,  # checked against the rows when the data come
     lr = check_positive_number(lr, "lr", max = 1),
     stop_early = stop_early,

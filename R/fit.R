@@ -126,7 +126,7 @@ fit_model <- function(model, data, obs, decoder, activation, sigma_floor, latent
   n <- if (is.null(sparse)) nrow(x) else nrow(sparse)
   batch_size <- if (is.null(control$batch_size)) min(can$batch_size, n) else control$batch_size
   args <- c(check_common_args(K, batch_size, latent_dim, hidden, control$threads, seed, n, ncol(x)),
-            unclass(control)[c("iterations", "lr")])
+            list(iterations = iteration_cap(control, n, batch_size), lr = control$lr))
   eta_dim <- check_count(if (is.null(eta_dim)) max(1, ncol(x) - 1) else eta_dim, "eta_dim", 1, 4096)
   choosing <- identical(missing_model, "auto")
   if (choosing) {
@@ -207,6 +207,15 @@ given_moments <- function(scaling, center, scale, columns, levels) {
   for (name in names(centers)) if (!is.na(centers[[name]])) scaling$center[[name]] <- centers[[name]]
   for (name in names(scales)) if (!is.na(scales[[name]])) scaling$scale[[name]] <- scales[[name]]
   scaling
+}
+
+# 20,000 Adam steps, or under early stopping 25 passes over the rows when
+# that is more: at batch 16 a 54,000-row table would otherwise stop within
+# six passes, before it converged (bench/results/scale.md, diamonds).
+iteration_cap <- function(control, n, batch_size) {
+  if (!is.null(control$iterations)) return(control$iterations)
+  if (is.null(check_stop_early(control$stop_early))) return(20000L)
+  max(20000L, as.integer(25 * ceiling(n / batch_size)))
 }
 
 # The shared options that depend on the data (train_control() checked the
@@ -533,7 +542,9 @@ abort_nonfinite_training <- function(iteration, lr) {
 #'   `bench/scale.R`), while the check only needs the bound's mean to move by
 #'   more than its noise: with 2,000 rows its standard error is a few hundredths
 #'   of a nat per row.
-#' @param every Iterations between checks; default `max(50, iterations / 200)`.
+#' @param every Iterations between checks; default `max(50, iterations / 200)`,
+#'   and at least half a pass over the training rows (`rows / (2 batch_size)`),
+#'   so that `patience` checks span at least five passes on a large table.
 #' @param patience Checks without improvement before training stops.
 #' @param patience_ratio Training also goes on until the iterations since the
 #'   best check are at least this multiple of the iterations it took to reach
@@ -580,6 +591,14 @@ check_stop_early <- function(stop_early) {
   stop_early
 }
 
+# Checks every iterations / 200 (at least 50), and at least every half pass
+# over the training rows: `patience` checks then span at least five passes,
+# so a large table does not stop on the noise of a fraction of its rows.
+# Tables of up to 3,200 training rows at batch 16 keep 100.
+default_check_interval <- function(iterations, train_rows, batch_size) {
+  max(50L, as.integer(iterations %/% 200L), as.integer(ceiling(train_rows / (2 * batch_size))))
+}
+
 # Trains on all rows but the held-out ones, scoring the held-out bound every
 # `every` iterations and keeping the best parameters, in one engine call
 # (early_stopping.h).
@@ -592,7 +611,8 @@ run_with_early_stopping <- function(spec, ed, state, args, progress, rule) {
   held_out <- sort(with_seed(split_seed(args), sample.int(n, max(1L, size))))
   train_ed <- rows_of_engine_data(ed, setdiff(seq_len(n), held_out))
   held_ed <- rows_of_engine_data(ed, held_out)
-  every <- if (is.null(rule$every)) max(50L, as.integer(args$iterations %/% 200L)) else rule$every
+  every <- if (is.null(rule$every)) default_check_interval(args$iterations, n - length(held_out), args$batch_size) else
+    rule$every
   patience_ratio <- if (is.null(rule$patience_ratio)) 0 else rule$patience_ratio  # rules saved before it existed
   out <- with_iteration_bar(progress, "Training", args$iterations,
                             "held-out bound {format(round(held, 3))}, best {format(round(best, 3))}",
