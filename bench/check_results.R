@@ -250,6 +250,13 @@ not_checked <- c(
   "early_stopping_overhead_r_loop.csv" = "timings",
   "coverage_auto/evidence.csv" = "held-out scores relative to the MAR candidate, no imputations",
   "workflow.md" = "timings",
+  "marginal_levels.csv" = "no baseline (not-MIWAE only, drawn against summed)",
+  "marginal_levels.md" = "no baseline (not-MIWAE only, drawn against summed)",
+  "ratings.csv" = "every cell of ratings.md, which is checked",
+  "schedule.csv" = "no mean imputation in the table", "schedule.md" = "no mean imputation in the table",
+  "mechanisms_selfmask_mar.csv" = "a candidate set under trial, not the default's (partial run; see issue 31's note)",
+  "mechanisms_selfmask_mar.md" = "a candidate set under trial, not the default's (partial run; see issue 31's note)",
+  "mechanisms_selfmask_mar_cells.csv" = "a candidate set under trial, not the default's (partial run; see issue 31's note)",
   "pattern_sets.csv" = "pattern-set accuracy, no naive baseline", "pattern_sets.md" = "pattern-set accuracy, no naive baseline",
   "psmvae_starts.md" = "no baseline (PSMVAE only)", "stopping.md" = "no baseline (not-MIWAE only)"
 )
