@@ -125,8 +125,9 @@ fit_model <- function(model, data, obs, decoder, activation, sigma_floor, latent
   if (is.null(latent_dim) && encoder$encoder == "set") latent_dim <- max(1L, min(30L, ncol(x) - 1L))
   n <- if (is.null(sparse)) nrow(x) else nrow(sparse)
   batch_size <- if (is.null(control$batch_size)) min(can$batch_size, n) else control$batch_size
+  stop_rule <- check_stop_early(control$stop_early)
   args <- c(check_common_args(K, batch_size, latent_dim, hidden, control$threads, seed, n, ncol(x)),
-            list(iterations = iteration_cap(control, n, batch_size), lr = control$lr))
+            list(iterations = iteration_cap(control$iterations, stop_rule, n, batch_size), lr = control$lr))
   eta_dim <- check_count(if (is.null(eta_dim)) max(1, ncol(x) - 1) else eta_dim, "eta_dim", 1, 4096)
   choosing <- identical(missing_model, "auto")
   if (choosing) {
@@ -157,7 +158,7 @@ fit_model <- function(model, data, obs, decoder, activation, sigma_floor, latent
     spec
   }
   spec <- spec_with(if (choosing) candidates[1] else missing_model)
-  args$stop_early <- check_stop_early(control$stop_early)
+  args$stop_early <- stop_rule
   args$ensemble <- control$ensemble
   args$starts <- control$starts
   class <- paste0("deepmnar_", model)
@@ -212,9 +213,9 @@ given_moments <- function(scaling, center, scale, columns, levels) {
 # 20,000 Adam steps, or under early stopping 25 passes over the rows when
 # that is more: at batch 16 a 54,000-row table would otherwise stop within
 # six passes, before it converged (bench/results/scale.md, diamonds).
-iteration_cap <- function(control, n, batch_size) {
-  if (!is.null(control$iterations)) return(control$iterations)
-  if (is.null(check_stop_early(control$stop_early))) return(20000L)
+iteration_cap <- function(iterations, stop_rule, n, batch_size) {
+  if (!is.null(iterations)) return(iterations)
+  if (is.null(stop_rule)) return(20000L)
   max(20000L, as.integer(25 * ceiling(n / batch_size)))
 }
 

@@ -3,7 +3,9 @@
 # a check at least every half pass.
 
 test_that("the iteration cap is 20,000 or 25 passes over the rows under early stopping", {
-  cap <- deepmnar:::iteration_cap
+  cap <- function(control, n, batch_size) {
+    deepmnar:::iteration_cap(control$iterations, deepmnar:::check_stop_early(control$stop_early), n, batch_size)
+  }
   expect_identical(cap(train_control(), 1372, 16), 20000L)
   expect_identical(cap(train_control(), 12800, 16), 20000L)
   expect_identical(cap(train_control(), 53940, 16), as.integer(25 * ceiling(53940 / 16)))

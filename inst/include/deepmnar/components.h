@@ -67,6 +67,14 @@ inline auto softplus_array(const A& a) -> decltype(a.max(0.0) + ((-a.abs()).exp(
 // location head gives the levels' logits, and the variable has one mask
 // entry: the mask models' logits of its columns are summed into one (a
 // logistic model of P(observed) with an effect per level), counted once.
+// log sum exp(a) of an array, its largest term factored out (NaN when every
+// term is -inf).
+template <class A>
+double log_sum_exp(const A& a) {
+  const double top = a.maxCoeff();
+  return top + std::log((a - top).exp().sum());
+}
+
 struct Categories {
   std::vector<int> first, size;  // per column: its block's first column and size (-1, 0: not categorical)
   RowVec counted;                // per column: 1 if its mask logit enters the likelihood
@@ -159,9 +167,7 @@ struct Categories {
   }
   // log sum_k exp(logit_k) of the block that starts at column f.
   double log_normaliser(const RowMat& logits, Eigen::Index n, int f) const {
-    const auto l = logits.row(n).segment(f, size[std::size_t(f)]).array();
-    const double top = l.maxCoeff();
-    return top + std::log((l - top).exp().sum());
+    return log_sum_exp(logits.row(n).segment(f, size[std::size_t(f)]).array());
   }
 };
 

@@ -170,8 +170,8 @@ bool precise_enough(const PrecisionTracker& precision, const StreamingWeights& s
 }
 
 // Models whose weights read drawn missing values may integrate those cells
-// out for conditional means (not-MIWAE's self-masking models define an
-// overload for their workspace); the others draw.
+// out for conditional means (not-MIWAE defines an overload for its
+// workspace, used by its separable mask models); the others draw.
 template <class Workspace>
 void request_marginal_cells(Workspace&, const std::vector<char>&) {}
 

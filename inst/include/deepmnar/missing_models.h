@@ -307,14 +307,6 @@ class MissingModel {
     return learns_direction() || (additive() && additive_.start_reads_directions());
   }
 
-  // Logit slope of column j: logit = -slope * (x - location). A slope whose
-  // sign is known is direction * softplus(raw); a shared one is one raw
-  // value for every column, its sign known unless the direction is 0.
-  double slope(const double* theta, int j) const {
-    const double w = theta[offset_ + slope_index(j)];
-    return signed_slope() ? direction_[std::size_t(j)] * softplus(w) : w;
-  }
-
   const RowMat& logits(const double* theta, const RowMat& xfill, MlpCache& cache, RowMat& out) const {
     if (additive()) {
       additive_.logits(theta, xfill, out);
@@ -350,6 +342,14 @@ class MissingModel {
   }
 
  private:
+  // Logit slope of column j: logit = -slope * (x - location). A slope whose
+  // sign is known is direction * softplus(raw); a shared one is one raw
+  // value for every column, its sign known unless the direction is 0.
+  double slope(const double* theta, int j) const {
+    const double w = theta[offset_ + slope_index(j)];
+    return signed_slope() ? direction_[std::size_t(j)] * softplus(w) : w;
+  }
+
   RowVec slopes(const double* theta) const {
     RowVec w(p_);
     for (int j = 0; j < p_; ++j) w(j) = slope(theta, j);

@@ -144,9 +144,8 @@ class NotMiwae {
     Eigen::ArrayXd log_joint(k);
     for (int u = 0; u < k; ++u)
       log_joint(u) = std::log(w.obs.level_prob(n, f + u)) + log_missing_probability(rest + level_own_logit(own, f, u));
-    const double top = log_joint.maxCoeff();
-    if (!std::isfinite(top)) return;
-    const double log_z = top + std::log((log_joint - top).exp().sum());
+    const double log_z = log_sum_exp(log_joint);
+    if (!std::isfinite(log_z)) return;
     w.xfill.row(n).segment(f, k) = (log_joint - log_z).exp().matrix().transpose();
     replace_mask_term(w, n, pooled, log_z);
   }
