@@ -74,3 +74,27 @@ load_dataset <- function(name) {
   x
 }
 
+# Real tables of >= 20,000 rows with factor columns, whole and as shipped:
+#   diamonds  ggplot2::diamonds, 53,940 x 10 (cut, color and clarity as
+#             unordered factors)
+#   cps1988   AER::CPS1988, 28,155 x 7 (US Current Population Survey, March
+#             1988: wage, education, experience; ethnicity, smsa, parttime
+#             binary; region 4 levels)
+#   chem97    mlmRev::Chem97, 31,022 x 5 (A-level chemistry scores, England
+#             1997; the lea, school and student identifiers dropped)
+load_large_table <- function(name) {
+  env <- new.env()
+  switch(name,
+    diamonds = {
+      d <- as.data.frame(ggplot2::diamonds)
+      for (j in c("cut", "color", "clarity")) d[[j]] <- factor(d[[j]], ordered = FALSE)
+      d
+    },
+    cps1988 = { utils::data("CPS1988", package = "AER", envir = env); env$CPS1988 },
+    chem97 = {
+      utils::data("Chem97", package = "mlmRev", envir = env)
+      d <- as.data.frame(env$Chem97)
+      d[, setdiff(names(d), c("lea", "school", "student"))]
+    },
+    stop("unknown table ", name, call. = FALSE))
+}

@@ -6,11 +6,8 @@
 # tables with factor columns too (before, any factor column made every cell
 # of the table draw). Measured against the draws
 # (options(deepmnar.marginal_mask = FALSE)) on two real mixed tables that no
-# default was chosen on, 5,000 rows sampled per seed:
-#   diamonds  ggplot2::diamonds (cut, color, clarity as unordered factors)
-#   cps1988   AER::CPS1988 (US Current Population Survey, March 1988: wage,
-#             education, experience; ethnicity, smsa, parttime binary;
-#             region 4 levels)
+# default was chosen on, 5,000 rows sampled per seed: diamonds and cps1988
+# (load_large_table() in bench/datasets.R gives their provenance).
 # Mechanism, self-masking on every kind of column: each numeric column but
 # the last missing above its mean with probability 0.6; each factor missing
 # with probability 0.5 when its level is in the upper half of its levels.
@@ -32,20 +29,9 @@ seeds <- eval(parse(text = opt$seeds))
 cache_dir <- file.path("bench", "results", "cache", "marginal_levels")
 dir.create(cache_dir, recursive = TRUE, showWarnings = FALSE)
 
-mixed_table <- function(name) {
-  if (name == "diamonds") {
-    d <- as.data.frame(ggplot2::diamonds)
-    for (j in c("cut", "color", "clarity")) d[[j]] <- factor(d[[j]], ordered = FALSE)
-    return(d)
-  }
-  env <- new.env()
-  utils::data("CPS1988", package = "AER", envir = env)
-  env$CPS1988
-}
-
 amputed_sample <- function(name, seed, rows = 5000) {
   set.seed(seed)
-  full <- mixed_table(name)
+  full <- load_large_table(name)
   truth <- full[sample.int(nrow(full), rows), ]
   rownames(truth) <- NULL
   data <- truth

@@ -33,8 +33,7 @@ cache_dir <- file.path("bench", "results", "cache", "scale")
 
 
 diamonds_data <- function() {
-  d <- as.data.frame(ggplot2::diamonds)
-  for (j in c("cut", "color", "clarity")) d[[j]] <- factor(d[[j]], ordered = FALSE)
+  d <- load_large_table("diamonds")
   a <- ampute_mnar(d, columns = c("carat", "depth", "price"), prob = 0.8, seed = 1)
   list(truth = d, data = a$data)
 }

@@ -5,13 +5,8 @@
 # within a few passes. Tables of up to 3,200 training rows are unchanged.
 # Compared here with the previous schedule (iterations = 20,000, a check every
 # 100 iterations) on real tables of >= 20,000 rows that no default was chosen
-# on:
-#   diamonds  ggplot2::diamonds, 53,940 x 10 (three unordered factors)
-#   cps1988   AER::CPS1988, 28,155 x 7 (US Current Population Survey, March
-#             1988; two binary factors and a 4-level one)
-#   chem97    mlmRev::Chem97, 31,022 x 8 (A-level chemistry scores, England
-#             1997; the numeric and factor columns as shipped, lea and school
-#             identifiers dropped)
+# on: diamonds, cps1988 and chem97 (load_large_table() in bench/datasets.R
+# gives their provenance).
 # Mechanisms on the first three numeric columns (two when a table has only
 # three, so that one numeric column stays observed): "selfmask", bench/scale.R's
 # (missing above their mean with probability 0.8), and "mar" (missing with
@@ -33,22 +28,6 @@ opt <- command_options(list(tables = "diamonds", mechanisms = "selfmask", models
                             schedules = "previous,scaled", threads = "1"), flags = "report")
 cache_dir <- file.path("bench", "results", "cache", "schedule")
 dir.create(cache_dir, recursive = TRUE, showWarnings = FALSE)
-
-large_table <- function(name) {
-  env <- new.env()
-  switch(name,
-    diamonds = {
-      d <- as.data.frame(ggplot2::diamonds)
-      for (j in c("cut", "color", "clarity")) d[[j]] <- factor(d[[j]], ordered = FALSE)
-      d[, c("carat", "depth", "price", setdiff(names(d), c("carat", "depth", "price")))]
-    },
-    cps1988 = { utils::data("CPS1988", package = "AER", envir = env); env$CPS1988 },
-    chem97 = {
-      utils::data("Chem97", package = "mlmRev", envir = env)
-      d <- as.data.frame(env$Chem97)
-      d[, setdiff(names(d), c("lea", "school", "student"))]
-    })
-}
 
 amputed <- function(truth, mechanism, seed = 1) {
   set.seed(seed)
@@ -90,7 +69,7 @@ run_cell <- function(table, mechanism, model, schedule, threads) {
   if (schedule == "mice") model <- "-"
   file <- file.path(cache_dir, sprintf("%s_%s_%s_%s.rds", table, mechanism, if (model == "-") "none" else model, schedule))
   if (file.exists(file)) return(readRDS(file))
-  truth <- large_table(table)
+  truth <- load_large_table(table)
   data <- amputed(truth, mechanism)
   if (schedule == "mice") return(run_mice(truth, data, table, mechanism, file))
   control <- if (schedule == "previous") train_control(iterations = 20000, stop_early = early_stopping(every = 100))

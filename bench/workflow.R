@@ -36,8 +36,7 @@ dir.create(cache, recursive = TRUE, showWarnings = FALSE)
 
 workflow_data <- function() {
   set.seed(1)
-  d <- as.data.frame(ggplot2::diamonds)
-  for (col in c("cut", "color", "clarity")) d[[col]] <- factor(as.character(d[[col]]), levels = levels(d[[col]]))
+  d <- load_large_table("diamonds")
   rows <- sample(nrow(d), 1100)
   full <- d[rows[1:1000], ]
   newdata <- d[rows[1001:1100], ]
