@@ -60,7 +60,7 @@ fit_model <- function(model, data, obs, decoder, activation, sigma_floor, latent
                       encoder_mask = FALSE, point_mass = "none", temperature = 0.5,
                       center = NULL, scale = NULL, rating_range = NULL, encoder = "mlp", set_embedding = 20,
                       set_code = 50, aux_dim = 0L, transform = "none",
-                      candidates = NULL, score_K = 1000) {
+                      candidates = NULL, score_K = 1000, folds = 1) {
   can <- capabilities(model)
   obs <- check_choice(obs, c(can$observations, if (can$categorical_obs) "categorical"), "obs")
   decoder <- check_choice(decoder, c("mlp", "linear"), "decoder")
@@ -164,7 +164,7 @@ fit_model <- function(model, data, obs, decoder, activation, sigma_floor, latent
   class <- paste0("deepmnar_", model)
   training <- if (is.null(sparse)) x else sparse
   fit <- if (choosing) {
-    choose_mechanism(spec_with, candidates, training, args, control$progress, call, class, scaling, score_K)
+    choose_mechanism(spec_with, candidates, training, args, control$progress, call, class, scaling, score_K, folds)
   } else {
     if (is.null(args$starts)) args$starts <- default_starts(spec, args$ensemble)
     train_model(spec, training, args, control$progress, call, class, scaling = scaling)
@@ -600,16 +600,26 @@ default_check_interval <- function(iterations, train_rows, batch_size) {
   max(50L, as.integer(iterations %/% 200L), as.integer(ceiling(train_rows / (2 * batch_size))))
 }
 
+# How many rows a fit holds out (rules saved before max_rows existed have none).
+held_out_size <- function(n, rule) {
+  max(1L, min(n - 2L, as.integer(round(rule$holdout * n)), if (is.null(rule$max_rows)) Inf else rule$max_rows))
+}
+
+# The held-out rows of fold `fold`: the fold-th block of `held_out_size()`
+# rows of one permutation, so that folds are disjoint and fold 1 is the
+# split of a single fit. The permutation follows the user's seed, not a
+# start's, so that every candidate mechanism holds out the same rows.
+held_out_rows <- function(n, rule, seed, fold = 1L) {
+  size <- held_out_size(n, rule)
+  sort(with_seed(seed, sample.int(n, fold * size))[(fold - 1L) * size + seq_len(size)])
+}
+
 # Trains on all rows but the held-out ones, scoring the held-out bound every
 # `every` iterations and keeping the best parameters, in one engine call
 # (early_stopping.h).
 run_with_early_stopping <- function(spec, ed, state, args, progress, rule) {
   n <- engine_rows(ed)
-  # rules saved before max_rows existed have none
-  size <- min(n - 2L, as.integer(round(rule$holdout * n)), if (is.null(rule$max_rows)) Inf else rule$max_rows)
-  # the split follows the user's seed, not a start's, so that every
-  # candidate mechanism holds out the same rows
-  held_out <- sort(with_seed(split_seed(args), sample.int(n, max(1L, size))))
+  held_out <- held_out_rows(n, rule, split_seed(args), if (is.null(args$fold)) 1L else args$fold)
   train_ed <- rows_of_engine_data(ed, setdiff(seq_len(n), held_out))
   held_ed <- rows_of_engine_data(ed, held_out)
   every <- if (is.null(rule$every)) default_check_interval(args$iterations, n - length(held_out), args$batch_size) else

@@ -234,6 +234,10 @@ validate_fit <- function(fit) {
     members <- fit$ensemble$theta
     if (!is.list(members) || length(members) < 2) damaged("`ensemble$theta` is not a list of at least two parameter vectors")
     for (k in seq_along(members)) check_theta(members[[k]], sprintf("ensemble$theta[[%d]]", k))
+    rows <- fit$ensemble$held_out_rows
+    if (!is.null(rows) && !valid_row_sets(rows, length(members), engine_rows(engine_data(fit$data, fit$scaling)))) {
+      damaged("`ensemble$held_out_rows` is not one set of row indices per member")
+    }
   }
   if (!is.null(fit$mechanisms)) validate_mechanisms(fit, damaged)
   invisible(fit)
@@ -252,16 +256,29 @@ validate_mechanisms <- function(fit, damaged) {
       !identical(names(m$spec), t$mechanism)) {
     damaged("`mechanisms$theta` and `mechanisms$spec` do not hold one entry per candidate")
   }
+  folds <- m$folds
+  if (!is.null(folds) && (!is.list(folds) || !is.list(folds$theta) || !identical(names(folds$theta), t$mechanism) ||
+                          !all(vapply(folds$theta, is.list, logical(1))) ||
+                          !all(lengths(folds$theta) == length(folds$held_out_rows)))) {
+    damaged("`mechanisms$folds` does not hold each candidate's fit on every fold")
+  }
   for (name in t$mechanism) {
     candidate <- fit
     candidate$mechanisms <- NULL
-    candidate$ensemble <- NULL
+    candidate$ensemble <- if (!is.null(folds)) fold_ensemble(m, name)
     candidate$spec <- m$spec[[name]]
     candidate$theta <- m$theta[[name]]
     tryCatch(validate_fit(candidate), deepmnar_error_damaged_fit = function(e) {
       damaged(sprintf("candidate \"%s\" of `mechanisms`: %s", name, sub("^This fit is damaged or from another version of deepmnar: (.*)\\. Refit the model\\.$", "\\1", conditionMessage(e))))
     })
   }
+}
+
+# `rows` is a list of `members` sets of distinct row indices in 1..n.
+valid_row_sets <- function(rows, members, n) {
+  is.list(rows) && length(rows) == members && all(vapply(rows, function(r) {
+    is.numeric(r) && length(r) >= 1 && !anyNA(r) && all(r == round(r)) && all(r >= 1 & r <= n) && !anyDuplicated(r)
+  }, logical(1)))
 }
 
 # An engine row summary (`what`: see cpp_row_summaries()) of the rows

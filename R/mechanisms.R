@@ -14,44 +14,97 @@ check_candidates <- function(candidates, obs, p, wide) {
 }
 
 # Trains every candidate (one start each unless `starts` was given; MCAR
-# comes from MAR's fit, mcar_from_mar()) with the same held-out rows, scores
-# each on them with `score_K` importance samples and returns the best,
-# carrying the evidence table in `$mechanisms`.
-choose_mechanism <- function(spec_with, candidates, x, args, progress, call, class, scaling, score_K) {
+# comes from MAR's fit, mcar_from_mar()) with the same held-out rows, once
+# per fold, scores each on every fold's held-out rows with `score_K`
+# importance samples and returns the best, carrying the evidence table in
+# `$mechanisms` (and, with folds, the chosen candidate's fold fits as an
+# ensemble).
+choose_mechanism <- function(spec_with, candidates, x, args, progress, call, class, scaling, score_K, folds = 1) {
   if (is.null(args$stop_early)) {
     deepmnar_abort(paste0("`missing_model = \"auto\"` ranks the candidate mechanisms on held-out rows and needs ",
                           "early stopping: keep `stop_early = TRUE` (or a rule), or name one `missing_model`."),
                    data = list(argument = "stop_early"))
   }
   score_K <- check_count(score_K, "score_K", 1, 1e5)
+  folds <- check_folds(folds, engine_rows(engine_data(x, scaling)), args$stop_early)
   if (is.null(args$starts)) args$starts <- 1L
   args$split_seed <- args$seed
   unconverged <- character(0)
-  train <- function(m) {
-    withCallingHandlers(train_model(spec_with(m), x, args, progress, call, class, scaling = scaling),
+  train <- function(m, fold_args) {
+    withCallingHandlers(train_model(spec_with(m), x, fold_args, progress, call, class, scaling = scaling),
                         deepmnar_warning_not_converged = function(w) {
                           unconverged <<- c(unconverged, m)
                           invokeRestart("muffleWarning")
                         })
   }
   derive_mcar <- all(c("mcar", "mar") %in% candidates)
-  fits <- lapply(stats::setNames(nm = setdiff(candidates, if (derive_mcar) "mcar")), train)
-  if (derive_mcar) fits$mcar <- mcar_from_mar(fits$mar, spec_with("mcar"))
-  fits <- unname(fits[candidates])
+  by_fold <- lapply(seq_len(folds), function(fold) {
+    fold_args <- args
+    fold_args$fold <- fold
+    fits <- lapply(stats::setNames(nm = setdiff(candidates, if (derive_mcar) "mcar")), train, fold_args = fold_args)
+    if (derive_mcar) fits$mcar <- mcar_from_mar(fits$mar, spec_with("mcar"))
+    unname(fits[candidates])
+  })
   if (length(unconverged)) {
     deepmnar_warn(sprintf(paste0(
       "Training of candidate %s reached the cap of %d iterations while the bound on the held-out rows was still ",
       "improving: not converged, and its score may understate it. Raise `iterations`."),
-      quote_names(unconverged), as.integer(args$iterations)), kind = "not_converged")
+      quote_names(unique(unconverged)), as.integer(args$iterations)), kind = "not_converged")
   }
-  scores <- lapply(fits, held_out_scores, K = score_K, seed = args$seed, threads = args$threads)
+  scores <- lapply(seq_along(candidates), function(k) {
+    pooled_scores(lapply(by_fold, function(fits) {
+      held_out_scores(fits[[k]], K = score_K, seed = args$seed, threads = args$threads)
+    }))
+  })
+  fits <- by_fold[[1]]
+  for (k in seq_along(fits)) fits[[k]]$seconds <- sum(vapply(by_fold, function(f) f[[k]]$seconds, numeric(1)))
   table <- evidence_table(scores, candidates, fits)
-  fit <- fits[[which(table$chosen)]]
+  chosen <- which(table$chosen)
+  fit <- fits[[chosen]]
   fit$mechanisms <- list(table = table, K = score_K, rows = scores[[1]]$rows,
                          theta = stats::setNames(lapply(fits, `[[`, "theta"), candidates),
                          spec = stats::setNames(lapply(fits, `[[`, "spec"), candidates))
+  if (folds > 1) {
+    fit$mechanisms$folds <- list(seed = args$seed, held_out_rows = lapply(by_fold, function(f) f[[1]]$stopping$held_out_rows),
+                                 theta = stats::setNames(lapply(seq_along(candidates), function(k) {
+                                   lapply(by_fold, function(f) f[[k]]$theta)
+                                 }), candidates))
+    fit$ensemble <- fold_ensemble(fit$mechanisms, candidates[chosen], by_fold, chosen)
+  }
   fit$seconds <- sum(vapply(fits, `[[`, numeric(1), "seconds"))
   fit
+}
+
+# `folds` checked against the rows: every fold holds out its own rows.
+check_folds <- function(folds, n, rule) {
+  folds <- check_count(folds, "folds", 1, 20)
+  if (folds * held_out_size(n, rule) > n - 2L) {
+    deepmnar_abort(sprintf(paste0("`folds` = %d disjoint held-out sets of %d rows do not fit in %d rows with training ",
+                                  "rows to spare: use fewer folds or a smaller `holdout`."),
+                           as.integer(folds), as.integer(held_out_size(n, rule)), as.integer(n)),
+                   data = list(argument = "folds"))
+  }
+  folds
+}
+
+# The held-out scores of one candidate's fold fits as one set of scores over
+# all their held-out rows.
+pooled_scores <- function(parts) {
+  list(loglik = unlist(lapply(parts, `[[`, "loglik")), mc_var = unlist(lapply(parts, `[[`, "mc_var")),
+       rows = unlist(lapply(parts, `[[`, "rows")), in_sample = any(vapply(parts, `[[`, logical(1), "in_sample")),
+       K = parts[[1]]$K)
+}
+
+# The fits of candidate `mechanism` on every fold as an ensemble: each
+# member keeps the rows it held out, on which held_out_scores() scores it.
+fold_ensemble <- function(mechanisms, mechanism, by_fold = NULL, k = NULL) {
+  folds <- mechanisms$folds
+  list(theta = folds$theta[[mechanism]], seed = rep(folds$seed, length(folds$theta[[mechanism]])),
+       iterations_done = if (is.null(by_fold)) rep(NA_integer_, length(folds$held_out_rows)) else
+         vapply(by_fold, function(f) as.integer(f[[k]]$settings$iterations_done), integer(1)),
+       converged = if (is.null(by_fold)) rep(NA, length(folds$held_out_rows)) else
+         vapply(by_fold, function(f) isTRUE(f[[k]]$stopping$converged), logical(1)),
+       held_out_rows = folds$held_out_rows)
 }
 
 # MCAR as the MAR candidate's fit with its mask replaced: the MAR mask reads
@@ -120,7 +173,8 @@ mechanism_table <- function(fit) structure(fit$mechanisms$table, class = c("deep
 #' @param fit A fit of `missing_model = "auto"`.
 #' @param mechanism One of its candidates (`compare_mechanisms(fit)$mechanism`).
 #' @return A fit like `fit`, with that candidate's mask model and parameters
-#'   (of its first member, when `fit` is an ensemble).
+#'   (its fits on every fold as an ensemble when the choice used `folds`; of
+#'   the first member when `fit` is an ensemble of starts).
 #' @export
 candidate_fit <- function(fit, mechanism) {
   check_fit(fit)
@@ -132,7 +186,7 @@ candidate_fit <- function(fit, mechanism) {
   mechanism <- check_choice(mechanism, names(m$theta), "mechanism")
   fit$spec <- m$spec[[mechanism]]
   fit$theta <- m$theta[[mechanism]]
-  fit$ensemble <- NULL
+  fit$ensemble <- if (!is.null(m$folds)) fold_ensemble(m, mechanism)
   fit
 }
 
@@ -142,6 +196,13 @@ candidate_fit <- function(fit, mechanism) {
 # gets an MCAR one, each column's rate its training rows' observed share, so
 # that every score estimates the same quantity.
 held_out_scores <- function(fit, newdata = NULL, K = 1000, seed = 1, threads = NULL) {
+  if (is.null(newdata) && !is.null(fit$ensemble$held_out_rows)) {
+    # fold fits: each scored on the rows it held out
+    return(pooled_scores(over_members(fit, seed, function(member, member_seed, k) {
+      member$stopping$held_out_rows <- fit$ensemble$held_out_rows[[k]]
+      held_out_scores(member, K = K, seed = seed, threads = threads)
+    })))
+  }
   if (is.null(newdata)) {
     rows <- fit$stopping$held_out_rows
     in_sample <- is.null(rows)
@@ -364,8 +425,10 @@ plot.deepmnar_mechanisms <- function(x, ...) {
 describe_mechanisms <- function(fit) {
   t <- fit$mechanisms$table
   if (is.null(t)) return(character(0))
-  c(sprintf(paste0("mechanism chosen by held-out log p(x_obs, mask) per row (%d rows, K = %d; the first ",
-                   "candidate within one paired se of the best):"), length(fit$mechanisms$rows), fit$mechanisms$K),
+  folds <- length(fit$mechanisms$folds$held_out_rows)
+  c(sprintf(paste0("mechanism chosen by held-out log p(x_obs, mask) per row (%d rows%s, K = %d; the first ",
+                   "candidate within one paired se of the best):"), length(fit$mechanisms$rows),
+            if (folds > 1) sprintf(" in %d folds", folds) else "", fit$mechanisms$K),
     sprintf("  %-20s %9.3f +- %.3f (vs best %s)%s", t$mechanism, t$loglik, t$se,
             ifelse(t$difference == 0, "-", sprintf("%.3f +- %.3f", t$difference, t$difference_se)),
             ifelse(t$chosen, "  <- chosen", "")))

@@ -42,8 +42,9 @@ print.deepmnar_fit <- function(x, ...) {
   }
   if (!is.null(x$ensemble)) {
     e <- x$ensemble
-    cat(sprintf("  ensemble of %d fits (seeds %s), imputations averaged over them; iterations %s%s\n", length(e$theta),
-                paste(e$seed, collapse = ", "), paste(e$iterations_done, collapse = ", "),
+    cat(sprintf("  ensemble of %d fits (%s), imputations averaged over them; iterations %s%s\n", length(e$theta),
+                if (is.null(e$held_out_rows)) paste("seeds", paste(e$seed, collapse = ", ")) else
+                  "one per fold of held-out rows", paste(e$iterations_done, collapse = ", "),
                 if (any(!e$converged, na.rm = TRUE)) sprintf("; %d did not converge", sum(!e$converged, na.rm = TRUE)) else ""))
     cat("  (the lines on training, stopping and the bound describe the first fit)\n")
   }

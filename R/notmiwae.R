@@ -239,6 +239,13 @@
 #'   among (see the section above); `NULL` for the default set.
 #' @param score_K For `missing_model = "auto"`: importance samples per
 #'   held-out row in the score of each candidate.
+#' @param folds For `missing_model = "auto"`: how many disjoint sets of
+#'   held-out rows score the candidates. Each candidate is trained once per
+#'   fold, with that fold held out, and scored on every fold's rows by the fit
+#'   that did not train on them, so the evidence rests on `folds` times as many
+#'   rows; the chosen candidate's fits then impute as an ensemble (its
+#'   imputations averaged over the folds' fits). It costs `folds` fits per
+#'   candidate.
 #' @param control Training options: [train_control()] (iterations, batch size,
 #'   learning rate, early stopping, starts, ensemble, threads, precision,
 #'   progress bar).
@@ -274,7 +281,7 @@ notmiwae <- function(data,
                      direction = "high", activation = c("tanh", "relu"), sigma_floor = "auto",
                      point_mass = "auto", transform = "none", temperature = 0.5, encoder_mask = FALSE, encoder = c("mlp", "set"),
                      set_embedding = 20, set_code = 50, center = NULL, scale = NULL,
-                     rating_range = NULL, candidates = NULL, score_K = 1000, seed = NULL, control = train_control(), ...) {
+                     rating_range = NULL, candidates = NULL, score_K = 1000, folds = 1, seed = NULL, control = train_control(), ...) {
   missing_model <- check_choice(missing_model, eval(formals(notmiwae)$missing_model), "missing_model")
   if (missing_model == "selfmask_shared" && missing(direction)) direction <- NULL
   fit_model("notmiwae", data, obs = obs, decoder = decoder, activation = activation, sigma_floor = sigma_floor,
@@ -282,7 +289,7 @@ notmiwae <- function(data,
             control = control_with(control, list(...), "notmiwae"), encoder_mask = encoder_mask, point_mass = point_mass, transform = transform, temperature = temperature,
             center = center, scale = scale, rating_range = rating_range, encoder = encoder,
             set_embedding = set_embedding, set_code = set_code, call = match.call(),
-            missing_model = missing_model, direction = direction, candidates = candidates, score_K = score_K)
+            missing_model = missing_model, direction = direction, candidates = candidates, score_K = score_K, folds = folds)
 }
 
 # The candidates of `missing_model = "auto"`: missing completely at random,

@@ -56,6 +56,7 @@ scale_synthetic <- function(n, p = 20, seed = 1) {
 
 load_dataset <- function(name) {
   env <- new.env()
+  if (name == "penguins") return(load_penguins())
   if (name %in% bundled) return(as.data.frame(get(name, asNamespace("deepmnar"))[, seq_len(c(
     banknote = 4, yeast = 8, wine_red = 11, wine_white = 11, wdbc = 30)[[name]])]))
   x <- switch(name,
@@ -72,6 +73,18 @@ load_dataset <- function(name) {
   x <- as.data.frame(lapply(x, as.numeric))
   rownames(x) <- NULL
   x
+}
+
+# palmerpenguins::penguins, complete rows, year dropped, 333 x 7 (species,
+# island and sex as factors; integer columns as numeric).
+load_penguins <- function() {
+  env <- new.env()
+  utils::data("penguins", package = "palmerpenguins", envir = env)
+  d <- as.data.frame(env$penguins)
+  d <- d[stats::complete.cases(d), setdiff(names(d), "year")]
+  for (col in names(d)) if (is.integer(d[[col]])) d[[col]] <- as.numeric(d[[col]])
+  rownames(d) <- NULL
+  d
 }
 
 # Real tables of >= 20,000 rows with factor columns, whole and as shipped:

@@ -135,8 +135,12 @@ run_deepmnar <- function(amputed, truth, seed) {
   fit <- notmiwae(amputed$data, seed = seed, threads = 1L, progress = FALSE, candidates = candidate_set)
   seconds <- proc.time()[["elapsed"]] - started
   table <- compare_mechanisms(fit)
+  completed <- lapply(stats::setNames(nm = table$mechanism), function(m) {
+    impute(candidate_fit(fit, m), seed = seed, threads = 1L)
+  })
+  save_candidate_details(fit, completed, amputed, seed)
   rows <- lapply(table$mechanism, function(m) {
-    s <- scores_of(truth, impute(candidate_fit(fit, m), seed = seed, threads = 1L), amputed$mask)
+    s <- scores_of(truth, completed[[m]], amputed$mask)
     data.frame(method = m, rmse = s[["rmse"]], pfc = s[["pfc"]], loglik = table$loglik[table$mechanism == m],
                loglik_se = table$difference_se[table$mechanism == m], chosen = table$chosen[table$mechanism == m],
                seconds = table$seconds[table$mechanism == m], iterations = table$iterations[table$mechanism == m])
@@ -145,6 +149,16 @@ run_deepmnar <- function(amputed, truth, seed) {
   chosen <- out[out$chosen, ]
   rbind(out, data.frame(method = "default", rmse = chosen$rmse, pfc = chosen$pfc, loglik = chosen$loglik,
                         loglik_se = NA_real_, chosen = NA, seconds = seconds, iterations = NA_integer_))
+}
+
+# Each candidate's completed data and held-out row log-likelihoods, beside
+# the cell's file, so that rules which weight the candidates by their
+# evidence can be scored on the same fits (bench/mechanism_rules.R).
+save_candidate_details <- function(fit, completed, amputed, seed) {
+  loglik <- lapply(stats::setNames(nm = names(completed)), function(m) {
+    deepmnar:::held_out_scores(candidate_fit(fit, m), K = fit$mechanisms$K, seed = seed, threads = 1L)$loglik
+  })
+  saveRDS(list(completed = completed, loglik = loglik, mask = amputed$mask), details_file)
 }
 
 run_baseline <- function(method, amputed, truth, seed) {
@@ -187,6 +201,7 @@ if (!report_only) {
       if (file.exists(file)) next
       amputed <- ampute(truth, mechanism, rate, seed)
       cat(sprintf("%s %s rate %g seed %d %s ... ", dataset, mechanism, rate, seed, method))
+      details_file <- sub("\\.rds$", "_details.rds", file)
       res <- tryCatch(if (method == "deepmnar") run_deepmnar(amputed, truth, seed) else
                         run_baseline(method, amputed, truth, seed),
                       error = function(e) data.frame(method = method, rmse = NA_real_, pfc = NA_real_, loglik = NA_real_,

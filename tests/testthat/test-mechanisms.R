@@ -67,6 +67,53 @@ test_that("the default chooses among the candidates by held-out log-likelihood a
   expect_lt(rmse(fit), rmse(candidate_fit(fit, "mcar")))
 })
 
+test_that("folds score every candidate on disjoint held-out sets, each row by the fit that did not train on it", {
+  d <- mechanism_data("high", n = 300)
+  small <- function(folds) {
+    notmiwae(d$x, hidden = c(16, 16), iterations = 600, score_K = 100, seed = 2, threads = 1,
+             candidates = c("mcar", "mar", "selfmask_quadratic"), folds = folds)
+  }
+  one <- suppressWarnings(small(1))
+  two <- suppressWarnings(small(2))
+  rows <- two$mechanisms$folds$held_out_rows
+  expect_length(rows, 2)
+  # fold 1 is the single fit's split, and the folds do not overlap
+  expect_identical(rows[[1]], one$stopping$held_out_rows)
+  expect_length(intersect(rows[[1]], rows[[2]]), 0)
+  expect_identical(length(rows[[2]]), length(rows[[1]]))
+  # fold 1's scores are the single fit's: the same fits on the same rows
+  table1 <- compare_mechanisms(one)
+  table2 <- compare_mechanisms(two)
+  expect_identical(two$mechanisms$rows, c(rows[[1]], rows[[2]]))
+  for (m in table2$mechanism) {
+    member1 <- deepmnar:::ensemble_member(candidate_fit(two, m), 1)
+    s1 <- deepmnar:::held_out_scores(member1, K = 100, seed = 2, threads = 1)
+    expect_equal(mean(s1$loglik), table1$loglik[table1$mechanism == m], tolerance = 1e-10)
+    # the table's score is logLik() of the candidate's fold ensemble, each row scored by the fit that held it out
+    ll <- logLik(candidate_fit(two, m), K = 100, seed = 2)
+    expect_identical(attr(ll, "rows"), c(rows[[1]], rows[[2]]))
+    expect_equal(as.numeric(ll) / attr(ll, "nobs"), table2$loglik[table2$mechanism == m], tolerance = 1e-10)
+  }
+  # the chosen candidate imputes as the ensemble of its fold fits
+  expect_length(two$ensemble$theta, 2)
+  expect_identical(two$spec$missing_model, table2$mechanism[table2$chosen])
+  members <- lapply(1:2, function(k) deepmnar:::ensemble_member(two, k))
+  seeds <- deepmnar:::start_seeds(3, 2)
+  averaged <- (impute(members[[1]], seed = seeds[1], threads = 1) + impute(members[[2]], seed = seeds[2], threads = 1)) / 2
+  expect_equal(impute(two, seed = 3, threads = 1), averaged, tolerance = 1e-10)
+  expect_output(print(two), "in 2 folds")
+  # a damaged fold is caught before the engine sees it
+  bad <- two
+  bad$mechanisms$folds$theta$mar[[2]] <- NULL
+  expect_error(impute(bad), class = "deepmnar_error_damaged_fit")
+  bad <- two
+  bad$ensemble$held_out_rows[[2]][1] <- 10^6
+  expect_error(impute(bad), class = "deepmnar_error_damaged_fit")
+  # folds that cannot each hold out their own rows are refused, naming the argument
+  err <- expect_error(notmiwae(d$x[1:30, ], iterations = 50, folds = 12, seed = 1, threads = 1), class = "deepmnar_error")
+  expect_match(conditionMessage(err), "`folds`")
+})
+
 test_that("the one-standard-error rule keeps the simplest candidate the held-out rows cannot tell from the best", {
   rule <- deepmnar:::one_se_choice
   expect_identical(rule(c(-5, -4.9, -4.7), c(0.1, 0.1, 0)), 3L)

@@ -1,0 +1,187 @@
+# How should the default turn the candidates' held-out evidence into an
+# imputation? Each rule is scored on the same fits: the cells of a
+# bench/mechanisms.R run (its candidates' completed data and held-out row
+# log-likelihoods, saved beside each cell), so differences between rules are
+# differences of rule only.
+#
+# Rules (L: held-out rows x candidates, each row's log p(x_obs, m)):
+#   argmax      the candidate with the best mean held-out log-likelihood
+#   one_se      the first candidate (simplest assumption first) within one
+#               paired SE of the best (the rule of the package until now)
+#   one_se_nested the same with the MNAR candidate that nests MAR
+#               (selfmask_mar) before the pure self-masking one
+#   pseudo_bma  weights softmax(colSums(L)) (Akaike-type weights)
+#   bma_plus    pseudo-BMA+ (Yao et al. 2018): the softmax weights averaged
+#               over Bayesian-bootstrap reweightings of the held-out rows,
+#               which spreads the weight when rows disagree
+#   stacking    weights maximising sum_i log sum_k w_k exp(L_ik) (stacking
+#               of predictive densities, Yao et al. 2018)
+#   equal       every candidate 1/C
+# and each rule again without one candidate (`--without`, default
+# selfmask_quadratic), as `<rule>_without`, against the same oracle.
+# A weighted rule imputes each numeric cell by the weighted mean of the
+# candidates' imputations and each factor cell by the weighted vote.
+#
+#   Rscript bench/mechanism_rules.R [--tag=selfmask_mar]
+# writes bench/results/mechanism_rules.md and .csv.
+
+suppressPackageStartupMessages(library(deepmnar))
+source(file.path("bench", "datasets.R"))
+args <- commandArgs(trailingOnly = TRUE)
+tag <- command_option(args, "tag", "selfmask_mar")
+dropped <- command_option(args, "without", "selfmask_quadratic")
+cache_dir <- file.path("bench", "results", "cache", paste0("mechanisms_", tag))
+main_cache_dir <- file.path("bench", "results", "cache", "mechanisms")
+
+softmax <- function(z) { e <- exp(z - max(z)); e / sum(e) }
+
+bma_plus_weights <- function(L, draws = 1000, seed = 1) {
+  set.seed(seed)
+  n <- nrow(L)
+  w <- matrix(0, draws, ncol(L))
+  for (b in seq_len(draws)) {
+    alpha <- stats::rexp(n)
+    w[b, ] <- softmax(n * colSums(L * (alpha / sum(alpha))))
+  }
+  colMeans(w)
+}
+
+stacking_weights <- function(L) {
+  objective <- function(a) {
+    w <- softmax(c(0, a))
+    m <- apply(L, 1, max)
+    -sum(m + log(exp(L - m) %*% w))
+  }
+  softmax(c(0, stats::optim(rep(0, ncol(L) - 1), objective, method = "BFGS")$par))
+}
+
+# `order`: the candidates' names, most preferred first (default their order
+# in the fit).
+one_se_weights <- function(L, order = colnames(L)) {
+  ll <- colMeans(L)
+  best <- which.max(ll)
+  se <- apply(L - L[, best], 2, stats::sd) / sqrt(nrow(L))
+  ranked <- match(order, colnames(L))
+  w <- numeric(ncol(L))
+  w[ranked[deepmnar:::one_se_choice(ll[ranked], se[ranked])]] <- 1
+  w
+}
+
+rule_weights <- function(L) {
+  onehot <- function(k) replace(numeric(ncol(L)), k, 1)
+  # one_se_nested: among the MNAR candidates, the one that nests MAR first
+  nested <- c(intersect(c("mcar", "mar", "selfmask_mar"), colnames(L)),
+              setdiff(colnames(L), c("mcar", "mar", "selfmask_mar")))
+  list(argmax = onehot(which.max(colMeans(L))), one_se = one_se_weights(L),
+       one_se_nested = one_se_weights(L, nested),
+       pseudo_bma = softmax(colSums(L)), bma_plus = bma_plus_weights(L), stacking = stacking_weights(L),
+       equal = rep(1 / ncol(L), ncol(L)))
+}
+
+# The rules again on a subset of the candidates (the others weighted 0), to
+# ask whether a smaller set would serve as well.
+subset_weights <- function(L, keep) {
+  lapply(rule_weights(L[, keep, drop = FALSE]), function(w) replace(numeric(ncol(L)), keep, w))
+}
+
+# The completed data of the candidates combined by weights `w`.
+combine <- function(completed, w) {
+  out <- completed[[1]]
+  for (j in seq_along(out)) {
+    if (is.numeric(out[[j]])) {
+      out[[j]] <- Reduce(`+`, Map(function(d, wk) wk * d[[j]], completed, w))
+    } else {
+      votes <- vapply(levels(out[[j]]), function(l)
+        Reduce(`+`, Map(function(d, wk) wk * (d[[j]] == l), completed, w)), numeric(nrow(out)))
+      out[[j]] <- factor(levels(out[[j]])[max.col(matrix(votes, nrow(out)), ties.method = "first")],
+                         levels = levels(out[[j]]))
+    }
+  }
+  out
+}
+
+files <- list.files(cache_dir, pattern = "_details\\.rds$", full.names = TRUE)
+if (!length(files)) stop("no candidate details in ", cache_dir, ": run bench/mechanisms.R with --tag first", call. = FALSE)
+truths <- list()
+rows <- lapply(files, function(f) {
+  parts <- strsplit(sub("_deepmnar_details\\.rds$", "", basename(f)), "_")[[1]]
+  k <- length(parts)
+  cell <- list(dataset = paste(parts[seq_len(k - 4)], collapse = "_"),
+               mechanism = paste(parts[k - 3:2], collapse = "_"), rate = as.numeric(parts[k - 1]),
+               seed = as.integer(parts[k]))
+  if (!cell$mechanism %in% c("mnar_high", "mnar_low", "mnar_tails", "mnar_latent", "mnar_mixed")) {
+    cell$dataset <- paste(parts[seq_len(k - 3)], collapse = "_")
+    cell$mechanism <- parts[k - 2]
+  }
+  if (is.null(truths[[cell$dataset]])) truths[[cell$dataset]] <<- load_dataset(cell$dataset)
+  truth <- truths[[cell$dataset]]
+  d <- readRDS(f)
+  L <- do.call(cbind, d$loglik)
+  weights <- rule_weights(L)
+  if (!is.null(dropped) && dropped %in% colnames(L)) {
+    without <- subset_weights(L, colnames(L) != dropped)
+    weights <- c(weights, stats::setNames(without, paste0(names(without), "_without")))
+  }
+  numeric_mask <- d$mask
+  numeric_mask[, !vapply(truth, is.numeric, logical(1))] <- FALSE
+  score <- function(completed) c(rmse = imputation_rmse(truth, completed, numeric_mask),
+                                 pfc = imputation_pfc(truth, completed, d$mask))
+  candidates <- vapply(d$completed, score, numeric(2))
+  ruled <- vapply(weights, function(w) score(combine(d$completed, w)), numeric(2))
+  baseline <- function(method) {
+    file <- file.path(main_cache_dir, sprintf("%s_%s_%g_%d_%s.rds", cell$dataset, cell$mechanism, cell$rate,
+                                             cell$seed, method))
+    if (file.exists(file)) readRDS(file)$rmse[1] else NA_real_
+  }
+  data.frame(cell, held_out_rows = nrow(L), oracle = min(candidates["rmse", ]),
+             t(ruled["rmse", ]), t(stats::setNames(candidates["rmse", ], paste0("cand_", colnames(candidates)))),
+             pfc_bma_plus = ruled["pfc", "bma_plus"], pfc_stacking = ruled["pfc", "stacking"],
+             pfc_argmax = ruled["pfc", "argmax"],
+             weight_bma_plus = paste(sprintf("%.2f", weights$bma_plus), collapse = "/"),
+             weight_stacking = paste(sprintf("%.2f", weights$stacking), collapse = "/"),
+             mice = baseline("mice"), missforest = baseline("missforest"), mean = baseline("mean"))
+})
+cells <- do.call(rbind, rows)
+rules <- c("argmax", "one_se", "one_se_nested", "pseudo_bma", "bma_plus", "stacking", "equal")
+rules <- c(rules, intersect(paste0(rules, "_without"), names(cells)))
+utils::write.csv(cells, file.path("bench", "results", "mechanism_rules.csv"), row.names = FALSE)
+
+mean_sd <- function(v) sprintf("%.3f ± %.3f", mean(v, na.rm = TRUE), stats::sd(v, na.rm = TRUE))
+regret <- function(v, d) sprintf("%+.1f%%", 100 * mean(v / d$oracle - 1, na.rm = TRUE))
+summary_row <- function(label, d) {
+  sprintf("| %s | %d | %s | %s | %s | %s | %s |", label, nrow(d), mean_sd(d$oracle),
+          paste(vapply(rules, function(r) sprintf("%s (%s)", sprintf("%.3f", mean(d[[r]])), regret(d[[r]], d)),
+                       character(1)), collapse = " | "),
+          sprintf("%.3f", mean(d$mice, na.rm = TRUE)), sprintf("%.3f", mean(d$missforest, na.rm = TRUE)),
+          sprintf("%.3f", mean(d$mean, na.rm = TRUE)))
+}
+header <- c(paste0("| cells | n | oracle | ", paste(rules, collapse = " | "), " | mice | missForest | mean |"),
+            paste0("|", paste(rep("---", 6 + length(rules)), collapse = "|"), "|"))
+mechs <- c("mcar", "mar", "mnar_high", "mnar_low", "mnar_tails", "mnar_latent", "mnar_mixed")
+lines <- c("# From evidence to imputation: bench/mechanism_rules.R", "",
+  sprintf(paste0("Generated %s by `Rscript bench/mechanism_rules.R --tag=%s` (deepmnar %s) from the %d cells of ",
+                 "`bench/mechanisms.R --tag=%s` that saved their candidates (seeds %s); candidates %s."),
+          format(Sys.time(), "%Y-%m-%d %H:%M"), tag, utils::packageVersion("deepmnar"), nrow(cells), tag,
+          paste(sort(unique(cells$seed)), collapse = ", "), paste(names(readRDS(files[1])$loglik), collapse = ", ")),
+  "Mean RMSE over the missing numeric cells (complete-data standardised) and, in brackets, the mean regret",
+  "against the oracle (the best candidate of the cell in hindsight). Every rule sees the same fits.", "",
+  "## By mechanism", "", header,
+  vapply(intersect(mechs, unique(cells$mechanism)), function(m) summary_row(m, cells[cells$mechanism == m, ]),
+         character(1)),
+  summary_row("all", cells), "", "## By dataset", "", header,
+  vapply(sort(unique(cells$dataset)), function(s) summary_row(s, cells[cells$dataset == s, ]), character(1)),
+  "", "## Against mean imputation", "",
+  paste0("Cells worse than mean imputation: ", paste(vapply(rules, function(r)
+    sprintf("%s %d", r, sum(cells[[r]] > cells$mean, na.rm = TRUE)), character(1)), collapse = ", "), "."),
+  "", sprintf("MCAR and MAR, rule / missForest on average: %s.", paste(vapply(rules, function(r) {
+    d <- cells[cells$mechanism %in% c("mcar", "mar"), ]
+    sprintf("%s %.3f", r, mean(d[[r]] / d$missforest, na.rm = TRUE))
+  }, character(1)), collapse = ", ")))
+if (any(!is.na(cells$pfc_argmax))) {
+  p <- cells[!is.na(cells$pfc_argmax), ]
+  lines <- c(lines, "", sprintf("Factor cells (PFC, %d cells): argmax %.3f, bma_plus %.3f, stacking %.3f.", nrow(p),
+                                mean(p$pfc_argmax), mean(p$pfc_bma_plus), mean(p$pfc_stacking)))
+}
+lines <- c(lines, "", "Per-cell numbers and weights: bench/results/mechanism_rules.csv.")
+writeLines(lines, file.path("bench", "results", "mechanism_rules.md"))
+cat(lines, sep = "\n")
