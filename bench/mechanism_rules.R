@@ -22,16 +22,18 @@
 # A weighted rule imputes each numeric cell by the weighted mean of the
 # candidates' imputations and each factor cell by the weighted vote.
 #
-#   Rscript bench/mechanism_rules.R [--tag=selfmask_mar]
+#   Rscript bench/mechanism_rules.R [--tag=NAME]
+# (the cells of the default's run, or of `bench/mechanisms.R --tag=NAME`)
 # writes bench/results/mechanism_rules.md and .csv.
 
 suppressPackageStartupMessages(library(deepmnar))
 source(file.path("bench", "datasets.R"))
 args <- commandArgs(trailingOnly = TRUE)
-tag <- command_option(args, "tag", "selfmask_mar")
+tag <- command_option(args, "tag", "")
 dropped <- command_option(args, "without", "selfmask_quadratic")
-cache_dir <- file.path("bench", "results", "cache", paste0("mechanisms_", tag))
 main_cache_dir <- file.path("bench", "results", "cache", "mechanisms")
+cache_dir <- if (nzchar(tag)) paste0(main_cache_dir, "_", tag) else main_cache_dir
+run <- if (nzchar(tag)) sprintf("`bench/mechanisms.R --tag=%s`", tag) else "`bench/mechanisms.R` (the default's)"
 
 softmax <- function(z) { e <- exp(z - max(z)); e / sum(e) }
 
@@ -101,7 +103,7 @@ combine <- function(completed, w) {
 }
 
 files <- list.files(cache_dir, pattern = "_details\\.rds$", full.names = TRUE)
-if (!length(files)) stop("no candidate details in ", cache_dir, ": run bench/mechanisms.R with --tag first", call. = FALSE)
+if (!length(files)) stop("no candidate details in ", cache_dir, ": run bench/mechanisms.R first", call. = FALSE)
 truths <- list()
 rows <- lapply(files, function(f) {
   parts <- strsplit(sub("_deepmnar_details\\.rds$", "", basename(f)), "_")[[1]]
@@ -159,9 +161,10 @@ header <- c(paste0("| cells | n | oracle | ", paste(rules, collapse = " | "), " 
             paste0("|", paste(rep("---", 6 + length(rules)), collapse = "|"), "|"))
 mechs <- c("mcar", "mar", "mnar_high", "mnar_low", "mnar_tails", "mnar_latent", "mnar_mixed")
 lines <- c("# From evidence to imputation: bench/mechanism_rules.R", "",
-  sprintf(paste0("Generated %s by `Rscript bench/mechanism_rules.R --tag=%s` (deepmnar %s) from the %d cells of ",
-                 "`bench/mechanisms.R --tag=%s` that saved their candidates (seeds %s); candidates %s."),
-          format(Sys.time(), "%Y-%m-%d %H:%M"), tag, utils::packageVersion("deepmnar"), nrow(cells), tag,
+  sprintf(paste0("Generated %s by `Rscript bench/mechanism_rules.R%s` (deepmnar %s) from the %d cells of ",
+                 "%s that saved their candidates (seeds %s); candidates %s."),
+          format(Sys.time(), "%Y-%m-%d %H:%M"), if (nzchar(tag)) paste0(" --tag=", tag) else "",
+          utils::packageVersion("deepmnar"), nrow(cells), run,
           paste(sort(unique(cells$seed)), collapse = ", "), paste(names(readRDS(files[1])$loglik), collapse = ", ")),
   "Mean RMSE over the missing numeric cells (complete-data standardised) and, in brackets, the mean regret",
   "against the oracle (the best candidate of the cell in hindsight). Every rule sees the same fits.", "",
@@ -182,6 +185,36 @@ if (any(!is.na(cells$pfc_argmax))) {
   lines <- c(lines, "", sprintf("Factor cells (PFC, %d cells): argmax %.3f, bma_plus %.3f, stacking %.3f.", nrow(p),
                                 mean(p$pfc_argmax), mean(p$pfc_bma_plus), mean(p$pfc_stacking)))
 }
+# Selection rules need only each candidate's score and RMSE, which every cell
+# of the run keeps (also those that predate the saved details): the same
+# comparison over all seeds.
+selection_cells <- do.call(rbind, lapply(list.files(cache_dir, pattern = "_deepmnar\\.rds$", full.names = TRUE),
+                                         function(f) {
+  r <- readRDS(f)
+  cand <- r[!is.na(r$chosen), ]
+  nested <- order(match(cand$method, c("mcar", "mar", "selfmask_mar")), na.last = TRUE)
+  pick_nested <- nested[deepmnar:::one_se_choice(cand$loglik[nested], cand$loglik_se[nested])]
+  data.frame(r[1, c("dataset", "mechanism", "rate", "seed")], oracle = min(cand$rmse),
+             argmax = cand$rmse[which.max(cand$loglik)],
+             one_se = cand$rmse[deepmnar:::one_se_choice(cand$loglik, cand$loglik_se)],
+             one_se_nested = cand$rmse[pick_nested],
+             mean = { b <- file.path(main_cache_dir, sub("_deepmnar\\.rds$", "_mean.rds", basename(f)))
+                      if (file.exists(b)) readRDS(b)$rmse[1] else NA_real_ })
+}))
+selection_rules <- c("argmax", "one_se", "one_se_nested")
+selection_row <- function(label, d) {
+  sprintf("| %s | %d | %.3f | %s |", label, nrow(d), mean(d$oracle), paste(vapply(selection_rules, function(r)
+    sprintf("%.3f (%s)", mean(d[[r]]), regret(d[[r]], d)), character(1)), collapse = " | "))
+}
+lines <- c(lines, "", sprintf("## Selection rules on every cell of the run (seeds %s, %d cells)",
+                              paste(sort(unique(selection_cells$seed)), collapse = ", "), nrow(selection_cells)), "",
+  "| cells | n | oracle | argmax | one_se | one_se_nested |", "|---|---|---|---|---|---|",
+  vapply(intersect(mechs, unique(selection_cells$mechanism)), function(m)
+    selection_row(m, selection_cells[selection_cells$mechanism == m, ]), character(1)),
+  selection_row("all", selection_cells),
+  "", paste0("Cells worse than mean imputation: ", paste(vapply(selection_rules, function(r)
+    sprintf("%s %d", r, sum(selection_cells[[r]] > selection_cells$mean, na.rm = TRUE)), character(1)),
+    collapse = ", "), "."))
 lines <- c(lines, "", "Per-cell numbers and weights: bench/results/mechanism_rules.csv.")
 writeLines(lines, file.path("bench", "results", "mechanism_rules.md"))
 cat(lines, sep = "\n")
