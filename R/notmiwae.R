@@ -25,17 +25,17 @@
 #'   \item{`"auto"` (the default)}{the data choose among `candidates`: each is
 #'     trained on the same rows (one start each) with the same held-out rows,
 #'     and scored by an importance-sampling estimate of \eqn{\log p(x^o, s)}
-#'     on the held-out rows (`score_K` samples per row). The fit is the
-#'     candidate with the best score. The default candidates are `"mcar"`,
-#'     `"mar"`, `"selfmask_quadratic"` and `"selfmask_mar"`; for rating or
-#'     wide data (`obs = "rating"`, the set encoder, sparse input or more than
-#'     50 columns) `"mcar"` and `"selfmask_shared"` with its sign learned, and
-#'     then, with no MAR candidate to take up a mask driven by other values,
-#'     the self-masking model must beat MCAR by more than one paired standard
-#'     error (the first candidate within one paired standard error of the best
-#'     is kept). `print(fit)` and [compare_mechanisms()] show every
-#'     candidate's score with its standard errors; `folds` scores them on more
-#'     rows. It costs one fit per candidate and fold (MCAR comes from MAR's
+#'     on the held-out rows (`score_K` samples per row). The fit is the first
+#'     candidate, in the order given (the assumption that does least harm when
+#'     wrong first), whose score is within one paired standard error of the
+#'     best (the one-standard-error rule: where the held-out rows cannot tell
+#'     two mechanisms apart, missing at random is kept). `print(fit)` and
+#'     [compare_mechanisms()] show every candidate's score with its standard
+#'     errors; `folds` scores them on more rows. The default candidates are
+#'     `"mcar"`, `"mar"`, `"selfmask_mar"` and `"selfmask_quadratic"`; for
+#'     rating or wide data (`obs = "rating"`, the set encoder, sparse input or
+#'     more than 50 columns) `"mcar"` and `"selfmask_shared"` with its sign
+#'     learned. It costs one fit per candidate and fold (MCAR comes from MAR's
 #'     fit). The choice is made *within* the candidates: no data can prove
 #'     values missing not at random without assumptions (see
 #'     [mnar_sensitivity()] and `vignette("mechanisms")`).}
@@ -299,11 +299,14 @@ notmiwae <- function(data,
 # each column's direction and shape learned (which can end at no
 # self-dependence), and self plus the always-observed columns (selfmask_mar,
 # which keeps every missing cell integrable; bench/results/mechanisms.md
-# measured it against `linear`, which reads every column, in its place).
+# measured it against `linear`, which reads every column, in its place),
+# listed before the pure self-mask so that the one-standard-error rule, when
+# both self-masking models are within reach of the best, keeps the one that
+# also holds the MAR model.
 # Wide or rating data, where a mask model on every other column costs p^2
 # parameters, choose between MCAR and the shared self-masking slope of the
 # ratings model.
 default_candidates <- function(obs, p, wide) {
   if (wide || obs == "rating" || p > 50) return(c("mcar", "selfmask_shared"))
-  c("mcar", "mar", "selfmask_quadratic", "selfmask_mar")
+  c("mcar", "mar", "selfmask_mar", "selfmask_quadratic")
 }

@@ -6,10 +6,11 @@
 #
 # Rules (L: held-out rows x candidates, each row's log p(x_obs, m)):
 #   argmax      the candidate with the best mean held-out log-likelihood
-#   one_se      the first candidate (simplest assumption first) within one
-#               paired SE of the best (the rule of the package until now)
-#   one_se_nested the same with the MNAR candidate that nests MAR
-#               (selfmask_mar) before the pure self-masking one
+#   one_se      the first candidate within one paired SE of the best, in the
+#               default's order (MCAR, MAR, the self-mask that nests MAR,
+#               the pure self-mask): the default's rule
+#   one_se_pure_first the same with the pure self-mask before the one that
+#               nests MAR
 #   pseudo_bma  weights softmax(colSums(L)) (Akaike-type weights)
 #   bma_plus    pseudo-BMA+ (Yao et al. 2018): the softmax weights averaged
 #               over Bayesian-bootstrap reweightings of the held-out rows,
@@ -24,7 +25,8 @@
 #
 #   Rscript bench/mechanism_rules.R [--tag=NAME]
 # (the cells of the default's run, or of `bench/mechanisms.R --tag=NAME`)
-# writes bench/results/mechanism_rules.md and .csv.
+# writes bench/results/mechanism_rules.md and .csv (mechanism_rules_NAME with
+# --tag, and then a comparison with the default's cells).
 
 suppressPackageStartupMessages(library(deepmnar))
 source(file.path("bench", "datasets.R"))
@@ -34,6 +36,20 @@ dropped <- command_option(args, "without", "selfmask_quadratic")
 main_cache_dir <- file.path("bench", "results", "cache", "mechanisms")
 cache_dir <- if (nzchar(tag)) paste0(main_cache_dir, "_", tag) else main_cache_dir
 run <- if (nzchar(tag)) sprintf("`bench/mechanisms.R --tag=%s`", tag) else "`bench/mechanisms.R` (the default's)"
+
+# The default's order of the candidates (the one-standard-error rule keeps
+# the first within reach of the best), and the order with the pure
+# self-mask before the one that nests MAR.
+default_order <- deepmnar:::default_candidates("gaussian", 2L, FALSE)
+pure_first <- c("mcar", "mar", "selfmask_quadratic", "selfmask_mar")
+in_order <- function(names, order) names[order(match(names, order))]
+
+# The row of `cand` (a cell's candidates, with their scores and paired SEs)
+# that the one-standard-error rule picks with the candidates in `order`.
+pick_in_order <- function(cand, order) {
+  k <- order(match(cand$method, order))
+  k[deepmnar:::one_se_choice(cand$loglik[k], cand$loglik_se[k])]
+}
 
 softmax <- function(z) { e <- exp(z - max(z)); e / sum(e) }
 
@@ -71,11 +87,8 @@ one_se_weights <- function(L, order = colnames(L)) {
 
 rule_weights <- function(L) {
   onehot <- function(k) replace(numeric(ncol(L)), k, 1)
-  # one_se_nested: among the MNAR candidates, the one that nests MAR first
-  nested <- c(intersect(c("mcar", "mar", "selfmask_mar"), colnames(L)),
-              setdiff(colnames(L), c("mcar", "mar", "selfmask_mar")))
-  list(argmax = onehot(which.max(colMeans(L))), one_se = one_se_weights(L),
-       one_se_nested = one_se_weights(L, nested),
+  list(argmax = onehot(which.max(colMeans(L))), one_se = one_se_weights(L, in_order(colnames(L), default_order)),
+       one_se_pure_first = one_se_weights(L, in_order(colnames(L), pure_first)),
        pseudo_bma = softmax(colSums(L)), bma_plus = bma_plus_weights(L), stacking = stacking_weights(L),
        equal = rep(1 / ncol(L), ncol(L)))
 }
@@ -144,9 +157,10 @@ rows <- lapply(files, function(f) {
              mice = baseline("mice"), missforest = baseline("missforest"), mean = baseline("mean"))
 })
 cells <- do.call(rbind, rows)
-rules <- c("argmax", "one_se", "one_se_nested", "pseudo_bma", "bma_plus", "stacking", "equal")
+rules <- c("argmax", "one_se", "one_se_pure_first", "pseudo_bma", "bma_plus", "stacking", "equal")
 rules <- c(rules, intersect(paste0(rules, "_without"), names(cells)))
-utils::write.csv(cells, file.path("bench", "results", "mechanism_rules.csv"), row.names = FALSE)
+out_name <- if (nzchar(tag)) paste0("mechanism_rules_", tag) else "mechanism_rules"
+utils::write.csv(cells, file.path("bench", "results", paste0(out_name, ".csv")), row.names = FALSE)
 
 mean_sd <- function(v) sprintf("%.3f ± %.3f", mean(v, na.rm = TRUE), stats::sd(v, na.rm = TRUE))
 regret <- function(v, d) sprintf("%+.1f%%", 100 * mean(v / d$oracle - 1, na.rm = TRUE))
@@ -192,29 +206,56 @@ selection_cells <- do.call(rbind, lapply(list.files(cache_dir, pattern = "_deepm
                                          function(f) {
   r <- readRDS(f)
   cand <- r[!is.na(r$chosen), ]
-  nested <- order(match(cand$method, c("mcar", "mar", "selfmask_mar")), na.last = TRUE)
-  pick_nested <- nested[deepmnar:::one_se_choice(cand$loglik[nested], cand$loglik_se[nested])]
   data.frame(r[1, c("dataset", "mechanism", "rate", "seed")], oracle = min(cand$rmse),
              argmax = cand$rmse[which.max(cand$loglik)],
-             one_se = cand$rmse[deepmnar:::one_se_choice(cand$loglik, cand$loglik_se)],
-             one_se_nested = cand$rmse[pick_nested],
+             one_se = cand$rmse[pick_in_order(cand, default_order)],
+             one_se_pure_first = cand$rmse[pick_in_order(cand, pure_first)],
              mean = { b <- file.path(main_cache_dir, sub("_deepmnar\\.rds$", "_mean.rds", basename(f)))
                       if (file.exists(b)) readRDS(b)$rmse[1] else NA_real_ })
 }))
-selection_rules <- c("argmax", "one_se", "one_se_nested")
+selection_rules <- c("argmax", "one_se", "one_se_pure_first")
 selection_row <- function(label, d) {
   sprintf("| %s | %d | %.3f | %s |", label, nrow(d), mean(d$oracle), paste(vapply(selection_rules, function(r)
     sprintf("%.3f (%s)", mean(d[[r]]), regret(d[[r]], d)), character(1)), collapse = " | "))
 }
 lines <- c(lines, "", sprintf("## Selection rules on every cell of the run (seeds %s, %d cells)",
                               paste(sort(unique(selection_cells$seed)), collapse = ", "), nrow(selection_cells)), "",
-  "| cells | n | oracle | argmax | one_se | one_se_nested |", "|---|---|---|---|---|---|",
+  "| cells | n | oracle | argmax | one_se | one_se_pure_first |", "|---|---|---|---|---|---|",
   vapply(intersect(mechs, unique(selection_cells$mechanism)), function(m)
     selection_row(m, selection_cells[selection_cells$mechanism == m, ]), character(1)),
   selection_row("all", selection_cells),
   "", paste0("Cells worse than mean imputation: ", paste(vapply(selection_rules, function(r)
     sprintf("%s %d", r, sum(selection_cells[[r]] > selection_cells$mean, na.rm = TRUE)), character(1)),
     collapse = ", "), "."))
-lines <- c(lines, "", "Per-cell numbers and weights: bench/results/mechanism_rules.csv.")
-writeLines(lines, file.path("bench", "results", "mechanism_rules.md"))
+# A tagged run (another setting of the default) against the default's run on
+# the same cells: the setting's choice and the default's, each against the
+# default's oracle.
+if (nzchar(tag)) {
+  main_cells <- file.path("bench", "results", "mechanisms_cells.csv")
+  if (file.exists(main_cells)) {
+    base <- utils::read.csv(main_cells)
+    here <- do.call(rbind, lapply(list.files(cache_dir, pattern = "_deepmnar\\.rds$", full.names = TRUE), function(f) {
+      r <- readRDS(f)
+      cand <- r[!is.na(r$chosen), ]
+      data.frame(r[1, c("dataset", "mechanism", "rate", "seed")],
+                 tagged = cand$rmse[pick_in_order(cand, default_order)],
+                 seconds = r$seconds[r$method == "default"])
+    }))
+    both <- merge(here, base[, c("dataset", "mechanism", "rate", "seed", "default", "oracle_rmse", "seconds")],
+                  by = c("dataset", "mechanism", "rate", "seed"), suffixes = c("_tagged", "_default"))
+    compare_row <- function(label, d) {
+      sprintf("| %s | %d | %.3f (%+.1f%%) | %.3f (%+.1f%%) | %.1f | %.1f |", label, nrow(d), mean(d$default),
+              100 * mean(d$default / d$oracle_rmse - 1), mean(d$tagged), 100 * mean(d$tagged / d$oracle_rmse - 1),
+              stats::median(d$seconds_default), stats::median(d$seconds_tagged))
+    }
+    lines <- c(lines, "", sprintf("## `--tag=%s` against the default on the same %d cells", tag, nrow(both)), "",
+      "Mean RMSE and, in brackets, mean regret against the default's oracle; median seconds per cell (fit and imputation).", "",
+      sprintf("| cells | n | default | %s | default s | %s s |", tag, tag), "|---|---|---|---|---|---|",
+      vapply(intersect(mechs, unique(both$mechanism)), function(m) compare_row(m, both[both$mechanism == m, ]),
+             character(1)),
+      compare_row("all", both))
+  }
+}
+lines <- c(lines, "", sprintf("Per-cell numbers and weights: bench/results/%s.csv.", out_name))
+writeLines(lines, file.path("bench", "results", paste0(out_name, ".md")))
 cat(lines, sep = "\n")

@@ -35,7 +35,9 @@
 #   Rscript bench/mechanisms.R --methods=mean,mice,missforest
 #   Rscript bench/mechanisms.R --report
 # Options: --datasets, --mechanisms, --rates (0.2,0.4), --seeds (1:3),
-# --methods (deepmnar,mean,mice,missforest), --report; --candidates=a,b,...
+# --methods (deepmnar,mean,mice,missforest), --report; --folds=N (the
+# default's `folds`), --warm (candidates started from the MAR candidate's
+# fit, an internal switch), each with --tag; --candidates=a,b,...
 # with --tag=NAME runs the default with other candidates into its own cache
 # and writes bench/results/mechanisms_NAME.md and .csv (the baselines are
 # read from the main cache, which the committed mechanisms.csv seeds). Cells are cached in
@@ -58,6 +60,9 @@ report_only <- "--report" %in% args
 tag <- command_option(args, "tag", "")
 candidate_set <- if (nzchar(tag)) strsplit(command_option(args, "candidates", ""), ",")[[1]] else NULL
 if (nzchar(tag) && !length(candidate_set)) stop("--tag needs --candidates", call. = FALSE)
+folds <- as.integer(command_option(args, "folds", "1"))
+# --warm: the candidates other than MAR start from the MAR candidate's fit
+if ("--warm" %in% args) options(deepmnar.warm_candidates = TRUE)
 main_cache_dir <- file.path("bench", "results", "cache", "mechanisms")
 cache_dir <- if (nzchar(tag)) paste0(main_cache_dir, "_", tag) else main_cache_dir
 results_name <- if (nzchar(tag)) paste0("mechanisms_", tag) else "mechanisms"
@@ -76,17 +81,6 @@ seed_cache_from_csv <- function() {
                       main_cache_dir)
     if (!file.exists(file)) saveRDS(cell[setdiff(names(cell), "method_group")], file)
   }
-}
-
-load_mechanism_data <- function(name) {
-  if (name != "penguins") return(load_dataset(name))
-  env <- new.env()
-  utils::data("penguins", package = "palmerpenguins", envir = env)
-  d <- as.data.frame(env$penguins)
-  d <- d[stats::complete.cases(d), setdiff(names(d), "year")]
-  for (col in names(d)) if (is.integer(d[[col]])) d[[col]] <- as.numeric(d[[col]])
-  rownames(d) <- NULL
-  d
 }
 
 # Missingness of the at-risk columns under `mechanism` at `rate`.
@@ -132,7 +126,7 @@ cell_file <- function(dataset, mechanism, rate, seed, method, dir = if (method =
 
 run_deepmnar <- function(amputed, truth, seed) {
   started <- proc.time()[["elapsed"]]
-  fit <- notmiwae(amputed$data, seed = seed, threads = 1L, progress = FALSE, candidates = candidate_set)
+  fit <- notmiwae(amputed$data, seed = seed, threads = 1L, progress = FALSE, candidates = candidate_set, folds = folds)
   seconds <- proc.time()[["elapsed"]] - started
   table <- compare_mechanisms(fit)
   completed <- lapply(stats::setNames(nm = table$mechanism), function(m) {
@@ -195,7 +189,7 @@ run_baseline <- function(method, amputed, truth, seed) {
 seed_cache_from_csv()
 if (!report_only) {
   for (dataset in datasets) {
-    truth <- load_mechanism_data(dataset)
+    truth <- load_dataset(dataset)
     for (seed in seeds) for (rate in rates) for (mechanism in mechanisms) for (method in methods) {
       file <- cell_file(dataset, mechanism, rate, seed, method)
       if (file.exists(file)) next
@@ -216,7 +210,7 @@ if (!report_only) {
 }
 
 # ---- report -----------------------------------------------------------------
-files <- list.files(cache_dir, full.names = TRUE, pattern = "\\.rds$")
+files <- list.files(cache_dir, full.names = TRUE, pattern = "_(deepmnar|mean|mice|missforest)\\.rds$")
 if (!length(files)) quit(save = "no")
 if (nzchar(tag)) {
   ran <- do.call(rbind, lapply(files, readRDS))
@@ -236,8 +230,10 @@ per_cell <- do.call(rbind, lapply(seq_len(nrow(cells)), function(i) {
   get <- function(m) { v <- rows$rmse[rows$method == m]; if (length(v)) v[1] else NA_real_ }
   cand <- rows[rows$method %in% candidates & !is.na(rows$chosen), ]
   oracle <- cand$method[which.min(cand$rmse)]
-  # the package's rule, applied to the candidates' scores (in the order the
-  # fit lists them); cells cached before the rule changed are rescored alike
+  # the package's rule, applied to the candidates' scores in the default's
+  # order (others last); cells cached before the rule or the order changed
+  # are rescored alike
+  cand <- cand[order(match(cand$method, deepmnar:::default_candidates("gaussian", 2L, FALSE))), ]
   pick <- deepmnar:::one_se_choice(cand$loglik, cand$loglik_se)
   top <- which.max(cand$loglik)
   data.frame(c0, default = cand$rmse[pick], chosen = cand$method[pick], oracle = oracle,
@@ -267,9 +263,10 @@ lines <- c(
           format(Sys.time(), "%Y-%m-%d %H:%M"), utils::packageVersion("deepmnar"), nrow(per_cell)),
   "RMSE over the missing numeric cells (complete-data standardised), mean ± sd over the cells of a mechanism",
   "(datasets x rates x seeds). `default` is notmiwae() with its defaults (missing_model = \"auto\": the first",
-  "candidate within one paired SE of the best held-out log-likelihood); each candidate is its imputation from the",
-  "same fit; `oracle` the candidate with the lowest RMSE in each cell (hindsight); `argmax` the candidate with the",
-  "best held-out log-likelihood (the rule without the one-SE margin).",
+  "candidate, in the default's order, within one paired SE of the best held-out log-likelihood); each candidate",
+  "is its imputation from the same fit; `oracle` the candidate with the lowest RMSE in each cell (hindsight);",
+  "`argmax` the candidate with the best held-out log-likelihood (the rule without the one-SE margin).",
+  "bench/results/mechanism_rules.md compares more rules on the same fits.",
   "",
   paste0("| mechanism | cells | default | oracle | argmax | ", paste(candidates, collapse = " | "),
          " | mice | missForest | mean | regret (mean) | argmax regret | chose oracle |"),
@@ -319,6 +316,14 @@ if (nrow(pfc)) {
     lines <- c(lines, sprintf("| %s | %s | %s | %s | %s |", m, mean_sd(d$default_pfc), mean_sd(d$mice_pfc),
                               mean_sd(d$missforest_pfc), mean_sd(d$mean_pfc)))
   }
+}
+failed <- all[!is.na(all$error), ]
+if (nrow(failed)) {
+  lines <- c(lines, "", sprintf(paste0("Failures (excluded from that method's means): %s. mice leaves cells unimputed when ",
+                                       "it drops a column from its models (collinear or constant within a replicate)."),
+                                paste(sprintf("%s %d cells (%s)", names(table(failed$method)), as.integer(table(failed$method)),
+                                              vapply(split(failed$dataset, failed$method), function(d)
+                                                paste(unique(d), collapse = ", "), character(1))), collapse = "; ")))
 }
 lines <- c(lines, "", sprintf("Default fit and imputation time per cell (one thread): median %.1f s (range %.1f-%.1f).",
                               stats::median(per_cell$seconds), min(per_cell$seconds), max(per_cell$seconds)),
