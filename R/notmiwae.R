@@ -32,7 +32,9 @@
 #'     two mechanisms apart, missing at random is kept). `print(fit)` and
 #'     [compare_mechanisms()] show every candidate's score with its standard
 #'     errors; `folds` scores them on more rows. The default candidates are
-#'     `"mcar"`, `"mar"`, `"selfmask_mar"` and `"selfmask_quadratic"`; for
+#'     `"mcar"`, `"mar"` and `"selfmask_quadratic"` (add `"selfmask_mar"`,
+#'     self plus the observed columns, through `candidates`; see
+#'     `vignette("mechanisms")` for what it costs under MAR); for
 #'     rating or wide data (`obs = "rating"`, the set encoder, sparse input or
 #'     more than 50 columns) `"mcar"` and `"selfmask_shared"` with its sign
 #'     learned. It costs one fit per candidate and fold (MCAR comes from MAR's
@@ -295,18 +297,17 @@ notmiwae <- function(data,
 }
 
 # The candidates of `missing_model = "auto"`: missing completely at random,
-# at random (the mask of a column from the other columns), self-masking with
-# each column's direction and shape learned (which can end at no
-# self-dependence), and self plus the always-observed columns (selfmask_mar,
-# which keeps every missing cell integrable; bench/results/mechanisms.md
-# measured it against `linear`, which reads every column, in its place),
-# listed before the pure self-mask so that the one-standard-error rule, when
-# both self-masking models are within reach of the best, keeps the one that
-# also holds the MAR model.
-# Wide or rating data, where a mask model on every other column costs p^2
-# parameters, choose between MCAR and the shared self-masking slope of the
-# ratings model.
+# at random (the mask of a column from the other columns), and self-masking
+# with each column's direction and shape learned (which can end at no
+# self-dependence). Self plus the observed columns (selfmask_mar) is left to
+# `candidates`: it improved the mechanism bench's point accuracy a little
+# (regret 11.5% against 12.6%, bench/results/mechanism_rules.md), but
+# under MAR it beat the MAR candidate by more than a paired SE in 30 of 100
+# of bench/coverage.R's replications and the pooled intervals covered 0.74
+# (bench/results/coverage_auto_selfmask_mar). Wide or rating data, where a
+# mask model on every other column costs p^2 parameters, choose between MCAR
+# and the shared self-masking slope of the ratings model.
 default_candidates <- function(obs, p, wide) {
   if (wide || obs == "rating" || p > 50) return(c("mcar", "selfmask_shared"))
-  c("mcar", "mar", "selfmask_mar", "selfmask_quadratic")
+  c("mcar", "mar", "selfmask_quadratic")
 }

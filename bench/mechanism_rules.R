@@ -7,10 +7,10 @@
 # Rules (L: held-out rows x candidates, each row's log p(x_obs, m)):
 #   argmax      the candidate with the best mean held-out log-likelihood
 #   one_se      the first candidate within one paired SE of the best, in the
-#               default's order (MCAR, MAR, the self-mask that nests MAR,
-#               the pure self-mask): the default's rule
-#   one_se_pure_first the same with the pure self-mask before the one that
-#               nests MAR
+#               default's order (MCAR, MAR, the self-mask; candidates outside
+#               the default's set last): the default's rule
+#   one_se_nested_first the same with the self-mask that nests MAR
+#               (selfmask_mar) before the pure one
 #   pseudo_bma  weights softmax(colSums(L)) (Akaike-type weights)
 #   bma_plus    pseudo-BMA+ (Yao et al. 2018): the softmax weights averaged
 #               over Bayesian-bootstrap reweightings of the held-out rows,
@@ -38,10 +38,10 @@ cache_dir <- if (nzchar(tag)) paste0(main_cache_dir, "_", tag) else main_cache_d
 run <- if (nzchar(tag)) sprintf("`bench/mechanisms.R --tag=%s`", tag) else "`bench/mechanisms.R` (the default's)"
 
 # The default's order of the candidates (the one-standard-error rule keeps
-# the first within reach of the best), and the order with the pure
-# self-mask before the one that nests MAR.
+# the first within reach of the best; others after them), and the order
+# with the self-mask that nests MAR before the pure one.
 default_order <- deepmnar:::default_candidates("gaussian", 2L, FALSE)
-pure_first <- c("mcar", "mar", "selfmask_quadratic", "selfmask_mar")
+nested_first <- c("mcar", "mar", "selfmask_mar", "selfmask_quadratic")
 in_order <- function(names, order) names[order(match(names, order))]
 
 # The row of `cand` (a cell's candidates, with their scores and paired SEs)
@@ -88,7 +88,7 @@ one_se_weights <- function(L, order = colnames(L)) {
 rule_weights <- function(L) {
   onehot <- function(k) replace(numeric(ncol(L)), k, 1)
   list(argmax = onehot(which.max(colMeans(L))), one_se = one_se_weights(L, in_order(colnames(L), default_order)),
-       one_se_pure_first = one_se_weights(L, in_order(colnames(L), pure_first)),
+       one_se_nested_first = one_se_weights(L, in_order(colnames(L), nested_first)),
        pseudo_bma = softmax(colSums(L)), bma_plus = bma_plus_weights(L), stacking = stacking_weights(L),
        equal = rep(1 / ncol(L), ncol(L)))
 }
@@ -157,7 +157,7 @@ rows <- lapply(files, function(f) {
              mice = baseline("mice"), missforest = baseline("missforest"), mean = baseline("mean"))
 })
 cells <- do.call(rbind, rows)
-rules <- c("argmax", "one_se", "one_se_pure_first", "pseudo_bma", "bma_plus", "stacking", "equal")
+rules <- c("argmax", "one_se", "one_se_nested_first", "pseudo_bma", "bma_plus", "stacking", "equal")
 rules <- c(rules, intersect(paste0(rules, "_without"), names(cells)))
 out_name <- if (nzchar(tag)) paste0("mechanism_rules_", tag) else "mechanism_rules"
 utils::write.csv(cells, file.path("bench", "results", paste0(out_name, ".csv")), row.names = FALSE)
@@ -209,18 +209,18 @@ selection_cells <- do.call(rbind, lapply(list.files(cache_dir, pattern = "_deepm
   data.frame(r[1, c("dataset", "mechanism", "rate", "seed")], oracle = min(cand$rmse),
              argmax = cand$rmse[which.max(cand$loglik)],
              one_se = cand$rmse[pick_in_order(cand, default_order)],
-             one_se_pure_first = cand$rmse[pick_in_order(cand, pure_first)],
+             one_se_nested_first = cand$rmse[pick_in_order(cand, nested_first)],
              mean = { b <- file.path(main_cache_dir, sub("_deepmnar\\.rds$", "_mean.rds", basename(f)))
                       if (file.exists(b)) readRDS(b)$rmse[1] else NA_real_ })
 }))
-selection_rules <- c("argmax", "one_se", "one_se_pure_first")
+selection_rules <- c("argmax", "one_se", "one_se_nested_first")
 selection_row <- function(label, d) {
   sprintf("| %s | %d | %.3f | %s |", label, nrow(d), mean(d$oracle), paste(vapply(selection_rules, function(r)
     sprintf("%.3f (%s)", mean(d[[r]]), regret(d[[r]], d)), character(1)), collapse = " | "))
 }
 lines <- c(lines, "", sprintf("## Selection rules on every cell of the run (seeds %s, %d cells)",
                               paste(sort(unique(selection_cells$seed)), collapse = ", "), nrow(selection_cells)), "",
-  "| cells | n | oracle | argmax | one_se | one_se_pure_first |", "|---|---|---|---|---|---|",
+  "| cells | n | oracle | argmax | one_se | one_se_nested_first |", "|---|---|---|---|---|---|",
   vapply(intersect(mechs, unique(selection_cells$mechanism)), function(m)
     selection_row(m, selection_cells[selection_cells$mechanism == m, ]), character(1)),
   selection_row("all", selection_cells),

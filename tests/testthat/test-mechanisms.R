@@ -44,7 +44,7 @@ test_that("the default chooses among the candidates by held-out log-likelihood a
   fit <- small_auto(d$x)
   table <- compare_mechanisms(fit)
   expect_s3_class(table, "deepmnar_mechanisms")
-  expect_identical(table$mechanism, c("mcar", "mar", "selfmask_mar", "selfmask_quadratic"))
+  expect_identical(table$mechanism, c("mcar", "mar", "selfmask_quadratic"))
   expect_identical(which(table$best), which.max(table$loglik))
   # the first candidate within one paired standard error of the best
   within <- table$loglik >= max(table$loglik) - table$difference_se
@@ -52,7 +52,7 @@ test_that("the default chooses among the candidates by held-out log-likelihood a
   expect_identical(fit$spec$missing_model, table$mechanism[table$chosen])
   expect_true(all(table$difference <= 0) && all(is.finite(table$se)) && all(table$mc_se >= 0))
   # high values missing: a self-masking model explains the mask better than MCAR or MAR
-  expect_true(fit$spec$missing_model %in% c("selfmask_quadratic", "selfmask_mar"))
+  expect_identical(fit$spec$missing_model, "selfmask_quadratic")
   expect_gt(table$loglik[table$chosen] - max(table$loglik[table$mechanism %in% c("mcar", "mar")]), 0.02)
   expect_output(print(fit), "mechanism chosen by held-out")
   expect_output(print(table), "selfmask_quadratic")
@@ -211,7 +211,7 @@ test_that("a damaged record of the candidates is refused before the engine touch
   damaged(bad)
   expect_error(candidate_fit(bad, "mar"), class = "deepmnar_error_damaged_fit")
   bad <- fit
-  bad$mechanisms$spec$selfmask_mar$missing_code <- 99L
+  bad$mechanisms$spec$selfmask_quadratic$missing_code <- 99L
   damaged(bad)
   bad <- fit
   bad$mechanisms$table$chosen[] <- TRUE
