@@ -246,7 +246,7 @@ if (nzchar(tag)) {
     compare_row <- function(label, d) {
       sprintf("| %s | %d | %.3f (%+.1f%%) | %.3f (%+.1f%%) | %.1f | %.1f |", label, nrow(d), mean(d$default),
               100 * mean(d$default / d$oracle_rmse - 1), mean(d$tagged), 100 * mean(d$tagged / d$oracle_rmse - 1),
-              stats::median(d$seconds_default), stats::median(d$seconds_tagged))
+              stats::median(d$seconds_default, na.rm = TRUE), stats::median(d$seconds_tagged, na.rm = TRUE))
     }
     lines <- c(lines, "", sprintf("## `--tag=%s` against the default on the same %d cells", tag, nrow(both)), "",
       "Mean RMSE and, in brackets, mean regret against the default's oracle; median seconds per cell (fit and imputation).", "",
