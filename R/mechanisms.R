@@ -30,25 +30,18 @@ choose_mechanism <- function(spec_with, candidates, x, args, progress, call, cla
   if (is.null(args$starts)) args$starts <- 1L
   args$split_seed <- args$seed
   unconverged <- character(0)
-  train <- function(m, fold_args, from = NULL) {
-    spec <- spec_with(m)
-    theta <- if (!is.null(from)) with_blocks_of(from, spec, initial_params(spec, engine_data(x, scaling), args$seed))
-    withCallingHandlers(train_model(spec, x, fold_args, progress, call, class, scaling = scaling, theta = theta),
+  train <- function(m, fold_args) {
+    withCallingHandlers(train_model(spec_with(m), x, fold_args, progress, call, class, scaling = scaling),
                         deepmnar_warning_not_converged = function(w) {
                           unconverged <<- c(unconverged, m)
                           invokeRestart("muffleWarning")
                         })
   }
   derive_mcar <- all(c("mcar", "mar") %in% candidates)
-  # Internal switch for benchmarks: start the other candidates from the MAR
-  # candidate's fit (its VAE and the mask blocks they share).
-  warm <- isTRUE(getOption("deepmnar.warm_candidates")) && "mar" %in% candidates
   by_fold <- lapply(seq_len(folds), function(fold) {
     fold_args <- args
     fold_args$fold <- fold
-    first <- if (warm) list(mar = train("mar", fold_args))
-    rest <- setdiff(candidates, c(if (derive_mcar) "mcar", names(first)))
-    fits <- c(first, lapply(stats::setNames(nm = rest), train, fold_args = fold_args, from = first$mar))
+    fits <- lapply(stats::setNames(nm = setdiff(candidates, if (derive_mcar) "mcar")), train, fold_args = fold_args)
     if (derive_mcar) fits$mcar <- mcar_from_mar(fits$mar, spec_with("mcar"))
     unname(fits[candidates])
   })
@@ -72,11 +65,14 @@ choose_mechanism <- function(spec_with, candidates, x, args, progress, call, cla
                          theta = stats::setNames(lapply(fits, `[[`, "theta"), candidates),
                          spec = stats::setNames(lapply(fits, `[[`, "spec"), candidates))
   if (folds > 1) {
+    per_candidate <- function(f) {
+      stats::setNames(lapply(seq_along(candidates), function(k) lapply(by_fold, function(fits) f(fits[[k]]))), candidates)
+    }
     fit$mechanisms$folds <- list(seed = args$seed, held_out_rows = lapply(by_fold, function(f) f[[1]]$stopping$held_out_rows),
-                                 theta = stats::setNames(lapply(seq_along(candidates), function(k) {
-                                   lapply(by_fold, function(f) f[[k]]$theta)
-                                 }), candidates))
-    fit$ensemble <- fold_ensemble(fit$mechanisms, candidates[chosen], by_fold, chosen)
+                                 theta = per_candidate(function(f) f$theta),
+                                 iterations_done = per_candidate(function(f) as.integer(f$settings$iterations_done)),
+                                 converged = per_candidate(function(f) isTRUE(f$stopping$converged)))
+    fit$ensemble <- fold_ensemble(fit$mechanisms, candidates[chosen])
   }
   fit$seconds <- sum(vapply(fits, `[[`, numeric(1), "seconds"))
   fit
@@ -104,13 +100,10 @@ pooled_scores <- function(parts) {
 
 # The fits of candidate `mechanism` on every fold as an ensemble: each
 # member keeps the rows it held out, on which held_out_scores() scores it.
-fold_ensemble <- function(mechanisms, mechanism, by_fold = NULL, k = NULL) {
+fold_ensemble <- function(mechanisms, mechanism) {
   folds <- mechanisms$folds
-  list(theta = folds$theta[[mechanism]], seed = rep(folds$seed, length(folds$theta[[mechanism]])),
-       iterations_done = if (is.null(by_fold)) rep(NA_integer_, length(folds$held_out_rows)) else
-         vapply(by_fold, function(f) as.integer(f[[k]]$settings$iterations_done), integer(1)),
-       converged = if (is.null(by_fold)) rep(NA, length(folds$held_out_rows)) else
-         vapply(by_fold, function(f) isTRUE(f[[k]]$stopping$converged), logical(1)),
+  list(theta = folds$theta[[mechanism]], seed = rep(folds$seed, length(folds$held_out_rows)),
+       iterations_done = unlist(folds$iterations_done[[mechanism]]), converged = unlist(folds$converged[[mechanism]]),
        held_out_rows = folds$held_out_rows)
 }
 
@@ -148,15 +141,16 @@ with_blocks_of <- function(fit, spec, theta) {
 }
 
 # The one-standard-error rule: the first candidate (candidates come simplest
-# assumption first: MCAR, MAR, then the self-masking models, the one that
-# nests MAR first) whose held-out log-likelihood is within one paired
-# standard error of the best, so that where the held-out rows cannot tell two
-# mechanisms apart the assumption that does less harm when wrong is kept. The
-# best score alone came closer to the best candidate in hindsight on
-# bench/mechanisms.R (bench/results/mechanism_rules.md), but under MAR it
-# chose a self-masking model in half of bench/coverage.R's replications, and
-# the pooled intervals then covered half the time: a nested model with more
-# parameters wins a noisy comparison about as often as it loses it.
+# assumption first: MCAR, MAR, then the self-masking models) whose held-out
+# log-likelihood is within one paired standard error of the best, so that
+# where the held-out rows cannot tell two mechanisms apart the assumption
+# that does less harm when wrong is kept. The best score alone came closer to
+# the best candidate in hindsight on bench/mechanisms.R
+# (bench/results/mechanism_rules_selfmask_mar.md), but under MAR it chose a
+# self-masking model in half of bench/coverage.R's replications, and the
+# pooled intervals then covered half the time
+# (bench/results/coverage_auto_best): a nested model with more parameters
+# wins a noisy comparison about as often as it loses it.
 one_se_choice <- function(loglik, paired_se) {
   if (!any(is.finite(loglik))) return(1L)
   which(within_one_se(loglik, paired_se))[1]

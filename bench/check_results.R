@@ -232,6 +232,7 @@ rules <- list(
 )
 
 # Files no rule reads, and why.
+same_reason <- function(files, reason) stats::setNames(rep(reason, length(files)), files)
 not_checked <- c(
   "uci.md" = "from uci.csv", "uci-quick.md" = "from uci-quick.csv", "generalisation.md" = "from generalisation.csv",
   "generalisation_transform.md" = "from generalisation_transform.csv", "mixed.md" = "from mixed.csv",
@@ -254,29 +255,26 @@ not_checked <- c(
   "marginal_levels.md" = "no baseline (not-MIWAE only, drawn against summed)",
   "ratings.csv" = "every cell of ratings.md, which is checked",
   "schedule.csv" = "no mean imputation in the table", "schedule.md" = "no mean imputation in the table",
-  "mechanisms_linear.csv" = "the previous default's candidates (linear in place of selfmask_mar), seed 1; not the default's",
-  "mechanisms_linear.md" = "the previous default's candidates (linear in place of selfmask_mar), seed 1; not the default's",
-  "mechanisms_linear_cells.csv" = "the previous default's candidates (linear in place of selfmask_mar), seed 1; not the default's",
-  "mechanisms_folds2.csv" = "a setting under trial (folds = 2), partial run (seed 1, rate 0.2); see issue 31's note",
-  "mechanisms_folds2.md" = "a setting under trial (folds = 2), partial run (seed 1, rate 0.2); see issue 31's note",
-  "mechanisms_folds2_cells.csv" = "a setting under trial (folds = 2), partial run (seed 1, rate 0.2); see issue 31's note",
+  "pattern_sets.csv" = "pattern-set accuracy, no naive baseline", "pattern_sets.md" = "pattern-set accuracy, no naive baseline",
+  "psmvae_starts.md" = "no baseline (PSMVAE only)", "stopping.md" = "no baseline (not-MIWAE only)",
   "mechanism_rules.csv" = "rules compared on the default's fits; the default's own cells are checked in mechanisms_cells.csv",
   "mechanism_rules.md" = "from mechanism_rules.csv",
   "mechanism_rules_folds2.csv" = "rules on the folds = 2 trial's fits (partial run)",
   "mechanism_rules_folds2.md" = "from mechanism_rules_folds2.csv",
-  "mechanisms_selfmask_mar.csv" = "the default's candidates plus selfmask_mar, rejected for the default (see issue 31's note)",
-  "mechanisms_selfmask_mar.md" = "the default's candidates plus selfmask_mar, rejected for the default (see issue 31's note)",
-  "mechanisms_selfmask_mar_cells.csv" = "the default's candidates plus selfmask_mar, rejected for the default (see issue 31's note)",
   "mechanism_rules_selfmask_mar.csv" = "rules on the selfmask_mar trial's fits",
   "mechanism_rules_selfmask_mar.md" = "from mechanism_rules_selfmask_mar.csv",
-  "coverage_auto_selfmask_mar/coverage.csv" = "selfmask_mar among the candidates, rejected for the default (see issue 31's note)",
-  "coverage_auto_selfmask_mar/coverage.md" = "selfmask_mar among the candidates, rejected for the default (see issue 31's note)",
-  "coverage_auto_selfmask_mar/evidence.csv" = "held-out scores relative to the MAR candidate, no imputations",
-  "coverage_auto_best/coverage.csv" = "the best-score rule under trial, not the default's (see issue 31's note)",
-  "coverage_auto_best/coverage.md" = "the best-score rule under trial, not the default's (see issue 31's note)",
-  "coverage_auto_best/evidence.csv" = "held-out scores relative to the MAR candidate, no imputations",
-  "pattern_sets.csv" = "pattern-set accuracy, no naive baseline", "pattern_sets.md" = "pattern-set accuracy, no naive baseline",
-  "psmvae_starts.md" = "no baseline (PSMVAE only)", "stopping.md" = "no baseline (not-MIWAE only)"
+  same_reason(paste0("mechanisms_linear", c(".csv", ".md", "_cells.csv")),
+              "the previous default's candidates (linear in place of selfmask_mar), seed 1; not the default's"),
+  same_reason(paste0("mechanisms_folds2", c(".csv", ".md", "_cells.csv")),
+              "a setting under trial (folds = 2), partial run (seed 1, rate 0.2); see issue 31's note"),
+  same_reason(paste0("mechanisms_selfmask_mar", c(".csv", ".md", "_cells.csv")),
+              "the default's candidates plus selfmask_mar, rejected for the default (see issue 31's note)"),
+  same_reason(paste0("coverage_auto_selfmask_mar/coverage", c(".csv", ".md")),
+              "selfmask_mar among the candidates, rejected for the default (see issue 31's note)"),
+  same_reason(paste0("coverage_auto_best/coverage", c(".csv", ".md")),
+              "the best-score rule under trial, not the default's (see issue 31's note)"),
+  same_reason(paste0(c("coverage_auto_selfmask_mar", "coverage_auto_best"), "/evidence.csv"),
+              "held-out scores relative to the MAR candidate, no imputations")
 )
 
 # ---------------------------------------------------------------------------

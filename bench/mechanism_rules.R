@@ -42,13 +42,21 @@ run <- if (nzchar(tag)) sprintf("`bench/mechanisms.R --tag=%s`", tag) else "`ben
 # with the self-mask that nests MAR before the pure one.
 default_order <- deepmnar:::default_candidates("gaussian", 2L, FALSE)
 nested_first <- c("mcar", "mar", "selfmask_mar", "selfmask_quadratic")
-in_order <- function(names, order) names[order(match(names, order))]
 
-# The row of `cand` (a cell's candidates, with their scores and paired SEs)
-# that the one-standard-error rule picks with the candidates in `order`.
-pick_in_order <- function(cand, order) {
-  k <- order(match(cand$method, order))
-  k[deepmnar:::one_se_choice(cand$loglik[k], cand$loglik_se[k])]
+# Which of the candidates `names` (their mean scores and paired SEs) the
+# one-standard-error rule picks with the candidates in `order`.
+pick_in_order <- function(names, loglik, paired_se, order) {
+  k <- order(match(names, order))
+  k[deepmnar:::one_se_choice(loglik[k], paired_se[k])]
+}
+
+# The same for a cell's candidate rows.
+cell_pick <- function(cand, order) pick_in_order(cand$method, cand$loglik, cand$loglik_se, order)
+
+# A baseline's RMSE in the cell of a deepmnar cell file (or its details).
+baseline_rmse <- function(file, method) {
+  b <- file.path(main_cache_dir, sub("_deepmnar(_details)?\\.rds$", paste0("_", method, ".rds"), basename(file)))
+  if (file.exists(b)) readRDS(b)$rmse[1] else NA_real_
 }
 
 softmax <- function(z) { e <- exp(z - max(z)); e / sum(e) }
@@ -73,22 +81,17 @@ stacking_weights <- function(L) {
   softmax(c(0, stats::optim(rep(0, ncol(L) - 1), objective, method = "BFGS")$par))
 }
 
-# `order`: the candidates' names, most preferred first (default their order
-# in the fit).
-one_se_weights <- function(L, order = colnames(L)) {
+# `order`: the candidates' names, most preferred first.
+one_se_weights <- function(L, order) {
   ll <- colMeans(L)
-  best <- which.max(ll)
-  se <- apply(L - L[, best], 2, stats::sd) / sqrt(nrow(L))
-  ranked <- match(order, colnames(L))
-  w <- numeric(ncol(L))
-  w[ranked[deepmnar:::one_se_choice(ll[ranked], se[ranked])]] <- 1
-  w
+  se <- apply(L - L[, which.max(ll)], 2, stats::sd) / sqrt(nrow(L))
+  replace(numeric(ncol(L)), pick_in_order(colnames(L), ll, se, order), 1)
 }
 
 rule_weights <- function(L) {
   onehot <- function(k) replace(numeric(ncol(L)), k, 1)
-  list(argmax = onehot(which.max(colMeans(L))), one_se = one_se_weights(L, in_order(colnames(L), default_order)),
-       one_se_nested_first = one_se_weights(L, in_order(colnames(L), nested_first)),
+  list(argmax = onehot(which.max(colMeans(L))), one_se = one_se_weights(L, default_order),
+       one_se_nested_first = one_se_weights(L, nested_first),
        pseudo_bma = softmax(colSums(L)), bma_plus = bma_plus_weights(L), stacking = stacking_weights(L),
        equal = rep(1 / ncol(L), ncol(L)))
 }
@@ -119,15 +122,7 @@ files <- list.files(cache_dir, pattern = "_details\\.rds$", full.names = TRUE)
 if (!length(files)) stop("no candidate details in ", cache_dir, ": run bench/mechanisms.R first", call. = FALSE)
 truths <- list()
 rows <- lapply(files, function(f) {
-  parts <- strsplit(sub("_deepmnar_details\\.rds$", "", basename(f)), "_")[[1]]
-  k <- length(parts)
-  cell <- list(dataset = paste(parts[seq_len(k - 4)], collapse = "_"),
-               mechanism = paste(parts[k - 3:2], collapse = "_"), rate = as.numeric(parts[k - 1]),
-               seed = as.integer(parts[k]))
-  if (!cell$mechanism %in% c("mnar_high", "mnar_low", "mnar_tails", "mnar_latent", "mnar_mixed")) {
-    cell$dataset <- paste(parts[seq_len(k - 3)], collapse = "_")
-    cell$mechanism <- parts[k - 2]
-  }
+  cell <- as.list(readRDS(sub("_details\\.rds$", ".rds", f))[1, c("dataset", "mechanism", "rate", "seed")])
   if (is.null(truths[[cell$dataset]])) truths[[cell$dataset]] <<- load_dataset(cell$dataset)
   truth <- truths[[cell$dataset]]
   d <- readRDS(f)
@@ -143,18 +138,13 @@ rows <- lapply(files, function(f) {
                                  pfc = imputation_pfc(truth, completed, d$mask))
   candidates <- vapply(d$completed, score, numeric(2))
   ruled <- vapply(weights, function(w) score(combine(d$completed, w)), numeric(2))
-  baseline <- function(method) {
-    file <- file.path(main_cache_dir, sprintf("%s_%s_%g_%d_%s.rds", cell$dataset, cell$mechanism, cell$rate,
-                                             cell$seed, method))
-    if (file.exists(file)) readRDS(file)$rmse[1] else NA_real_
-  }
   data.frame(cell, held_out_rows = nrow(L), oracle = min(candidates["rmse", ]),
              t(ruled["rmse", ]), t(stats::setNames(candidates["rmse", ], paste0("cand_", colnames(candidates)))),
              pfc_bma_plus = ruled["pfc", "bma_plus"], pfc_stacking = ruled["pfc", "stacking"],
              pfc_argmax = ruled["pfc", "argmax"],
              weight_bma_plus = paste(sprintf("%.2f", weights$bma_plus), collapse = "/"),
              weight_stacking = paste(sprintf("%.2f", weights$stacking), collapse = "/"),
-             mice = baseline("mice"), missforest = baseline("missforest"), mean = baseline("mean"))
+             mice = baseline_rmse(f, "mice"), missforest = baseline_rmse(f, "missforest"), mean = baseline_rmse(f, "mean"))
 })
 cells <- do.call(rbind, rows)
 rules <- c("argmax", "one_se", "one_se_nested_first", "pseudo_bma", "bma_plus", "stacking", "equal")
@@ -202,17 +192,14 @@ if (any(!is.na(cells$pfc_argmax))) {
 # Selection rules need only each candidate's score and RMSE, which every cell
 # of the run keeps (also those that predate the saved details): the same
 # comparison over all seeds.
-selection_cells <- do.call(rbind, lapply(list.files(cache_dir, pattern = "_deepmnar\\.rds$", full.names = TRUE),
-                                         function(f) {
-  r <- readRDS(f)
+cell_files <- list.files(cache_dir, pattern = "_deepmnar\\.rds$", full.names = TRUE)
+cell_results <- lapply(cell_files, readRDS)
+selection_cells <- do.call(rbind, Map(function(f, r) {
   cand <- r[!is.na(r$chosen), ]
   data.frame(r[1, c("dataset", "mechanism", "rate", "seed")], oracle = min(cand$rmse),
-             argmax = cand$rmse[which.max(cand$loglik)],
-             one_se = cand$rmse[pick_in_order(cand, default_order)],
-             one_se_nested_first = cand$rmse[pick_in_order(cand, nested_first)],
-             mean = { b <- file.path(main_cache_dir, sub("_deepmnar\\.rds$", "_mean.rds", basename(f)))
-                      if (file.exists(b)) readRDS(b)$rmse[1] else NA_real_ })
-}))
+             argmax = cand$rmse[which.max(cand$loglik)], one_se = cand$rmse[cell_pick(cand, default_order)],
+             one_se_nested_first = cand$rmse[cell_pick(cand, nested_first)], mean = baseline_rmse(f, "mean"))
+}, cell_files, cell_results))
 selection_rules <- c("argmax", "one_se", "one_se_nested_first")
 selection_row <- function(label, d) {
   sprintf("| %s | %d | %.3f | %s |", label, nrow(d), mean(d$oracle), paste(vapply(selection_rules, function(r)
@@ -234,11 +221,9 @@ if (nzchar(tag)) {
   main_cells <- file.path("bench", "results", "mechanisms_cells.csv")
   if (file.exists(main_cells)) {
     base <- utils::read.csv(main_cells)
-    here <- do.call(rbind, lapply(list.files(cache_dir, pattern = "_deepmnar\\.rds$", full.names = TRUE), function(f) {
-      r <- readRDS(f)
+    here <- do.call(rbind, lapply(cell_results, function(r) {
       cand <- r[!is.na(r$chosen), ]
-      data.frame(r[1, c("dataset", "mechanism", "rate", "seed")],
-                 tagged = cand$rmse[pick_in_order(cand, default_order)],
+      data.frame(r[1, c("dataset", "mechanism", "rate", "seed")], tagged = cand$rmse[cell_pick(cand, default_order)],
                  seconds = r$seconds[r$method == "default"])
     }))
     both <- merge(here, base[, c("dataset", "mechanism", "rate", "seed", "default", "oracle_rmse", "seconds")],

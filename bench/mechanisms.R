@@ -38,8 +38,7 @@
 # whose candidates include the default's (see derive_cells()).
 # Options: --datasets, --mechanisms, --rates (0.2,0.4), --seeds (1:3),
 # --methods (deepmnar,mean,mice,missforest), --report; --folds=N (the
-# default's `folds`), --warm (candidates started from the MAR candidate's
-# fit, an internal switch), each with --tag; --candidates=a,b,...
+# default's `folds`, with --tag); --candidates=a,b,...
 # with --tag=NAME runs the default with other candidates into its own cache
 # and writes bench/results/mechanisms_NAME.md and .csv (the baselines are
 # read from the main cache, which the committed mechanisms.csv seeds). Cells are cached in
@@ -63,8 +62,6 @@ tag <- command_option(args, "tag", "")
 candidate_set <- if (nzchar(tag)) strsplit(command_option(args, "candidates", ""), ",")[[1]] else NULL
 if (nzchar(tag) && !length(candidate_set)) stop("--tag needs --candidates", call. = FALSE)
 folds <- as.integer(command_option(args, "folds", "1"))
-# --warm: the candidates other than MAR start from the MAR candidate's fit
-if ("--warm" %in% args) options(deepmnar.warm_candidates = TRUE)
 main_cache_dir <- file.path("bench", "results", "cache", "mechanisms")
 cache_dir <- if (nzchar(tag)) paste0(main_cache_dir, "_", tag) else main_cache_dir
 results_name <- if (nzchar(tag)) paste0("mechanisms_", tag) else "mechanisms"
@@ -126,7 +123,11 @@ cell_file <- function(dataset, mechanism, rate, seed, method, dir = if (method =
   file.path(dir, sprintf("%s_%s_%g_%d_%s.rds", dataset, mechanism, rate, seed, method))
 }
 
-run_deepmnar <- function(amputed, truth, seed) {
+# A cell's saved candidates (completed data and held-out row scores), beside
+# its file.
+details_file_of <- function(file) sub("\\.rds$", "_details.rds", file)
+
+run_deepmnar <- function(amputed, truth, seed, details_file) {
   started <- proc.time()[["elapsed"]]
   fit <- notmiwae(amputed$data, seed = seed, threads = 1L, progress = FALSE, candidates = candidate_set, folds = folds)
   seconds <- proc.time()[["elapsed"]] - started
@@ -134,7 +135,7 @@ run_deepmnar <- function(amputed, truth, seed) {
   completed <- lapply(stats::setNames(nm = table$mechanism), function(m) {
     impute(candidate_fit(fit, m), seed = seed, threads = 1L)
   })
-  save_candidate_details(fit, completed, amputed, seed)
+  save_candidate_details(fit, completed, amputed, seed, details_file)
   rows <- lapply(table$mechanism, function(m) {
     s <- scores_of(truth, completed[[m]], amputed$mask)
     data.frame(method = m, rmse = s[["rmse"]], pfc = s[["pfc"]], loglik = table$loglik[table$mechanism == m],
@@ -150,7 +151,7 @@ run_deepmnar <- function(amputed, truth, seed) {
 # Each candidate's completed data and held-out row log-likelihoods, beside
 # the cell's file, so that rules which weight the candidates by their
 # evidence can be scored on the same fits (bench/mechanism_rules.R).
-save_candidate_details <- function(fit, completed, amputed, seed) {
+save_candidate_details <- function(fit, completed, amputed, seed, details_file) {
   loglik <- lapply(stats::setNames(nm = names(completed)), function(m) {
     deepmnar:::held_out_scores(candidate_fit(fit, m), K = fit$mechanisms$K, seed = seed, threads = 1L)$loglik
   })
@@ -201,7 +202,7 @@ derive_cells <- function(from) {
   for (dataset in datasets) for (seed in seeds) for (rate in rates) for (mechanism in mechanisms) {
     file <- cell_file(dataset, mechanism, rate, seed, "deepmnar")
     source_file <- cell_file(dataset, mechanism, rate, seed, "deepmnar", from_dir)
-    source_details <- sub("\\.rds$", "_details.rds", source_file)
+    source_details <- details_file_of(source_file)
     if (file.exists(file) || !file.exists(source_details)) next
     r <- readRDS(source_file)
     d <- readRDS(source_details)
@@ -214,8 +215,7 @@ derive_cells <- function(from) {
     default <- cand[pick, ]
     default$method <- "default"
     default[c("loglik_se", "chosen", "seconds", "iterations")] <- list(NA_real_, NA, NA_real_, NA_integer_)
-    saveRDS(list(completed = d$completed[set], loglik = d$loglik[set], mask = d$mask),
-            sub("\\.rds$", "_details.rds", file))
+    saveRDS(list(completed = d$completed[set], loglik = d$loglik[set], mask = d$mask), details_file_of(file))
     saveRDS(rbind(cand, default), file)
   }
 }
@@ -231,8 +231,7 @@ if (!report_only && !nzchar(derive_from)) {
       if (file.exists(file)) next
       amputed <- ampute(truth, mechanism, rate, seed)
       cat(sprintf("%s %s rate %g seed %d %s ... ", dataset, mechanism, rate, seed, method))
-      details_file <- sub("\\.rds$", "_details.rds", file)
-      res <- tryCatch(if (method == "deepmnar") run_deepmnar(amputed, truth, seed) else
+      res <- tryCatch(if (method == "deepmnar") run_deepmnar(amputed, truth, seed, details_file_of(file)) else
                         run_baseline(method, amputed, truth, seed),
                       error = function(e) data.frame(method = method, rmse = NA_real_, pfc = NA_real_, loglik = NA_real_,
                                                      loglik_se = NA_real_, chosen = NA, seconds = NA_real_,
