@@ -139,6 +139,7 @@ validate_fit <- function(fit) {
   model_codes <- codes_of("model")
   if (!is_code(spec$model_code, model_codes)) damaged("`spec$model_code` names no model")
   if (!identical(spec$model, names(model_codes)[match(spec$model_code, model_codes)])) damaged("`spec$model` does not match `spec$model_code`")
+  if (!identical(fit$model, spec$model)) damaged("`model` does not name the spec's model")
   if (!is.null(spec$registry_version) && !identical(as.integer(spec$registry_version), registry()$version) &&
       spec$registry_version > registry()$version) {
     damaged(sprintf("`spec$registry_version` is %s, newer than this deepmnar's %d", format(spec$registry_version),

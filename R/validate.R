@@ -101,12 +101,19 @@ as_numeric_matrix <- function(data, arg = "data") {
   bad <- names(data)[!vapply(data, function(col) is.numeric(col) || all(is.na(col)), logical(1))]
   if (length(bad)) {
     deepmnar_abort(sprintf(
-      "Column %s of `%s` is not numeric, logical or a factor: drop it or convert it first.",
-      quote_names(bad), arg), data = list(argument = arg, columns = bad))
+      "Column %s of `%s` is %s, where the model needs numbers: convert it or drop it first.",
+      quote_names(bad[1]), arg, describe_class(data[[bad[1]]])), data = list(argument = arg, columns = bad))
   }
   x <- matrix(vapply(data, as.numeric, numeric(nrow(data))), nrow(data), ncol(data))
   colnames(x) <- names(data)
   x
+}
+
+describe_class <- function(col) {
+  if (is.factor(col)) return("a factor")
+  if (is.character(col)) return("a character column")
+  if (is.logical(col)) return("a logical column")
+  paste("of class", class(col)[1])
 }
 
 # Columns are matched by name (newdata, imputed output), so names must be

@@ -34,6 +34,9 @@ test_that("a tampered spec is refused, never built", {
   }
   expect_damaged(tamper("model_code", 99L), "`spec\\$model_code` names no model")
   expect_damaged(tamper("model_code", 1L), "`spec\\$model` does not match")
+  relabelled <- fb
+  relabelled$model <- "gnr"
+  expect_damaged(relabelled, "`model` does not name the spec's model")
   expect_damaged(tamper("p", 4L), "`spec\\$direction`|`columns`|`data`")
   expect_damaged(tamper("hidden", c(4L, -1L)), "`spec\\$hidden`")
   expect_damaged(tamper("hidden", c(5L, 4L)), "`theta` has")

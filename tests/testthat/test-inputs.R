@@ -198,7 +198,10 @@ test_that("newdata must carry exactly the fit's columns", {
   expect_input_error(impute(fit, newdata = unname(as.matrix(d)), L = 5), "lacks `a`, `b`, `c`")
   chr <- d
   chr$b <- as.character(chr$b)
-  expect_input_error(impute(fit, newdata = chr, L = 5), "Column `b` of `newdata` is not numeric")
+  expect_input_error(impute(fit, newdata = chr, L = 5), "Column `b` of `newdata` is a character column, where the model needs numbers")
+  fac <- d
+  fac$b <- factor(round(fac$b))
+  expect_input_error(impute(fit, newdata = fac, L = 5), "Column `b` of `newdata` is a factor, where the model needs numbers")
   expect_input_error(multiple_impute(fit, m = 2, newdata = extra, L = 5, format = "list"), "`zz`")
   expect_input_error(impute(fit, newdata = "x", L = 5), "`newdata` must be a data.frame")
 })
