@@ -140,7 +140,7 @@ fit_model <- function(model, data, obs, decoder, activation, sigma_floor, latent
   spec_with <- function(missing_model) {
     spec <- model_spec(
                      model, colnames(x), args$latent_dim, args$hidden, activation, obs, decoder, missing_model,
-                     mask_directions(missing_model, if (choosing && missing_model == "selfmask_shared") NULL else direction,
+                     mask_directions(missing_model, if (choosing && shares_slope(missing_model)) NULL else direction,
                                      colnames(x)), unname(floors), alpha = alpha, K2 = K2,
                      eta_dim = eta_dim,
                      k = k, variant = variant, pi_prime = pi_prime,
@@ -243,7 +243,7 @@ learns_mask <- function(spec) {
 }
 
 # A shared self-masking slope whose sign the user left to training.
-learns_shared_sign <- function(spec) spec$missing_model == "selfmask_shared" && all(spec$direction == 0)
+learns_shared_sign <- function(spec) shares_slope(spec$missing_model) && all(spec$direction == 0)
 
 # An ensemble's members are its starts, each trained in full.
 default_starts <- function(spec, ensemble = 1L) if (learns_mask(spec) && ensemble == 1L) 4L else 1L

@@ -182,7 +182,7 @@ validate_fit <- function(fit) {
   if (!is_count(spec$K2, 1e5) || !is_count(spec$eta_dim) || !is_count(spec$k, 100)) damaged("`spec` has a bad K2, eta_dim or k")
   p <- spec$p
   # a shared slope of learned sign has direction 0
-  directions <- if (identical(spec$missing_model, "selfmask_shared")) c(-1, 0, 1) else c(-1, 1)
+  directions <- if (shares_slope(spec$missing_model)) c(-1, 0, 1) else c(-1, 1)
   if (!is.numeric(spec$direction) || length(spec$direction) != p || !all(spec$direction %in% directions)) {
     damaged("`spec$direction` does not hold one +1/-1 per column")
   }

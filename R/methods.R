@@ -13,7 +13,7 @@ model_label <- function(fit) {
 
 # A shared self-masking slope's sign: learned, or the direction given.
 shared_slope_label <- function(spec) {
-  if (spec$missing_model != "selfmask_shared") return("")
+  if (!shares_slope(spec$missing_model)) return("")
   if (learns_shared_sign(spec)) return(", one slope of learned sign")
   sprintf(", one slope, %s values missing", if (spec$direction[1] > 0) "high" else "low")
 }
@@ -98,7 +98,7 @@ summary.deepmnar_fit <- function(object, ...) {
                if (!is.null(object$observation$transform)) "transform")
     columns <- cbind(columns, object$observation[, shown])
   }
-  if (object$spec$missing_model %in% c("selfmask", "selfmask_known", "selfmask_shared")) {
+  if (object$spec$missing_model %in% c("selfmask", "selfmask_known") || shares_slope(object$spec$missing_model)) {
     columns <- cbind(columns, selfmask_parameters(object))
   }
   mechanisms <- if (!is.null(object$mechanisms)) mechanism_table(object)
@@ -131,7 +131,7 @@ selfmask_parameters <- function(fit) {
   at <- selfmask_indices(spec)
   raw_w <- fit$theta[at$slope]
   b <- fit$theta[at$location]
-  signed <- spec$missing_model == "selfmask_known" || (spec$missing_model == "selfmask_shared" && !learns_shared_sign(spec))
+  signed <- spec$missing_model == "selfmask_known" || (shares_slope(spec$missing_model) && !learns_shared_sign(spec))
   w <- if (signed) spec$direction * log1p(exp(raw_w)) else rep_len(raw_w, spec$p)
   midpoint <- fit$scaling$center + b * fit$scaling$scale
   if (!is.null(fit$scaling$log)) midpoint[fit$scaling$log] <- exp(midpoint[fit$scaling$log])

@@ -67,6 +67,15 @@
 #'     sign is learned (\eqn{s = w}, free) unless `direction` is given, then
 #'     \eqn{s = d\,\mathrm{softplus}(w)} with the one direction \eqn{d} of all
 #'     columns (mixed directions are refused).}
+#'   \item{`"selfmask_activity"`}{\eqn{-s(x_j - b_j) + a^\top z}: `"selfmask_shared"`
+#'     plus the row's activity, a linear function of its latent variable
+#'     \eqn{z}, shared by its columns. How much a row leaves missing then need
+#'     not come from its values (users who rate little need not dislike what
+#'     they leave unrated); the shared self-mask alone can only explain a
+#'     sparse row by low or high values, and over-corrects when rows differ in
+#'     activity (bench/results/ratings_activity.md). Missing cells are still
+#'     integrated given \eqn{z}. [predict_mask()] on complete `newdata` sets
+#'     the activity at \eqn{z}'s prior mean, 0.}
 #'   \item{`"linear"`}{a dense layer from the whole filled row to the logits (the paper's agnostic model).}
 #'   \item{`"nonlinear"`}{a one-hidden-layer tanh network from the filled row to the logits.}
 #'   \item{`"none"`}{no mask model: MIWAE.}
@@ -166,7 +175,7 @@
 #' @param K Importance samples per row in training.
 #' @param direction For `"selfmask_known"`: which values of each column go missing,
 #'   `"high"` or `"low"` (or +1/-1); one value for all columns, one per column, or a
-#'   named vector for some columns (others "high"). For `"selfmask_shared"`: one
+#'   named vector for some columns (others "high"). For `"selfmask_shared"` and `"selfmask_activity"`: one
 #'   direction for all columns fixes the shared slope's sign; leave it out to
 #'   learn the sign.
 #' @param activation Hidden-layer activation: `"tanh"` (the papers') or `"relu"`.
@@ -279,7 +288,8 @@
 #' @export
 notmiwae <- function(data,
                      missing_model = c("auto", "selfmask_known", "selfmask", "selfmask_quadratic", "selfmask_mar",
-                                       "selfmask_shared", "linear", "mar", "mcar", "nonlinear", "none"),
+                                       "selfmask_shared", "selfmask_activity", "linear", "mar", "mcar", "nonlinear",
+                                       "none"),
                      obs = c("gaussian", "t", "rating", "categorical"), decoder = c("mlp", "linear"), latent_dim = NULL,
                      hidden = c(128, 128), K = 20,
                      direction = "high", activation = c("tanh", "relu"), sigma_floor = "auto",
@@ -287,7 +297,7 @@ notmiwae <- function(data,
                      set_embedding = 20, set_code = 50, center = NULL, scale = NULL,
                      rating_range = NULL, candidates = NULL, score_K = 1000, folds = 1, seed = NULL, control = train_control(), ...) {
   missing_model <- check_choice(missing_model, eval(formals(notmiwae)$missing_model), "missing_model")
-  if (missing_model == "selfmask_shared" && missing(direction)) direction <- NULL
+  if (shares_slope(missing_model) && missing(direction)) direction <- NULL
   fit_model("notmiwae", data, obs = obs, decoder = decoder, activation = activation, sigma_floor = sigma_floor,
             latent_dim = latent_dim, hidden = hidden, K = K, seed = seed,
             control = control_with(control, list(...), "notmiwae"), encoder_mask = encoder_mask, point_mass = point_mass, transform = transform, temperature = temperature,

@@ -21,6 +21,10 @@ capabilities <- function(model) registry()$capabilities[[model]]
 # "encoder", "activation" or "variant".
 codes_of <- function(option) registry()$options[[option]]
 
+# Mask models with one self-masking slope for all columns (its sign may be
+# learned: direction 0).
+shares_slope <- function(missing_model) isTRUE(missing_model %in% registry()$shared_slope_mask_models)
+
 model_spec <- function(model, columns, latent_dim, hidden, activation, obs, decoder, missing_model,
                        direction, sigma_floor, alpha = 1, K2 = 1L, eta_dim = 1L, k = 1L, variant = "b",
                        pi_prime = 0.5, encoder_mask = FALSE, point_mass = rep(NA_real_, length(columns)),
@@ -85,15 +89,15 @@ check_direction <- function(direction, columns) {
 }
 
 # The `direction` of each column for the mask model: a shared slope
-# (`selfmask_shared`) has one for all columns, and `NULL` (the user gave
+# (shares_slope()) has one for all columns, and `NULL` (the user gave
 # none) leaves its sign to training, 0 for the engine.
 mask_directions <- function(missing_model, direction, columns) {
-  if (missing_model != "selfmask_shared") return(check_direction(direction, columns))
+  if (!shares_slope(missing_model)) return(check_direction(direction, columns))
   if (is.null(direction)) return(rep(0, length(columns)))
   values <- check_direction(direction, columns)
   if (length(unique(values)) > 1) {
     deepmnar_abort(paste0(
-      "`direction` must give every column the same direction with `missing_model = \"selfmask_shared\"`: its one ",
+      "`direction` must give every column the same direction with `missing_model = \"", missing_model, "\"`: its one ",
       "slope is shared by all columns. Give one of \"high\" or \"low\", or leave `direction` out to learn the sign."),
       data = list(argument = "direction"))
   }

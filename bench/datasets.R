@@ -19,6 +19,7 @@ command_option <- function(args, name, default) {
 # `flags` (then TRUE, else FALSE); anything else stops, naming it.
 command_options <- function(defaults, flags = character(0), args = commandArgs(trailingOnly = TRUE)) {
   opt <- c(defaults, stats::setNames(as.list(rep(FALSE, length(flags))), flags))
+  args <- args[args != "--args"]  # Rscript -e 'source(...)' --args ... passes it on
   i <- 1L
   while (i <= length(args)) {
     name <- sub("^--([A-Za-z_]+).*$", "\\1", args[i])

@@ -23,7 +23,9 @@
 # selfmask_shared); matrix factorisation (ALS written here, rank and ridge
 # chosen on 10% of the training ratings from {2, 5, 10} x {1, 5, 20}); MIWAE
 # (notmiwae(missing_model = "none")), not-MIWAE (missing_model =
-# "selfmask_shared"), GNR, all with obs = "rating" on the known scale and
+# "selfmask_shared"; notmiwae_activity: "selfmask_activity", the shared
+# self-mask plus each user's activity read from the latent variable), GNR,
+# all with obs = "rating" on the known scale and
 # latent_dim 20; not-MIWAE and GNR with the papers' set encoder
 # (notmiwae_set, gnr_set); PSMVAE (variant "a", obs = "rating", the set
 # encoder); on request (--methods=), not-MIWAE (selfmask_shared) with
@@ -46,7 +48,8 @@ arg <- function(name, default) {
   if (length(hit)) sub(paste0("^--", name, "="), "", hit[1]) else default
 }
 datasets <- strsplit(arg("datasets", "synthetic,movielens"), ",")[[1]]
-all_methods <- c("item_mean", "mf", "default", "miwae", "notmiwae", "notmiwae_levels", "notmiwae_set", "gnr", "gnr_set", "psmvae")
+all_methods <- c("item_mean", "mf", "default", "miwae", "notmiwae", "notmiwae_activity", "notmiwae_levels", "notmiwae_set",
+                 "gnr", "gnr_set", "psmvae")
 methods <- strsplit(arg("methods", paste(setdiff(all_methods, "notmiwae_levels"), collapse = ",")), ",")[[1]]
 seeds <- eval(parse(text = arg("seeds", "1:3")))
 cache_dir <- file.path("bench", "results", "cache", "ratings")
@@ -146,6 +149,8 @@ deep_predict <- function(method, train, range, seed) {
     miwae = do.call(notmiwae, c(common, list(missing_model = "none", obs = "rating", rating_range = range))),
     notmiwae = do.call(notmiwae, c(common, list(missing_model = "selfmask_shared", obs = "rating",
                                                 rating_range = range))),
+    notmiwae_activity = do.call(notmiwae, c(common, list(missing_model = "selfmask_activity", obs = "rating",
+                                                         rating_range = range))),
     notmiwae_levels = do.call(notmiwae, c(common, list(missing_model = "selfmask_shared", obs = "categorical",
                                                        rating_range = range))),
     notmiwae_set = do.call(notmiwae, c(common, list(missing_model = "selfmask_shared", obs = "rating",
@@ -154,7 +159,13 @@ deep_predict <- function(method, train, range, seed) {
     gnr_set = do.call(gnr, c(common, list(obs = "rating", rating_range = range, encoder = "set"))),
     psmvae = do.call(psmvae, c(common, list(variant = "a", obs = "rating", rating_range = range, encoder = "set",
                                             direction = "low"))))
-  as.matrix(impute(fit, seed = seed, progress = FALSE))
+  structure(as.matrix(impute(fit, seed = seed, progress = FALSE)), chosen = chosen_mechanism(fit))
+}
+
+# The candidate mechanism the default chose (NA for a fit that chose none).
+chosen_mechanism <- function(fit) {
+  table <- fit$mechanisms$table
+  if (is.null(table)) NA_character_ else table$mechanism[table$chosen]
 }
 
 predict_ratings <- function(method, train, range, seed) {
@@ -175,13 +186,15 @@ for (d in datasets) for (seed in seeds) {
                      error = function(e) e)
     row <- data.frame(dataset = d, seed = seed, method = method, mse = NA_real_, in_range = NA,
                       seconds = proc.time()[["elapsed"]] - started, error = NA_character_,
-                      users = nrow(data$train), items = ncol(data$train), rated = mean(!is.na(data$train)))
+                      users = nrow(data$train), items = ncol(data$train), rated = mean(!is.na(data$train)),
+                      chosen = NA_character_)
     if (inherits(pred, "error")) {
       row$error <- conditionMessage(pred)
     } else {
       values <- pred[cbind(data$test$row, data$test$col)]
       row$mse <- mean((values - data$test$truth)^2)
       row$in_range <- all(values >= data$range[1] - 1e-9 & values <= data$range[2] + 1e-9)
+      if (!is.null(attr(pred, "chosen"))) row$chosen <- attr(pred, "chosen")
     }
     saveRDS(row, file)
     message(sprintf("[%s] %s seed %d %s: MSE %.3f (%.0f s)%s", format(Sys.time(), "%H:%M:%S"), d, seed, method,
@@ -190,7 +203,11 @@ for (d in datasets) for (seed in seeds) {
 }
 
 files <- list.files(cache_dir, pattern = "\\.rds$", full.names = TRUE)
-rows <- do.call(rbind, lapply(files, readRDS))
+rows <- do.call(rbind, lapply(files, function(f) {
+  row <- readRDS(f)
+  if (is.null(row$chosen)) row$chosen <- NA_character_  # cells cached before the column existed
+  row
+}))
 # the cells beside the report, so that it can be checked without the cache
 utils::write.csv(rows, file.path("bench", "results", "ratings.csv"), row.names = FALSE)
 lines <- c("# Ratings: MSE on the test cells", "",
@@ -211,6 +228,12 @@ for (d in unique(rows$dataset)) {
                               if (nrow(ok)) sprintf("%.3f ± %.3f (%d)", mean(ok$mse), if (nrow(ok) > 1) stats::sd(ok$mse) else NA, nrow(ok)) else "",
                               if (nrow(ok)) as.character(all(ok$in_range)) else "", stats::median(a$seconds),
                               sum(!is.na(a$error))))
+  }
+  picks <- r[r$method == "default" & !is.na(r$chosen), ]
+  if (nrow(picks)) {
+    picks <- picks[order(picks$seed), ]
+    lines <- c(lines, "", paste0("The default chose: ", paste(sprintf("seed %d %s (MSE %.3f)", picks$seed, picks$chosen,
+                                                                        picks$mse), collapse = "; "), "."))
   }
   lines <- c(lines, "")
 }

@@ -357,7 +357,9 @@ Rcpp::List cpp_registry() {
   for (const deepmnar_io::Option& o : deepmnar_io::registry_options()) code_fields.push_back(o.code_field);
   code_fields.attr("names") = options.names();
   return Rcpp::List::create(Rcpp::Named("version") = deepmnar_io::kRegistryVersion, Rcpp::Named("options") = options,
-                            Rcpp::Named("code_fields") = code_fields, Rcpp::Named("capabilities") = capability_lists());
+                            Rcpp::Named("code_fields") = code_fields, Rcpp::Named("capabilities") = capability_lists(),
+                            Rcpp::Named("shared_slope_mask_models") = names_of_codes("missing_model",
+                                                                              deepmnar_io::shared_slope_mask_models()));
 }
 
 // The named blocks of the spec's parameter vector (1-based start, length).

@@ -345,3 +345,42 @@ test_that("gradient matches finite differences when the MAR part reads the alway
     expect_lt(gradient_error(spec, x), 1e-6)
   }
 })
+
+test_that("gradient with the shared slope and the row's latent activity matches finite differences", {
+  # the activity a'z reaches the encoder through z's reparameterised draws
+  x <- tiny_mnar_data()
+  p <- ncol(x)
+  grid <- expand.grid(direction = c(0, 1), obs = c("gaussian", "t"), decoder = c("mlp", "linear"),
+                      stringsAsFactors = FALSE)
+  for (i in seq_len(nrow(grid))) {
+    g <- grid[i, ]
+    set.seed(260 + i)
+    expect_lt(gradient_error(tiny_spec(p, "selfmask_activity", g$obs, g$decoder, direction = g$direction), x), 1e-6)
+  }
+  # a factor's level columns share one activity term, as they share one mask logit
+  xc <- tiny_categorical_data()
+  set.seed(270)
+  expect_lt(gradient_error(tiny_spec(ncol(xc), "selfmask_activity", category_group = c(0L, 0L, 0L, 1L, 1L, 1L),
+                                     temperature = 0.7, direction = 0), xc), 1e-6)
+  xr <- tiny_rating_data()
+  set.seed(271)
+  expect_lt(gradient_error(tiny_spec(ncol(xr), "selfmask_activity", obs = "rating", rating_lower = c(-2, -2.5, -2),
+                                     rating_upper = c(2, 2.5, 3), direction = 0), xr), 1e-6)
+})
+
+test_that("the latent activity nests the shared self-mask: one weight per latent dimension, 0 is selfmask_shared", {
+  x <- tiny_mnar_data()
+  p <- ncol(x)
+  shared <- tiny_spec(p, "selfmask_shared", direction = 0, latent = 3L)
+  activity <- tiny_spec(p, "selfmask_activity", direction = 0, latent = 3L)
+  expect_identical(deepmnar:::cpp_n_params(activity) - deepmnar:::cpp_n_params(shared), 3)
+  blocks <- deepmnar:::cpp_param_blocks(activity)
+  expect_identical(tail(blocks$name, 1), "mask_activity")
+  theta <- deepmnar:::cpp_init_params(shared, 5) + stats::rnorm(deepmnar:::cpp_n_params(shared), sd = 0.1)
+  ev <- engine_view(x)
+  expect_equal(bound_at(activity, ev, c(theta, 0, 0, 0), 4, 2)$bound, bound_at(shared, ev, theta, 4, 2)$bound,
+               tolerance = 1e-12)
+  # and the activity changes the bound once it is not 0
+  expect_false(isTRUE(all.equal(bound_at(activity, ev, c(theta, 0.5, -0.3, 0.2), 4, 2)$bound,
+                                bound_at(shared, ev, theta, 4, 2)$bound)))
+})

@@ -255,9 +255,9 @@ inline std::string category_problem(const ModelSpec& s) {
 // which may be 0 (its sign learned).
 inline std::string direction_problem(const ModelSpec& s) {
   if (s.direction.size() != std::size_t(s.p)) return "direction: not one value per column";
-  const bool shared = s.missing == missing_selfmask_shared;
+  const bool shared = has_code(shared_slope_mask_models(), s.missing);
   for (double d : s.direction) {
-    if (d != 1.0 && d != -1.0 && !(shared && d == 0.0)) return "direction: not +1 or -1 (or 0 for selfmask_shared)";
+    if (d != 1.0 && d != -1.0 && !(shared && d == 0.0)) return "direction: not +1 or -1 (or 0 for a shared slope)";
     if (shared && d != s.direction[0]) return "direction: not one value for the shared slope";
   }
   return "";

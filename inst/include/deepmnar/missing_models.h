@@ -209,21 +209,34 @@ class AdditiveMask {
   RowMat allowed_;
 };
 
+// selfmask_activity is selfmask_shared plus a row's activity a' z, read from
+// its latent variable z (the decoder's input): how much a row has observed
+// need not come from its values, as users who rate little need not dislike
+// what they leave unrated. Without it a self-masking model can only explain
+// a sparse row by low (or high) values, and over-corrects.
 class MissingModel {
  public:
   MissingModel() = default;
-  MissingModel(const deepmnar_io::ModelSpec& spec, ParamLayout& layout)
+  // `latent_width`: the width of the latent variable a mask model may read.
+  MissingModel(const deepmnar_io::ModelSpec& spec, ParamLayout& layout, int latent_width = 0)
       : kind_(spec.missing), p_(spec.p), direction_(spec.direction) {
     if (direction_.size() != std::size_t(p_)) direction_.assign(p_, 1.0);
     switch (kind_) {
       case deepmnar_io::missing_selfmask:
       case deepmnar_io::missing_selfmask_known:
       case deepmnar_io::missing_selfmask_shared:
-        n_slopes_ = kind_ == deepmnar_io::missing_selfmask_shared ? 1 : p_;
+      case deepmnar_io::missing_selfmask_activity:
+        n_slopes_ = shared_slope() ? 1 : p_;
         layout.part("mask_slope");
         offset_ = layout.take(std::size_t(n_slopes_));
         layout.part("mask_location");
         layout.take(std::size_t(p_));
+        if (reads_latent()) {
+          layout.part("mask_activity");
+          latent_width_ = latent_width;
+          activity_at_ = layout.take(std::size_t(latent_width));
+          activity_columns_ = variable_leads(spec);
+        }
         break;
       case deepmnar_io::missing_linear:
         layout.part("missing_model");
@@ -248,9 +261,10 @@ class MissingModel {
   // The mask's likelihood depends on the values (every model but mcar).
   bool reads_values() const { return active() && (!additive() || additive_.reads_values()); }
   bool self_masking() const {
-    return kind_ == deepmnar_io::missing_selfmask || kind_ == deepmnar_io::missing_selfmask_known ||
-           kind_ == deepmnar_io::missing_selfmask_shared;
+    return kind_ == deepmnar_io::missing_selfmask || kind_ == deepmnar_io::missing_selfmask_known || shared_slope();
   }
+  // The logits read the latent variable as well as the filled row.
+  bool reads_latent() const { return kind_ == deepmnar_io::missing_selfmask_activity; }
   // How column j's logit reads x_j (not separable for the networks, which
   // read every column).
   OwnLogit own_logit(const double* theta, int j) const {
@@ -268,6 +282,8 @@ class MissingModel {
     if (self_masking()) {
       const double limit = std::sqrt(6.0 / (1.0 + p_));
       for (int j = 0; j < n_slopes_ + p_; ++j) theta[offset_ + j] = limit * (2.0 * rng.uniform() - 1.0);
+      // no activity at the start: the shared self-mask
+      if (reads_latent()) std::fill(theta + activity_at_, theta + activity_at_ + latent_width_, 0.0);
     } else if (additive()) {
       additive_.init(theta);
     } else if (active()) {
@@ -307,7 +323,11 @@ class MissingModel {
     return learns_direction() || (additive() && additive_.start_reads_directions());
   }
 
-  const RowMat& logits(const double* theta, const RowMat& xfill, MlpCache& cache, RowMat& out) const {
+  // `latent`: one row per row of `xfill` (nullptr where there is none, as for
+  // complete rows scored without a posterior: the activity is then 0, z's
+  // prior mean).
+  const RowMat& logits(const double* theta, const RowMat& xfill, const RowMat* latent, MlpCache& cache,
+                       RowMat& out) const {
     if (additive()) {
       additive_.logits(theta, xfill, out);
       return out;
@@ -315,12 +335,14 @@ class MissingModel {
     if (!self_masking()) return mlp_.forward(theta, xfill, cache);
     const RowVec w = slopes(theta), b = locations(theta);
     out = -((xfill.array().rowwise() - b.array()).rowwise() * w.array()).matrix();
+    if (reads_latent() && latent != nullptr) out.noalias() += (*latent * activity(theta)) * activity_columns_;
     return out;
   }
 
-  // d_logits is consumed; d_xfill receives d loss / d filled row.
-  void backward(const double* theta, const RowMat& xfill, MlpCache& cache, RowMat& d_logits, double* grad,
-                RowMat& d_xfill) const {
+  // d_logits is consumed; d_xfill receives d loss / d filled row and, where
+  // the logits read it, d_latent d loss / d latent.
+  void backward(const double* theta, const RowMat& xfill, const RowMat& latent, MlpCache& cache, RowMat& d_logits,
+                double* grad, RowMat& d_xfill, RowMat& d_latent) const {
     if (additive()) {
       additive_.backward(theta, xfill, d_logits, grad, d_xfill);
       return;
@@ -339,6 +361,11 @@ class MissingModel {
       grad[offset_ + n_slopes_ + j] += d_location(j);
     }
     d_xfill = -(d_logits.array().rowwise() * w.array()).matrix();
+    if (reads_latent()) {
+      const Eigen::VectorXd per_sample = d_logits * activity_columns_.transpose();
+      Eigen::Map<Eigen::VectorXd>(grad + activity_at_, latent_width_) += latent.transpose() * per_sample;
+      d_latent.noalias() = per_sample * activity(theta).transpose();
+    }
   }
 
  private:
@@ -360,19 +387,35 @@ class MissingModel {
     return kind_ == deepmnar_io::missing_mcar || kind_ == deepmnar_io::missing_mar ||
            kind_ == deepmnar_io::missing_selfmask_quadratic || kind_ == deepmnar_io::missing_selfmask_mar;
   }
-  int slope_index(int j) const { return kind_ == deepmnar_io::missing_selfmask_shared ? 0 : j; }
+  int slope_index(int j) const { return shared_slope() ? 0 : j; }
+  bool shared_slope() const { return deepmnar_io::has_code(deepmnar_io::shared_slope_mask_models(), kind_); }
   bool learns_direction() const {
-    return kind_ == deepmnar_io::missing_selfmask || (kind_ == deepmnar_io::missing_selfmask_shared && !signed_slope());
+    return kind_ == deepmnar_io::missing_selfmask || (shared_slope() && !signed_slope());
   }
   bool signed_slope() const {
-    return kind_ == deepmnar_io::missing_selfmask_known ||
-           (kind_ == deepmnar_io::missing_selfmask_shared && direction_[0] != 0.0);
+    return kind_ == deepmnar_io::missing_selfmask_known || (shared_slope() && direction_[0] != 0.0);
+  }
+  Eigen::VectorXd activity(const double* theta) const {
+    return Eigen::Map<const Eigen::VectorXd>(theta + activity_at_, latent_width_);
+  }
+  // 1 at the column of each variable whose logit carries the activity: every
+  // column, but only the first of a factor's level columns, whose logits are
+  // summed into the factor's one (Categories::pool).
+  static RowVec variable_leads(const deepmnar_io::ModelSpec& spec) {
+    RowVec leads = RowVec::Ones(spec.p);
+    if (spec.category_group.size() != std::size_t(spec.p)) return leads;
+    for (int j = 1; j < spec.p; ++j) {
+      const int g = spec.category_group[std::size_t(j)];
+      if (g > 0 && g == spec.category_group[std::size_t(j - 1)]) leads(j) = 0.0;
+    }
+    return leads;
   }
 
   int kind_ = deepmnar_io::missing_none;
-  int p_ = 0, n_slopes_ = 0;
+  int p_ = 0, n_slopes_ = 0, latent_width_ = 0;
   std::vector<double> direction_;
-  std::size_t offset_ = 0;
+  std::size_t offset_ = 0, activity_at_ = 0;
+  RowVec activity_columns_;
   Mlp mlp_;
   AdditiveMask additive_;
 };

@@ -41,7 +41,8 @@ enum MissingKind {
   missing_mcar = 6,
   missing_mar = 7,
   missing_selfmask_quadratic = 8,
-  missing_selfmask_mar = 9
+  missing_selfmask_mar = 9,
+  missing_selfmask_activity = 10
 };
 enum ActivationKind { act_identity = 0, act_tanh = 1, act_relu = 2 };
 enum ModelKind { model_notmiwae = 0, model_gnr = 1, model_not2miwae = 2, model_psmvae = 3 };
@@ -53,8 +54,9 @@ enum PrecisionKind { precision_double = 0, precision_float = 1 };
 // rating columns' ranges, the shared self-masking slope, whose direction
 // 0 (a sign learned) earlier versions would refuse as damage, and the set
 // encoder (a fit without the option has the MLP encoder); 4 the mask models
-// mcar, mar and selfmask_quadratic, and the choice among them.
-constexpr int kRegistryVersion = 4;
+// mcar, mar and selfmask_quadratic, and the choice among them; 5 a mask model
+// that reads the latent variable (selfmask_activity).
+constexpr int kRegistryVersion = 5;
 
 struct Choice {
   int code;
@@ -81,7 +83,8 @@ inline const std::vector<Option>& registry_options() {
         {missing_mcar, "mcar"},
         {missing_mar, "mar"},
         {missing_selfmask_quadratic, "selfmask_quadratic"},
-        {missing_selfmask_mar, "selfmask_mar"}}},
+        {missing_selfmask_mar, "selfmask_mar"},
+        {missing_selfmask_activity, "selfmask_activity"}}},
       {"obs", "obs_code", {{obs_gaussian, "gaussian"}, {obs_student_t, "t"}, {obs_rating, "rating"}}},
       {"decoder", "decoder_code", {{decoder_mlp, "mlp"}, {decoder_linear, "linear"}}},
       {"encoder", "encoder_code", {{encoder_mlp, "mlp"}, {encoder_set, "set"}}},
@@ -123,7 +126,8 @@ inline const std::vector<Capabilities>& model_capabilities() {
   static const std::vector<Capabilities> table = {
       {model_notmiwae, {obs_gaussian, obs_student_t, obs_rating}, true, true,
        {missing_none, missing_selfmask, missing_selfmask_known, missing_linear, missing_nonlinear,
-        missing_selfmask_shared, missing_mcar, missing_mar, missing_selfmask_quadratic, missing_selfmask_mar},
+        missing_selfmask_shared, missing_mcar, missing_mar, missing_selfmask_quadratic, missing_selfmask_mar,
+        missing_selfmask_activity},
        {encoder_mlp, encoder_set}, 16, false, "bound"},
       {model_gnr, {obs_gaussian, obs_student_t, obs_rating}, true, true, {missing_none}, {encoder_mlp, encoder_set}, 16,
        true, "bound"},
@@ -133,6 +137,13 @@ inline const std::vector<Capabilities>& model_capabilities() {
        "elbo"},
   };
   return table;
+}
+
+// The mask models with one self-masking slope for every column, whose
+// direction may be 0 (its sign learned).
+inline const std::vector<int>& shared_slope_mask_models() {
+  static const std::vector<int> codes = {missing_selfmask_shared, missing_selfmask_activity};
+  return codes;
 }
 
 inline const Capabilities* capabilities_of(int model) {

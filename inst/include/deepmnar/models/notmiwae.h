@@ -12,7 +12,7 @@ namespace deepmnar {
 class NotMiwae {
  public:
   struct Workspace : CoreState {
-    RowMat logits_buffer, pooled, d_logits, d_xfill, mask_in_buffer;
+    RowMat logits_buffer, pooled, d_logits, d_xfill, d_latent, mask_in_buffer;
     const RowMat* mask_in = nullptr;
     MlpCache missing_cache;
     const RowMat* logits = nullptr;
@@ -24,7 +24,7 @@ class NotMiwae {
   explicit NotMiwae(const deepmnar_io::ModelSpec& spec) : p_(spec.p) {
     ParamLayout layout(spec.precision == deepmnar_io::precision_float);
     core_ = LatentCore(spec, layout);
-    missing_ = MissingModel(spec, layout);
+    missing_ = MissingModel(spec, layout, core_.decoder_width());
     blocks_ = layout.blocks();
     n_params_ = layout.size();
   }
@@ -53,8 +53,9 @@ class NotMiwae {
     if (missing_.active() || imputing) core_.fill_missing(b, w, imputing);
     if (!missing_.active()) return;
     w.mask_in = &categories().mask_input(w.xfill, w.mask_in_buffer);
-    w.logits = &variable_logits(categories(), missing_.logits(theta, *w.mask_in, w.missing_cache, w.logits_buffer),
-                                w.pooled);
+    w.logits = &variable_logits(
+        categories(), missing_.logits(theta, *w.mask_in, &core_.decoder_input(w), w.missing_cache, w.logits_buffer),
+        w.pooled);
     w.lw += bernoulli_log_likelihoods(*w.logits, b.observed, K, categories().counted);
     if (imputing && !w.marginal_columns.empty() && missing_.reads_values()) marginalise_missing_cells(theta, b, K, w);
   }
@@ -88,9 +89,11 @@ class NotMiwae {
     if (missing_.active()) {
       bernoulli_logit_gradients(*w.logits, b.observed, g, w.K, 1.0, categories().counted, w.d_logits);
       categories().unpool(w.d_logits);
-      missing_.backward(theta, *w.mask_in, w.missing_cache, w.d_logits, grad, w.d_xfill);
+      missing_.backward(theta, *w.mask_in, core_.decoder_input(w), w.missing_cache, w.d_logits, grad, w.d_xfill,
+                        w.d_latent);
       categories().mask_input_backward(w.d_xfill);
       core_.add_filled_row_gradient(b, w.d_xfill, w);
+      if (missing_.reads_latent()) core_.add_decoder_input_gradient(w.d_latent, w);
     }
     core_.end_backward(theta, b, g, w, grad);
   }
@@ -105,8 +108,8 @@ class NotMiwae {
   void mask_probability(const double* theta, const RowMat& rows, RowMat& out) const {
     MlpCache cache;
     RowMat buffer, pooled, input;
-    out = variable_logits(categories(), missing_.logits(theta, categories().mask_input(rows, input), cache, buffer),
-                          pooled)
+    out = variable_logits(categories(),
+                          missing_.logits(theta, categories().mask_input(rows, input), nullptr, cache, buffer), pooled)
               .unaryExpr([](double v) { return sigmoid(v); });
   }
 
