@@ -69,8 +69,10 @@
 #' \deqn{w_{lr'} = \frac{\frac{1}{k}\, p(z_l \mid r')\, p(x_{obs} \mid z_l, r')\, p(s \mid z_l, r'[, x])}
 #'   {\sum_r q(r \mid x, s)\, q(z_l \mid x, s, r)}.}
 #' The conditional mean is \eqn{\sum_{l,r'} w_{lr'} E[x_{mis} \mid z_l, r'] / \sum w}
-#' (variant b; variant a averages the draws, since its mask term reads
-#' \eqn{x_{mis}}), the median solves the weighted mixture CDF (b) or is the
+#' (variant b; in variant a the mask term reads \eqn{x_{mis}}, and each missing
+#' Gaussian cell is integrated over \eqn{p(x_{mis} \mid z_l, r')} reweighted by
+#' \eqn{P(s_j = 0 \mid x_j, r')}, as in [notmiwae()]), the median solves the
+#' weighted mixture CDF (b) or is the
 #' weighted median of the draws (a), and multiple imputations resample the
 #' pairs. Summing over r' under the prior, with the proposal density
 #' marginalised over r, is what the authors' `utils.impute` gets wrong (it uses

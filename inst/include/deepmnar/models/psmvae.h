@@ -48,12 +48,14 @@
 //             + log p(s | z_l, r' [, x]) - log sum_r q(r) q(z_l | r).
 // Self-normalised over all (l, r'), these weights estimate the conditional
 // mean consistently. In (b) they do not involve x_mis, so decoder means may
-// replace the draws; in (a) the mask term reads x_mis, and the draws are used.
+// replace the draws; in (a) the mask term reads x_mis, and conditional means
+// integrate each missing cell instead (marginalise_missing_cells).
 #ifndef DEEPMNAR_MODELS_PSMVAE_H
 #define DEEPMNAR_MODELS_PSMVAE_H
 
 #include "../bound.h"
 #include "../components.h"
+#include "../missing_models.h"
 #include "../set_encoder.h"
 
 namespace deepmnar {
@@ -94,6 +96,9 @@ class Psmvae {
     const RowMat* mask_in = nullptr;  // what variant (a)'s mask model reads (Categories::mask_input)
     Eigen::VectorXd objective_terms, g_sample;
     RowMat d_z, d_mu_q, d_log_var_q, d_mu_x, d_log_var_x;
+    // Imputing conditional means (variant a): the columns whose missing
+    // cells are integrated over instead of drawn (marginalise_missing_cells).
+    std::vector<char> marginal_columns;
   };
 
   explicit Psmvae(const deepmnar_io::ModelSpec& spec)
@@ -243,6 +248,34 @@ class Psmvae {
       const int r = w.set_of[n];
       w.lw[n] += -std::log(double(k_)) - log_proposal[n / k_] +
                  diagonal_normal_log_density(w.z.row(n), mu_p.row(r), lv_p.row(r));
+    }
+    if (variant_a_ && !w.marginal_columns.empty()) marginalise_missing_cells(theta, b, w);
+  }
+
+  // Variant (a), conditional means: a missing cell's mask logit reads only
+  // its own value, so given (z_l, r') the cell is integrated over
+  // (marginal_missing_cell) instead of drawn, as not-MIWAE's self-masking
+  // models are. The target is the same, but with a draw in every missing
+  // cell the weights multiply ~100 random mask terms on sparse rating rows
+  // (MovieLens: median ESS 13 of 10,000 samples) and the imputations are
+  // close to single draws. Categorical cells (pooled logits) keep theirs.
+  void marginalise_missing_cells(const double* theta, const RowBlock& b, Workspace& w) const {
+    const RowMat slope = (softplus_array(mask_slope_raw(theta).array()).rowwise() * direction_.array()).matrix();
+    const CMapRowMat midpoint = mask_midpoint(theta);
+    for (Eigen::Index n = 0; n < w.xfill.rows(); ++n) {
+      const int r = w.set_of[n];
+      for (int j = 0; j < p_; ++j) {
+        if (b.observed(0, j) > 0 || cats_.in(j) || !w.marginal_columns[std::size_t(j)]) continue;
+        // logit = -slope (x - midpoint): own part -slope x, the rest slope midpoint
+        OwnLogit own;
+        own.separable = true;
+        own.b = -slope(r, j);
+        const MarginalMissingCell cell =
+            marginal_missing_cell(w.obs.mu(n, j), w.obs.scale(n, j), slope(r, j) * midpoint(r, j), own);
+        if (!cell.valid) continue;
+        w.lw[n] += cell.log_z - log_missing_probability(w.logits(n, j));
+        w.xfill(n, j) = cell.mean;
+      }
     }
   }
 
@@ -682,6 +715,11 @@ class Psmvae {
   std::size_t prior_offset_ = 0, mask_offset_ = 0, n_params_ = 0;
   std::vector<deepmnar_io::ParamBlock> blocks_;
 };
+
+// The imputer's request for integrated missing cells (imputer.h).
+inline void request_marginal_cells(Psmvae::Workspace& w, const std::vector<char>& columns) {
+  w.marginal_columns = columns;
+}
 
 }  // namespace deepmnar
 
