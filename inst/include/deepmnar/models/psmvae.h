@@ -249,7 +249,7 @@ class Psmvae {
       w.lw[n] += -std::log(double(k_)) - log_proposal[n / k_] +
                  diagonal_normal_log_density(w.z.row(n), mu_p.row(r), lv_p.row(r));
     }
-    if (variant_a_ && !w.marginal_columns.empty()) marginalise_missing_cells(theta, b, w);
+    if (imputing && variant_a_ && !w.marginal_columns.empty()) marginalise_missing_cells(theta, b, w);
   }
 
   // Variant (a), conditional means: a missing cell's mask logit reads only
@@ -262,10 +262,11 @@ class Psmvae {
   void marginalise_missing_cells(const double* theta, const RowBlock& b, Workspace& w) const {
     const RowMat slope = (softplus_array(mask_slope_raw(theta).array()).rowwise() * direction_.array()).matrix();
     const CMapRowMat midpoint = mask_midpoint(theta);
+    const Eigen::Index per_row = w.xfill.rows() / b.x.rows();
     for (Eigen::Index n = 0; n < w.xfill.rows(); ++n) {
       const int r = w.set_of[n];
       for (int j = 0; j < p_; ++j) {
-        if (b.observed(0, j) > 0 || cats_.in(j) || !w.marginal_columns[std::size_t(j)]) continue;
+        if (b.observed(n / per_row, j) > 0 || cats_.in(j) || !w.marginal_columns[std::size_t(j)]) continue;
         // logit = -slope (x - midpoint): own part -slope x, the rest slope midpoint
         OwnLogit own;
         own.separable = true;
