@@ -15,8 +15,9 @@
 # its latent variable), each imputed on its own (candidate_fit(): mcar's
 # imputations are MIWAE's model); two rules on the same fits and held-out
 # rows: the one-standard-error rule among mcar and selfmask_shared
-# (`rule_shared`) and among mcar and selfmask_activity (`rule_activity`);
-# item means. One thread per fit.
+# (`default`, the package's default for ratings) and among mcar and
+# selfmask_activity (`default_activity`); each candidate on its own
+# (`notmiwae_<candidate>`); item means. One thread per fit.
 #
 # Run from the package root: Rscript bench/ratings_activity.R [--slopes=0,1]
 #   [--user_sd=0,1] [--seeds=1:2] [--report]; cells cached in
@@ -64,11 +65,11 @@ run_cell <- function(slope, user_sd, seed) {
     table <- deepmnar:::evidence_table(scores[set], set)
     table$mechanism[table$chosen]
   }
-  picks <- c(rule_shared = choose(c("mcar", "selfmask_shared")), rule_activity = choose(c("mcar", "selfmask_activity")))
+  picks <- c(default = choose(c("mcar", "selfmask_shared")), default_activity = choose(c("mcar", "selfmask_activity")))
   item_means <- colMeans(d$train, na.rm = TRUE)
   loglik <- vapply(scores, function(s) mean(s$loglik), numeric(1))
   data.frame(slope = slope, user_sd = user_sd, seed = seed,
-             method = c(names(picks), paste0("cand_", all_candidates), "item_mean"),
+             method = c(names(picks), paste0("notmiwae_", all_candidates), "item_mean"),
              mse = c(candidates[picks], candidates, mean((item_means[col(d$train)[d$test]] - d$truth)^2)),
              chosen = c(picks, rep(NA, length(all_candidates) + 1)),
              loglik_vs_mcar = c(NA, NA, loglik - loglik[["mcar"]], NA),
@@ -88,7 +89,7 @@ for (seed in seeds) for (slope in slopes) for (user_sd in user_sds) {
 files <- list.files(cache_dir, pattern = "\\.rds$", full.names = TRUE)
 rows <- do.call(rbind, lapply(files, readRDS))
 utils::write.csv(rows, file.path("bench", "results", "ratings_activity.csv"), row.names = FALSE)
-methods <- c("rule_shared", "rule_activity", "cand_mcar", "cand_selfmask_shared", "cand_selfmask_activity", "item_mean")
+methods <- c("default", "default_activity", paste0("notmiwae_", all_candidates), "item_mean")
 settings <- unique(rows[c("slope", "user_sd")])
 settings <- settings[order(settings$slope, settings$user_sd), ]
 table_lines <- apply(settings, 1, function(s) {
@@ -102,7 +103,7 @@ table_lines <- apply(settings, 1, function(s) {
     paste(picks, names(picks), collapse = ", ")
   }
   sprintf("| %g | %g | %d | %s | %s | %s | %.2f / %.2f |", s[["slope"]], s[["user_sd"]], length(unique(r$seed)),
-          paste(cells, collapse = " | "), chose("rule_shared"), chose("rule_activity"),
+          paste(cells, collapse = " | "), chose("default"), chose("default_activity"),
           mean(r$rated_mean), mean(r$test_mean))
 })
 writeLines(c(
@@ -110,6 +111,6 @@ writeLines(c(
   sprintf("Generated %s (deepmnar %s); the script's header gives the design. MSE on random test cells among the unrated ones, mean ± sd over seeds.",
           format(Sys.time(), "%Y-%m-%d %H:%M"), utils::packageVersion("deepmnar")), "",
   "`slope`: how much a rating's value drives whether it is given (0: not at all); `user_sd`: the spread of the users' activity (0: every user rates alike).", "",
-  "| slope | user_sd | seeds | rule_shared | rule_activity | cand_mcar (MIWAE's model) | cand_selfmask_shared | cand_selfmask_activity | item means | rule_shared chose | rule_activity chose | mean rating: rated / test |",
+  "| slope | user_sd | seeds | default (mcar or selfmask_shared) | default_activity (mcar or selfmask_activity) | notmiwae_mcar (MIWAE's model) | notmiwae_selfmask_shared | notmiwae_selfmask_activity | item means | default chose | default_activity chose | mean rating: rated / test |",
   "|---|---|---|---|---|---|---|---|---|---|---|---|", table_lines), file.path("bench", "results", "ratings_activity.md"))
 cat("wrote bench/results/ratings_activity.md\n")

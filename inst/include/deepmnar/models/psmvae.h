@@ -249,7 +249,7 @@ class Psmvae {
       w.lw[n] += -std::log(double(k_)) - log_proposal[n / k_] +
                  diagonal_normal_log_density(w.z.row(n), mu_p.row(r), lv_p.row(r));
     }
-    if (imputing && variant_a_ && !w.marginal_columns.empty()) marginalise_missing_cells(theta, b, w);
+    if (variant_a_ && !w.marginal_columns.empty()) marginalise_missing_cells(theta, b, w);
   }
 
   // Variant (a), conditional means: a missing cell's mask logit reads only
