@@ -215,7 +215,7 @@ test_that("a GNR fit with the auxiliary u is the same on 1 and 2 threads and pri
                    suppressWarnings(impute(fit2, L = 50, seed = 2, threads = 2, progress = FALSE)))
   expect_output(print(fit1), "auxiliary u of dimension 2")
   bad <- fit1
-  bad$spec$model <- "notmiwae"
+  bad$model <- bad$spec$model <- "notmiwae"
   bad$spec$model_code <- 0
   expect_error(impute(bad, L = 10), "aux_dim", class = "deepmnar_error_damaged_fit")
   # a damaged field is refused without a coercion warning on the way
