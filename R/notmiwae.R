@@ -72,10 +72,13 @@
 #'     \eqn{z}, shared by its columns. How much a row leaves missing then need
 #'     not come from its values (users who rate little need not dislike what
 #'     they leave unrated); the shared self-mask alone can only explain a
-#'     sparse row by low or high values, and over-corrects when rows differ in
-#'     activity (bench/results/ratings_activity.md). Missing cells are still
-#'     integrated given \eqn{z}. [predict_mask()] on complete `newdata` sets
-#'     the activity at \eqn{z}'s prior mean, 0.}
+#'     sparse row by low or high values, and over-corrects more when rows
+#'     differ in activity. On synthetic ratings whose users differ in
+#'     activity it over-corrected less than `"selfmask_shared"`, but as a
+#'     candidate it was no better than the default on average, so it is not
+#'     one (`vignette("mechanisms")`). Missing cells are still integrated
+#'     given \eqn{z}. [predict_mask()] on complete `newdata` sets the
+#'     activity at \eqn{z}'s prior mean, 0.}
 #'   \item{`"linear"`}{a dense layer from the whole filled row to the logits (the paper's agnostic model).}
 #'   \item{`"nonlinear"`}{a one-hidden-layer tanh network from the filled row to the logits.}
 #'   \item{`"none"`}{no mask model: MIWAE.}

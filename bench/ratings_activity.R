@@ -22,7 +22,8 @@
 # Run from the package root: Rscript bench/ratings_activity.R [--slopes=0,1]
 #   [--user_sd=0,1] [--seeds=1:2] [--report]; cells cached in
 #   bench/results/cache/ratings_activity/, results in
-#   bench/results/ratings_activity.md and .csv.
+#   bench/results/ratings_activity.md and .csv (a copy in inst/extdata for the
+#   vignette "Which mechanism?").
 suppressPackageStartupMessages(library(deepmnar))
 source(file.path("bench", "datasets.R"))
 opt <- command_options(list(slopes = "0,0.5,1", user_sd = "0,1", seeds = "1:2"), flags = "report")
@@ -89,6 +90,8 @@ for (seed in seeds) for (slope in slopes) for (user_sd in user_sds) {
 files <- list.files(cache_dir, pattern = "\\.rds$", full.names = TRUE)
 rows <- do.call(rbind, lapply(files, readRDS))
 utils::write.csv(rows, file.path("bench", "results", "ratings_activity.csv"), row.names = FALSE)
+# the vignette "Which mechanism?" reads its copy
+utils::write.csv(rows, file.path("inst", "extdata", "ratings_activity.csv"), row.names = FALSE)
 methods <- c("default", "default_activity", paste0("notmiwae_", all_candidates), "item_mean")
 settings <- unique(rows[c("slope", "user_sd")])
 settings <- settings[order(settings$slope, settings$user_sd), ]
