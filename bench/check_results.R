@@ -225,6 +225,8 @@ rules <- list(
   "ratings.md" = md_long("method", "MSE", "item_mean", "mse"),
   "ratings_mechanisms.csv" = long_csv("mechanism", list(mse = function(d) d$mse), "item_mean"),
   "ratings_activity.csv" = long_csv(c("slope", "user_sd"), list(mse = function(d) d$mse), "item_mean"),
+  "ratings_slope_start.csv" = long_csv(c("slope", "user_sd"), list(mse = function(d) d$mse), "item_mean",
+                                       baseline_from = "ratings_activity.csv"),
   "generalisation_patience_ratio1.md" = md_wide("dataset", "mean", "rmse", "^Probability"),
   "mechanisms_cells.csv" = function(path, dir) rbind(
     wide_csv(c("dataset", "mechanism", "rate", "seed"), "default", "mean", "rmse", per_row = TRUE)(path, dir),
@@ -241,7 +243,7 @@ not_checked <- c(
   "gnr_protocols.md" = "from the uci_*/uci.csv files", "defaults_vs_paper.md" = "from generalisation.csv and uci_paper/uci.csv",
   "mechanisms.csv" = "per-candidate rows; the default's cells are in mechanisms_cells.csv",
   "mechanisms.md" = "from mechanisms_cells.csv",
-  "ratings_mechanisms.md" = "from ratings_mechanisms.csv", "ratings_activity.md" = "from ratings_activity.csv",
+  "ratings_mechanisms.md" = "from ratings_mechanisms.csv", "ratings_activity.md" = "from ratings_activity.csv", "ratings_slope_start.md" = "from ratings_slope_start.csv",
   "mechanism_cost.csv" = "timings, no baseline", "mechanism_cost.md" = "from mechanism_cost.csv",
   "coverage_log.md" = "no complete-case baseline in the table", "marginal_mask.csv" = "no baseline (not-MIWAE only)",
   "marginal_mask.md" = "no baseline (not-MIWAE only)", "precision.csv" = "no baseline (not-MIWAE only)",

@@ -112,3 +112,23 @@ load_large_table <- function(name) {
     },
     stop("unknown table ", name, call. = FALSE))
 }
+
+# bench/ratings_activity.R's synthetic ratings (its header gives the design):
+# users x items, ratings 1-5 from a rank-3 model, rated with probability
+# plogis(a + u_i + v_j + slope (rating - 3)) (u_i ~ N(0, user_sd^2) the user's
+# activity), about 10% rated; test cells 5% of all, random among the unrated.
+activity_ratings <- function(slope, user_sd, seed, n = 500, p = 100, rank = 3) {
+  set.seed(seed)
+  score <- matrix(rnorm(n * rank), n) %*% t(matrix(rnorm(p * rank), p)) / sqrt(rank) +
+    outer(rnorm(n, sd = 0.4), rnorm(p, sd = 0.6), `+`)
+  truth <- pmin(pmax(round(3 + 1.1 * score + rnorm(n * p, sd = 0.4)), 1), 5)
+  propensity <- outer(rnorm(n, sd = user_sd), rnorm(p, sd = 0.5), `+`) + slope * (truth - 3)
+  a <- stats::uniroot(function(a) mean(stats::plogis(a + propensity)) - 0.10, c(-20, 5))$root
+  rated <- matrix(stats::runif(n * p) < stats::plogis(a + propensity), n)
+  # every user keeps two ratings
+  for (i in which(rowSums(rated) < 2)) rated[i, sample(p, 2)] <- TRUE
+  test <- sort(sample(which(!rated), round(0.05 * n * p)))
+  train <- truth
+  train[!rated] <- NA
+  list(train = train, test = test, truth = truth[test])
+}

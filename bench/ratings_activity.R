@@ -34,22 +34,6 @@ cache_dir <- file.path("bench", "results", "cache", "ratings_activity")
 all_candidates <- c("mcar", "selfmask_shared", "selfmask_activity")
 dir.create(cache_dir, recursive = TRUE, showWarnings = FALSE)
 
-activity_ratings <- function(slope, user_sd, seed, n = 500, p = 100, rank = 3) {
-  set.seed(seed)
-  score <- matrix(rnorm(n * rank), n) %*% t(matrix(rnorm(p * rank), p)) / sqrt(rank) +
-    outer(rnorm(n, sd = 0.4), rnorm(p, sd = 0.6), `+`)
-  truth <- pmin(pmax(round(3 + 1.1 * score + rnorm(n * p, sd = 0.4)), 1), 5)
-  propensity <- outer(rnorm(n, sd = user_sd), rnorm(p, sd = 0.5), `+`) + slope * (truth - 3)
-  a <- stats::uniroot(function(a) mean(stats::plogis(a + propensity)) - 0.10, c(-20, 5))$root
-  rated <- matrix(stats::runif(n * p) < stats::plogis(a + propensity), n)
-  # every user keeps two ratings
-  for (i in which(rowSums(rated) < 2)) rated[i, sample(p, 2)] <- TRUE
-  test <- sort(sample(which(!rated), round(0.05 * n * p)))
-  train <- truth
-  train[!rated] <- NA
-  list(train = train, test = test, truth = truth[test])
-}
-
 run_cell <- function(slope, user_sd, seed) {
   d <- activity_ratings(slope, user_sd, seed)
   started <- proc.time()[["elapsed"]]
