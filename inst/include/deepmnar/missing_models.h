@@ -395,7 +395,7 @@ class MissingModel {
   bool signed_slope() const {
     return kind_ == deepmnar_io::missing_selfmask_known || (shared_slope() && direction_[0] != 0.0);
   }
-  Eigen::VectorXd activity(const double* theta) const {
+  Eigen::Map<const Eigen::VectorXd> activity(const double* theta) const {
     return Eigen::Map<const Eigen::VectorXd>(theta + activity_at_, latent_width_);
   }
   // 1 at the column of each variable whose logit carries the activity: every
